@@ -1,0 +1,85 @@
+"""lambda_magic: invoke existing AWS Lambda functions from Jupyter and IPython.
+
+``%load_ext lambda_magic`` registers the magics; the same engine is available as
+``lambda_magic.invoke(...)``. Loading stays cheap: boto3 and ipywidgets are imported on
+first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambda_magic._api import execute, invoke
+from lambda_magic._exceptions import (
+    AccessDeniedError,
+    CredentialsError,
+    EndpointUnreachableError,
+    FunctionError,
+    FunctionNotFoundError,
+    InterruptedInvocationError,
+    InvalidRequestError,
+    InvocationUnknownError,
+    InvokeError,
+    LambdaMagicError,
+    ParameterError,
+    PayloadError,
+    RequestError,
+    RequestTooLargeError,
+    SettingsError,
+    ThrottledError,
+)
+from lambda_magic._history import History, HistoryEntry, history
+from lambda_magic._request import InvokeRequest, make_request
+from lambda_magic._response import FunctionErrorInfo, LambdaResponse, Report
+from lambda_magic._settings import LambdaMagic, Settings, resolve_settings, session_settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessDeniedError",
+    "CredentialsError",
+    "EndpointUnreachableError",
+    "FunctionError",
+    "FunctionErrorInfo",
+    "FunctionNotFoundError",
+    "History",
+    "HistoryEntry",
+    "InterruptedInvocationError",
+    "InvalidRequestError",
+    "InvocationUnknownError",
+    "InvokeError",
+    "InvokeRequest",
+    "LambdaMagic",
+    "LambdaMagicError",
+    "LambdaResponse",
+    "ParameterError",
+    "PayloadError",
+    "Report",
+    "RequestError",
+    "RequestTooLargeError",
+    "Settings",
+    "SettingsError",
+    "ThrottledError",
+    "execute",
+    "history",
+    "invoke",
+    "load_ipython_extension",
+    "make_request",
+    "resolve_settings",
+    "session_settings",
+    "unload_ipython_extension",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics and the ``LambdaMagic`` settings (``%load_ext lambda_magic``)."""
+    from lambda_magic._extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the magics again (``%unload_ext lambda_magic``)."""
+    from lambda_magic._extension import unload
+
+    unload(ipython)

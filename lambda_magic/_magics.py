@@ -1,0 +1,169 @@
+"""The ``%%lambda_invoke`` and ``%lambda_config`` magics: parse, dispatch, report.
+
+Everything here is a thin layer over ``_api.execute``; a ``LambdaMagicError`` becomes
+IPython's own ``UsageError`` (one line, no traceback) at this boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.utils.process import arg_split
+
+from lambda_magic._exceptions import FunctionError, LambdaMagicError, ParameterError, PayloadError
+from lambda_magic._payload import ExpandedPayload, expand_payload, read_payload_file
+
+__all__ = ["InvokeMagics", "usage_errors"]
+
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """Turn any ``LambdaMagicError`` into IPython's one-line ``UsageError``."""
+    try:
+        yield
+    except LambdaMagicError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def parse_line(magic: Any, line: str) -> Any:
+    """Parse a magic's line with shell quoting, so JSON in quotes stays one argument."""
+    try:
+        argv = arg_split(line, posix=True)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse the magic's line ({exc}): check its quotes") from None
+    return magic.parser.parse_args(argv)
+
+
+@magics_class
+class InvokeMagics(Magics):
+    """Invoke Lambda functions and manage lambda_magic's settings."""
+
+    @no_var_expand
+    @magic_arguments.magic_arguments()
+    @magic_arguments.argument("function", help="Function name, name:alias, or (partial) ARN.")
+    @magic_arguments.argument(
+        "-t", "--type", dest="invocation_type", default="RequestResponse",
+        help="RequestResponse (request, the default), Event (asynchronous) or DryRun.")
+    @magic_arguments.argument("-q", "--qualifier", help="Version number or alias.")
+    @magic_arguments.argument(
+        "-c", "--client-context", dest="client_context",
+        help="Client context: a JSON object, or $name of a dict in the notebook.")
+    @magic_arguments.argument(
+        "-o", "--output", dest="output",
+        help="Store the response in this notebook variable, also when the function failed.")
+    @magic_arguments.argument(
+        "--payload", help="The event payload (line magic): JSON, $name, or @file.json.")
+    @magic_arguments.argument("--no-log", action="store_true", help="Do not ask for the log tail.")
+    @magic_arguments.argument(
+        "--raise", dest="raise_", action="store_true",
+        help="Fail the cell when the function fails (after storing the response).")
+    @magic_arguments.argument("--quiet", action="store_true", help="Display nothing, return None.")
+    @magic_arguments.argument("--region", help="AWS region for this call.")
+    @magic_arguments.argument("--profile", help="AWS profile for this call.")
+    @magic_arguments.argument("--endpoint-url", dest="endpoint_url", help="Lambda endpoint URL.")
+    @magic_arguments.argument(
+        "--timeout", type=float, dest="read_timeout",
+        help="Seconds to wait for the answer (read timeout) for this call.")
+    @magic_arguments.argument("--tenant-id", dest="tenant_id", help="Tenant id (X-Amz-Tenant-Id).")
+    @magic_arguments.argument(
+        "--durable-execution-name", dest="durable_execution_name",
+        help="Name of a durable execution (X-Amz-Durable-Execution-Name).")
+    @line_cell_magic
+    def lambda_invoke(self, line: str, cell: str | None = None) -> Any:
+        """Invoke an AWS Lambda function; the cell body is the JSON event payload.
+
+        The body may be empty (no payload), JSON, or exactly ``$name`` to send a notebook
+        object; ``${expr}`` inside the JSON is replaced by the JSON of a Python expression
+        (inside a string, by its text), and ``$${`` writes a literal ``${``. The response
+        comes back as a ``LambdaResponse`` (``.payload``, ``.error``, ``.log``, ``.report``);
+        ``-o NAME`` stores it, ``_`` holds it. Examples::
+
+            %%lambda_invoke my-function -q prod -o resp
+            {"instance": "i-123", "dry_run": false}
+
+            %lambda_invoke my-function --payload '{"id": ${resp.payload["id"]}}' --raise
+        """
+        args = parse_line(self.lambda_invoke, line)
+        _check_output_name(args.output)
+        with usage_errors():
+            request, settings = self._build(args, cell)
+        return self._run(request, settings, args, cell)
+
+    def _build(self, args: Any, cell: str | None) -> tuple[Any, Any]:
+        from lambda_magic._request import make_request
+        from lambda_magic._settings import resolve_settings
+
+        settings = resolve_settings({
+            "region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url,
+            "read_timeout": args.read_timeout,
+        })
+        expanded = self._payload(args, cell)
+        request = make_request(
+            args.function, expanded.data,
+            invocation_type=args.invocation_type, qualifier=args.qualifier,
+            client_context=self._client_context(args.client_context),
+            log=settings.log_tail and not args.no_log,
+            tenant_id=args.tenant_id, durable_execution_name=args.durable_execution_name,
+            substitutions=expanded.substitutions,
+        )
+        return request, settings
+
+    def _payload(self, args: Any, cell: str | None) -> ExpandedPayload:
+        text = cell if cell is not None else ""
+        if args.payload is not None:
+            if text.strip():
+                raise PayloadError("give the payload in the cell or with --payload, not both")
+            text = read_payload_file(args.payload) if args.payload.startswith("@") else args.payload
+        return expand_payload(text, self.shell.user_ns)
+
+    def _client_context(self, value: str | None) -> Any:
+        if value is None or not value.startswith("$"):
+            return value
+        name = value[1:]
+        if name not in self.shell.user_ns:
+            raise ParameterError(f"client context {value}: name {name!r} is not defined in the notebook")
+        return self.shell.user_ns[name]
+
+    def _run(self, request: Any, settings: Any, args: Any, cell: str | None) -> Any:
+        from lambda_magic._api import execute
+
+        source = f"%%lambda_invoke {args.function}" if cell is None else None
+        with usage_errors():
+            response = execute(request, settings, origin="magic", cell=cell or source)
+        if args.output:
+            self.shell.user_ns[args.output] = response
+        if response.function_error and (args.raise_ or settings.raise_on_error):
+            stored = f" (response stored in {args.output})" if args.output else ""
+            try:
+                response.raise_for_error()
+            except FunctionError as exc:
+                raise UsageError(f"{exc}{stored}") from None
+        return None if args.quiet else response
+
+    @line_magic
+    def lambda_config(self, line: str) -> None:
+        """Show or change lambda_magic's session settings.
+
+        ``%lambda_config`` lists every setting, its effective value and where it came from
+        (option, session, project file, user file, default; secrets masked).
+        ``%lambda_config region=eu-west-1 read_timeout=30`` sets session values;
+        ``%lambda_config region=`` unsets one; ``%lambda_config --reset`` unsets all.
+        The same settings are traits of ``%config LambdaMagic``.
+        """
+        from lambda_magic._config_view import apply_config_line, settings_table
+
+        with usage_errors():
+            if line.strip():
+                apply_config_line(line)
+            else:
+                print(settings_table())
+
+
+def _check_output_name(name: str | None) -> None:
+    if name is not None and not name.isidentifier():
+        raise UsageError(f"-o {name!r} is not a Python variable name: use letters, digits and _")

@@ -1,0 +1,171 @@
+"""Event payloads: Python values and cell text to the bytes Lambda receives.
+
+Cell text is JSON with two additions, so that one response can feed the next call:
+
+- a body that is exactly ``$name`` sends the notebook object ``name``, JSON-encoded;
+- ``${expr}`` anywhere is replaced by the JSON encoding of the Python expression (inside a
+  JSON string literal, by its text, escaped); ``$${`` writes a literal ``${``.
+
+Whatever comes out is checked to be JSON, with the line and column of any mistake, before
+anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lambda_magic._exceptions import PayloadError
+
+__all__ = ["ExpandedPayload", "encode_payload", "expand_payload", "read_payload_file"]
+
+_NAME_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class ExpandedPayload:
+    """The bytes to send, and the ``${expr}`` substitutions that produced them."""
+
+    data: bytes | None
+    substitutions: tuple[tuple[str, Any], ...] = ()
+
+
+def encode_payload(value: Any) -> bytes | None:
+    """Encode an API payload: bytes as they are, str as JSON text, anything else as JSON."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        _check_json(value, what="payload")
+        return value.encode()
+    return _dumps(value, what="payload").encode()
+
+
+def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
+    """Turn cell text into payload bytes, resolving ``$name`` and ``${expr}``."""
+    body = text.strip()
+    if not body:
+        return ExpandedPayload(None)
+    whole = _NAME_RE.fullmatch(body)
+    if whole:
+        value = _lookup(whole.group(1), namespace)
+        return ExpandedPayload(_dumps(value, what=f"${whole.group(1)}").encode(), ((body, value),))
+    expanded, subs = _substitute(body, namespace)
+    _check_json(expanded, what="payload", substituted=bool(subs))
+    return ExpandedPayload(expanded.encode(), tuple(subs))
+
+
+def read_payload_file(spec: str) -> str:
+    """Read ``@path.json`` (the leading ``@`` already stripped or not)."""
+    path = Path(spec.removeprefix("@")).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PayloadError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
+
+
+def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
+    try:
+        return namespace[name]
+    except KeyError:
+        raise PayloadError(
+            f"${name}: name {name!r} is not defined in the notebook; define it first"
+        ) from None
+
+
+def _substitute(text: str, namespace: Mapping[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
+    """Replace each ``${expr}``, tracking whether it stands inside a JSON string."""
+    out: list[str] = []
+    subs: list[tuple[str, Any]] = []
+    in_string = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if text.startswith("$${", i):
+            out.append("${")
+            i += 3
+        elif text.startswith("${", i):
+            expr, end = _expression_at(text, i)
+            value = _evaluate(expr, namespace)
+            subs.append((expr, value))
+            out.append(_render(expr, value, in_string))
+            i = end
+        else:
+            if char == "\\" and in_string:
+                out.append(text[i : i + 2])
+                i += 2
+                continue
+            if char == '"':
+                in_string = not in_string
+            out.append(char)
+            i += 1
+    return "".join(out), subs
+
+
+def _expression_at(text: str, start: int) -> tuple[str, int]:
+    """The Python expression in ``${...}`` at ``start``: the shortest one that compiles."""
+    close = text.find("}", start + 2)
+    while close != -1:
+        expr = text[start + 2 : close].strip()
+        if expr and _compiles(expr):
+            return expr, close + 1
+        close = text.find("}", close + 1)
+    line, col = _position(text, start)
+    raise PayloadError(
+        f"${{...}} at line {line}, column {col} is not a Python expression; "
+        "write $${ for a literal ${"
+    )
+
+
+def _compiles(expr: str) -> bool:
+    try:
+        compile(expr, "<payload>", "eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _evaluate(expr: str, namespace: Mapping[str, Any]) -> Any:
+    try:
+        # A copy as globals: comprehensions in expr see the names, and the notebook is untouched.
+        return eval(expr, dict(namespace))
+    except NameError as exc:
+        raise PayloadError(f"${{{expr}}}: {exc}; define it in the notebook first") from None
+    except Exception as exc:
+        raise PayloadError(f"${{{expr}}} raised {type(exc).__name__}: {exc}") from None
+
+
+def _render(expr: str, value: Any, in_string: bool) -> str:
+    if in_string:
+        text = value if isinstance(value, str) else _dumps(value, what=f"${{{expr}}}")
+        return json.dumps(text)[1:-1]
+    return _dumps(value, what=f"${{{expr}}}")
+
+
+def _dumps(value: Any, *, what: str) -> str:
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(
+            f"{what} cannot be sent as JSON ({exc}); convert it to dict, list, str or number"
+        ) from None
+
+
+def _check_json(text: str, *, what: str, substituted: bool = False) -> None:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = " after ${} substitution" if substituted else ""
+        raise PayloadError(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{where}"
+        ) from None
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1

@@ -1,0 +1,279 @@
+"""Settings, their layers, and the one function that resolves them.
+
+Precedence, highest first (``resolve_settings`` is the only place that applies it):
+
+========  ==================================================================
+option    a magic option or an API keyword argument
+session   ``%config LambdaMagic.key = ...`` or ``%lambda_config key=value``
+project   ``lambda_magic.toml`` or ``[tool.lambda_magic]`` in ``pyproject.toml``,
+          the nearest one from the working directory upward
+user      ``~/.config/lambda_magic/config.toml`` (``$XDG_CONFIG_HOME`` honoured)
+default   the built-in defaults; region and credentials from the AWS chain
+========  ==================================================================
+
+Credentials come as a pair: the highest layer that sets ``access_key`` or ``profile``
+decides between explicit keys and a profile. ``secret_key_path`` names where the secret
+lives (``/path/to/file``, ``env:VAR`` or ``keyring:SERVICE/USERNAME``); the secret itself is
+read only when a client is built, and is never stored here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
+from traitlets.config import SingletonConfigurable
+
+from lambda_magic._exceptions import SettingsError
+
+__all__ = [
+    "DEFAULTS",
+    "SETTING_KEYS",
+    "LambdaMagic",
+    "Settings",
+    "project_file",
+    "resolve_settings",
+    "session_settings",
+    "user_file",
+]
+
+#: Built-in values for settings that nothing else set.
+DEFAULTS: dict[str, Any] = {
+    "log_tail": True,
+    "raise_on_error": False,
+    # Lambda's maximum function timeout is 900 s; waiting longer means a timed-out read
+    # is never a function that is merely slow.
+    "read_timeout": 960.0,
+    "connect_timeout": 10.0,
+    "throttle_retries": 6,
+    "throttle_max_wait": 60.0,
+    "max_concurrency": 16,
+}
+
+_CREDENTIAL_KEYS = ("access_key", "profile")
+
+
+def _text(help_text: str) -> Unicode:
+    return Unicode(None, allow_none=True, help=help_text).tag(config=True)
+
+
+class LambdaMagic(SingletonConfigurable):
+    """Session settings of lambda_magic (``%config LambdaMagic``); unset traits are None."""
+
+    access_key = _text("AWS access key id; needs secret_key_path.")
+    secret_key_path = _text(
+        "Where the secret access key lives, never the key itself: a file path, env:VAR, "
+        "or keyring:SERVICE/USERNAME."
+    )
+    region = _text("AWS region, e.g. us-east-1.")
+    profile = _text("A profile from ~/.aws/config; used instead of access_key.")
+    endpoint_url = _text("Lambda endpoint URL (the local sandbox, a VPC endpoint...).")
+    log_tail = Bool(None, allow_none=True, help="Ask for the log tail on synchronous calls "
+                    "(default True).").tag(config=True)
+    raise_on_error = Bool(None, allow_none=True, help="A function error fails the cell "
+                          "(default False).").tag(config=True)
+    read_timeout = Float(None, allow_none=True, help="Seconds to wait for the answer (default "
+                         "960: above Lambda's 900 s maximum).").tag(config=True)
+    connect_timeout = Float(None, allow_none=True, help="Seconds to wait for a connection "
+                            "(default 10).").tag(config=True)
+    throttle_retries = Int(None, allow_none=True, help="Retries of a throttled (429) or "
+                           "unconnectable call (default 6).").tag(config=True)
+    throttle_max_wait = Float(None, allow_none=True, help="Seconds spent waiting between "
+                              "those retries at most (default 60).").tag(config=True)
+    max_concurrency = Int(None, allow_none=True, help="Calls in flight at once in a "
+                          "fan-out (default 16).").tag(config=True)
+
+    @validate("read_timeout", "connect_timeout", "throttle_max_wait")
+    def _positive_number(self, proposal: Any) -> Any:
+        value = proposal["value"]
+        if value is not None and value <= 0:
+            raise TraitError(f"{proposal['trait'].name} must be a positive number of seconds")
+        return value
+
+    @validate("throttle_retries", "max_concurrency")
+    def _count(self, proposal: Any) -> Any:
+        value, name = proposal["value"], proposal["trait"].name
+        low = 1 if name == "max_concurrency" else 0
+        if value is not None and value < low:
+            raise TraitError(f"{name} must be an integer of at least {low}")
+        return value
+
+    def values(self) -> dict[str, Any]:
+        """The settings this session has set."""
+        return {key: getattr(self, key) for key in SETTING_KEYS if getattr(self, key) is not None}
+
+    def update(self, **values: Any) -> None:
+        """Set session settings by name, checked like ``%config`` checks them."""
+        for key in values:
+            _check_key(key, "session")
+        coerced = {key: _coerce(key, value, "session") for key, value in values.items()}
+        before = {key: getattr(self, key) for key in coerced}
+        try:
+            for key, value in coerced.items():
+                setattr(self, key, value)
+        except TraitError as exc:
+            for key, value in before.items():  # all or nothing
+                setattr(self, key, value)
+            raise SettingsError(f"{exc}") from None
+
+    def clear(self, *keys: str) -> None:
+        """Unset session settings (all of them with no argument)."""
+        for key in keys or SETTING_KEYS:
+            _check_key(key, "session")
+            setattr(self, key, None)
+
+
+SETTING_KEYS: tuple[str, ...] = tuple(
+    name for name in LambdaMagic.class_trait_names(config=True)
+)
+
+
+def session_settings() -> LambdaMagic:
+    """The session layer: one ``LambdaMagic`` per process, shared with ``%config``."""
+    return LambdaMagic.instance()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; ``sources`` says which layer gave each value."""
+
+    access_key: str | None = None
+    secret_key_path: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    log_tail: bool = True
+    raise_on_error: bool = False
+    read_timeout: float = 960.0
+    connect_timeout: float = 10.0
+    throttle_retries: int = 6
+    throttle_max_wait: float = 60.0
+    max_concurrency: int = 16
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+
+def resolve_settings(options: Mapping[str, Any] | None = None) -> Settings:
+    """Apply the precedence: option > session > project file > user file > default."""
+    layers = _layers(options or {})
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key in SETTING_KEYS:
+        for source, layer in layers:
+            if layer.get(key) is not None:
+                values[key], sources[key] = layer[key], source
+                break
+        else:
+            if key in DEFAULTS:
+                values[key], sources[key] = DEFAULTS[key], "default"
+    _apply_credential_pair(values, sources, layers)
+    return Settings(**values, sources=sources)
+
+
+def _layers(options: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    clean = {key: _coerce(key, value, "option") for key, value in options.items() if value is not None}
+    for key in clean:
+        _check_key(key, "option")
+    layers: list[tuple[str, Mapping[str, Any]]] = [("option", clean)]
+    layers.append(("session", session_settings().values()))
+    for path in (project_file(), user_file()):
+        if path is not None:
+            layers.append((str(path), _read_file(path)))
+    return layers
+
+
+def _apply_credential_pair(
+    values: dict[str, Any], sources: dict[str, str], layers: list[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Keep only the credential kind of the highest layer that names one."""
+    for _source, layer in layers:
+        if any(layer.get(key) is not None for key in _CREDENTIAL_KEYS):
+            loser = "profile" if layer.get("access_key") is not None else "access_key"
+            values.pop(loser, None)
+            sources.pop(loser, None)
+            if loser == "access_key":
+                values.pop("secret_key_path", None)
+                sources.pop("secret_key_path", None)
+            return
+
+
+def _check_key(key: str, where: str) -> None:
+    if key not in SETTING_KEYS:
+        known = ", ".join(SETTING_KEYS)
+        raise SettingsError(f"unknown setting {key!r} ({where}); known settings: {known}")
+
+
+_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
+               "false": False, "no": False, "off": False, "0": False}
+
+
+def _coerce(key: str, value: Any, where: str) -> Any:
+    """Turn text (from a file or ``%lambda_config``) into the setting's type."""
+    trait = LambdaMagic.class_traits()[key] if key in SETTING_KEYS else None
+    if value is None or trait is None:
+        return value
+    kind = {Bool: bool, Float: float, Int: int}.get(type(trait), str)
+    try:
+        if kind is bool and isinstance(value, str):
+            return _BOOL_WORDS[value.strip().lower()]
+        if kind is bool and not isinstance(value, bool):
+            raise ValueError
+        return kind(value)
+    except (KeyError, TypeError, ValueError):
+        raise SettingsError(
+            f"setting {key} = {value!r} ({where}) is not a valid {kind.__name__}"
+        ) from None
+
+
+def project_file(start: Path | None = None) -> Path | None:
+    """The nearest ``lambda_magic.toml`` or pyproject with ``[tool.lambda_magic]``."""
+    directory = (start or Path.cwd()).resolve()
+    for folder in (directory, *directory.parents):
+        candidate = folder / "lambda_magic.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "lambda_magic" in _load_toml(pyproject).get("tool", {}):
+            return pyproject
+    return None
+
+
+def user_file() -> Path | None:
+    """``$XDG_CONFIG_HOME/lambda_magic/config.toml`` (``~/.config`` by default), if present."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    path = Path(base) / "lambda_magic" / "config.toml"
+    return path if path.is_file() else None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    data = _load_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("lambda_magic", {})
+    for key in data:
+        _check_key(key, str(path))
+    return {key: _coerce(key, value, str(path)) for key, value in data.items()}
+
+
+_TOML_CACHE: dict[Path, tuple[int, dict[str, Any]]] = {}
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, cached by modification time (settings resolve on every call)."""
+    mtime = path.stat().st_mtime_ns
+    cached = _TOML_CACHE.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc}") from None
+    _TOML_CACHE[path] = (mtime, data)
+    return data
