@@ -39,6 +39,7 @@ __all__ = [
     "AccessDeniedError",
     "CredentialsError",
     "EndpointUnreachableError",
+    "FakeLambda",
     "FunctionError",
     "FunctionErrorInfo",
     "FunctionNotFoundError",
@@ -69,6 +70,21 @@ __all__ = [
     "session_settings",
     "unload_ipython_extension",
 ]
+
+
+#: Public names whose modules are imported on first use (they pull in ipywidgets, tqdm...).
+_LAZY: dict[str, str] = {
+    "FakeLambda": "lambda_magic.testing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lambda_magic' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -7,13 +7,20 @@ from typing import Any
 __all__ = ["MAGIC_CLASSES", "load", "unload"]
 
 
+#: Every magics class, as "module:Class"; each module is imported only when loading.
+MAGIC_CLASSES = [
+    "lambda_magic._magics:InvokeMagics",
+]
+
+
 def _magic_classes() -> list[type]:
-    from lambda_magic._magics import InvokeMagics
+    import importlib
 
-    return [InvokeMagics]
-
-
-MAGIC_CLASSES = _magic_classes
+    classes = []
+    for spec in MAGIC_CLASSES:
+        module, _, name = spec.partition(":")
+        classes.append(getattr(importlib.import_module(module), name))
+    return classes
 
 
 def load(ipython: Any) -> None:
