@@ -6,6 +6,8 @@ The magic, the form and ``invoke()`` all build an ``InvokeRequest`` and hand it 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from lambda_magic._engine import CallContext, RetryPolicy
@@ -72,10 +74,12 @@ def execute(
     origin: str = "api",
     cell: str | None = None,
     client: Any = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> LambdaResponse:
     """Send ``request`` under ``settings`` and record it in the history.
 
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
+    ``sleep`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
     """
     from lambda_magic._client import client_for
     from lambda_magic._engine import invoke as engine_invoke
@@ -85,7 +89,8 @@ def execute(
     where = {"origin": origin, "cell": cell, "region": context.region,
              "endpoint_url": settings.endpoint_url}
     try:
-        response = engine_invoke(client, request, policy=policy_for(settings), context=context)
+        response = engine_invoke(client, request, policy=policy_for(settings), context=context,
+                                 sleep=sleep or time.sleep)
     except LambdaMagicError as error:
         history.record(request, error=error, **where)
         raise
