@@ -1,0 +1,106 @@
+"""One invocation on its way through a worker, and the error bodies Lambda itself makes.
+
+The HTTP thread that received Invoke creates the ``Invocation``; the worker's Runtime API
+thread hands it to the runtime and records its answer; whichever of "answered", "timed out"
+and "worker died" happens first wins, the others are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+__all__ = [
+    "MAX_SYNC_PAYLOAD",
+    "Invocation",
+    "Outcome",
+    "exit_error",
+    "response_too_large_error",
+    "timeout_error",
+]
+
+# Lambda's synchronous request and response limit (6 MB), in bytes as Lambda counts them.
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+
+
+@dataclass(eq=False)
+class Invocation:
+    """An event for one worker, and the answer once there is one."""
+
+    payload: bytes
+    invoked_arn: str
+    timeout: int
+    client_context: str | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    deadline_ms: int = 0
+    dispatched_at: float = 0.0
+    answered_at: float = 0.0
+    response: bytes = b""
+    is_error: bool = False
+    dispatched: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def dispatch(self) -> None:
+        """Mark the moment the runtime received the event; the deadline starts now."""
+        self.dispatched_at = time.perf_counter()
+        self.deadline_ms = int(time.time() * 1000) + self.timeout * 1000
+        self.dispatched.set()
+
+    def finish(self, response: bytes, *, is_error: bool) -> bool:
+        """Record the answer unless one was recorded already; True if this one counts."""
+        with self._lock:
+            if self.done.is_set():
+                return False
+            self.answered_at = time.perf_counter()
+            self.response = response
+            self.is_error = is_error
+            self.dispatched.set()  # an init failure answers before any dispatch
+            self.done.set()
+            return True
+
+
+@dataclass
+class Outcome:
+    """What Invoke answers for one finished invocation."""
+
+    request_id: str
+    executed_version: str
+    payload: bytes
+    function_error: str | None
+    log: bytes
+
+
+def _now_iso() -> str:
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def timeout_error(request_id: str, seconds: float) -> bytes:
+    """The body Lambda answers when a function overruns its timeout."""
+    message = f"{_now_iso()} {request_id} Task timed out after {seconds:.2f} seconds"
+    return json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}).encode()
+
+
+def exit_error(request_id: str, returncode: int | None) -> bytes:
+    """The body Lambda answers when the runtime process dies during an invocation."""
+    if returncode is not None and returncode < 0:
+        import signal
+
+        reason = f"signal: {signal.Signals(-returncode).name.removeprefix('SIG').lower()}"
+    else:
+        reason = f"exit status {returncode}"
+    message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+    return json.dumps({"errorMessage": message, "errorType": "Runtime.ExitError"}).encode()
+
+
+def response_too_large_error() -> bytes:
+    """The body Lambda answers when a function returns more than 6 MB."""
+    message = (f"Response payload size exceeded maximum allowed payload size "
+               f"({MAX_SYNC_PAYLOAD} bytes).")
+    return json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}
+                      ).encode()

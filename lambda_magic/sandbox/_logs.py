@@ -1,0 +1,154 @@
+"""Worker output: one thread reads every worker's pipe; Lambda's log lines and tail.
+
+Each worker's stdout and stderr share one pipe (Lambda interleaves them too). A single
+``LogPump`` thread keeps the pipes drained so a chatty handler never blocks on a full pipe.
+When an invocation's answer arrives, everything the handler wrote before answering is
+already in the pipe, so ``LogBuffer.take()`` drains the rest itself under the buffer's lock:
+the invocation's output is complete without waiting for the pump.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import os
+import selectors
+import threading
+from collections.abc import Callable
+
+__all__ = [
+    "LOG_TAIL_BYTES",
+    "LogBuffer",
+    "LogPump",
+    "end_line",
+    "report_line",
+    "start_line",
+    "tail_b64",
+]
+
+LOG_TAIL_BYTES = 4096
+# Keep at most this much unread output per worker; only the tail is ever shown.
+_KEEP_BYTES = 256 * 1024
+_READ_SIZE = 65536
+
+
+class LogBuffer:
+    """The unread output of one worker, filled by the pump or by ``take()``."""
+
+    def __init__(self, fd: int, on_eof: Callable[[], None]) -> None:
+        os.set_blocking(fd, False)
+        self.fd = fd
+        self._on_eof = on_eof
+        self._data = bytearray()
+        self._lock = threading.Lock()
+        self._eof = False
+
+    def pump(self) -> bool:
+        """Read what the pipe holds; False once the worker closed it (it exited)."""
+        with self._lock:
+            self._drain()
+            eof = self._eof
+        if eof:
+            self._on_eof()
+        return not eof
+
+    def take(self) -> bytes:
+        """Everything written so far and not yet taken."""
+        with self._lock:
+            self._drain()
+            data = bytes(self._data)
+            self._data.clear()
+        return data
+
+    def _drain(self) -> None:
+        while not self._eof:
+            try:
+                chunk = os.read(self.fd, _READ_SIZE)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._eof = True
+                return
+            self._data += chunk
+            if len(self._data) > _KEEP_BYTES:
+                del self._data[:-_KEEP_BYTES]
+
+
+class LogPump:
+    """One daemon thread that keeps every watched worker pipe drained."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._pending: list[LogBuffer] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="lambda-sandbox-logs", daemon=True)
+        self._thread.start()
+
+    def watch(self, buffer: LogBuffer) -> None:
+        """Start draining ``buffer``'s pipe; its ``on_eof`` runs when the worker exits."""
+        with self._lock:
+            self._pending.append(buffer)
+        os.write(self._wake_w, b"w")
+
+    def close(self) -> None:
+        """Stop the thread; buffers still watched get no ``on_eof``."""
+        with self._lock:
+            self._closed = True
+        os.write(self._wake_w, b"c")
+        self._thread.join(timeout=2)
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _run(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.data is None:
+                    os.read(self._wake_r, 4096)
+                elif not key.data.pump():
+                    self._selector.unregister(key.fd)
+            with self._lock:
+                if self._closed:
+                    return
+                pending, self._pending = self._pending, []
+            for buffer in pending:
+                self._selector.register(buffer.fd, selectors.EVENT_READ, buffer)
+
+
+def start_line(request_id: str, version: str) -> bytes:
+    """Lambda's first log line of an invocation."""
+    return f"START RequestId: {request_id} Version: {version}\n".encode()
+
+
+def end_line(request_id: str) -> bytes:
+    """Lambda's line after the handler finished."""
+    return f"END RequestId: {request_id}\n".encode()
+
+
+def report_line(
+    request_id: str,
+    *,
+    duration_ms: float,
+    memory_mb: int,
+    max_memory_mb: int,
+    init_ms: float | None,
+) -> bytes:
+    """Lambda's REPORT line; ``Init Duration`` only after a cold start."""
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
+        f"\tBilled Duration: {max(1, math.ceil(duration_ms))} ms"
+        f"\tMemory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB"
+    )
+    if init_ms is not None:
+        line += f"\tInit Duration: {init_ms:.2f} ms"
+    return (line + "\n").encode()
+
+
+def tail_b64(log: bytes) -> str:
+    """``X-Amz-Log-Result``: base64 of the last 4 KB of the log."""
+    return base64.b64encode(log[-LOG_TAIL_BYTES:]).decode("ascii")

@@ -1,0 +1,346 @@
+"""Functions, their published versions and their aliases: what the sandbox can invoke.
+
+A ``FunctionVersion`` is immutable. ``$LATEST`` is replaced by a new object when its
+configuration changes, so warm workers built for the old one can tell they are stale; a
+published version freezes a copy of the code directory, as Lambda freezes a version's
+deployment package.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import os
+import re
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from lambda_magic.sandbox._errors import SandboxError, invalid_parameter, not_found
+
+__all__ = [
+    "ACCOUNT_ID",
+    "LATEST",
+    "REGION",
+    "Alias",
+    "Function",
+    "FunctionVersion",
+    "Registry",
+    "Resolved",
+    "function_arn",
+]
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+LATEST = "$LATEST"
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ALIAS_RE = re.compile(r"(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}")
+# Accepts the forms Lambda accepts: name, name:qualifier, ACCOUNT:function:name[:qualifier]
+# and the full ARN arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier].
+_TARGET_RE = re.compile(
+    r"(?:(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?P<account>\d{12}):function:)?"
+    r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?"
+)
+# Not copied when a version freezes its code: caches and environments, never code.
+_SNAPSHOT_IGNORE = ("__pycache__", "*.pyc", ".git", ".venv", "venv", ".aws-sam", "node_modules")
+
+
+def function_arn(name: str, qualifier: str | None = None) -> str:
+    """The ARN of function ``name`` in the sandbox's account and region."""
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionVersion:
+    """One invocable configuration of a function: ``$LATEST`` or a published version."""
+
+    name: str
+    version: str
+    handler: str
+    code_dir: Path
+    code_file: str | None = None  # set when the code is one .py file inside code_dir
+    runtime: str = "python3.11"
+    timeout: int = 3
+    memory: int = 128
+    environment: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    code_sha256: str = ""
+    code_size: int = 0
+    last_modified: str = ""
+    revision_id: str = ""
+
+    @property
+    def arn(self) -> str:
+        """The version's qualified ARN (``...:function:NAME:VERSION``)."""
+        return function_arn(self.name, self.version)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A named pointer to one version of a function."""
+
+    function_name: str
+    name: str
+    function_version: str
+    description: str = ""
+    revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def arn(self) -> str:
+        """The alias ARN (``...:function:NAME:ALIAS``)."""
+        return function_arn(self.function_name, self.name)
+
+
+@dataclass(eq=False)
+class Function:
+    """A function: its ``$LATEST``, its published versions and its aliases."""
+
+    latest: FunctionVersion
+    reserved_concurrency: int | None = None
+    versions: dict[str, FunctionVersion] = field(default_factory=dict)
+    aliases: dict[str, Alias] = field(default_factory=dict)
+    # The $LATEST revision each published version was made from (publish is idempotent).
+    published_from: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The function's name."""
+        return self.latest.name
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What an invocation target resolved to."""
+
+    function: Function
+    version: FunctionVersion
+    invoked_arn: str
+
+
+class Registry:
+    """The sandbox's functions; safe to read from server threads while the owner adds."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._workdir = workdir
+        self._functions: dict[str, Function] = {}
+        self._lock = threading.RLock()
+
+    # -- defining -------------------------------------------------------------------------
+
+    def add(
+        self,
+        name: str,
+        *,
+        handler: str,
+        code: str | Path,
+        reserved_concurrency: int | None = None,
+        **config: Any,
+    ) -> Function:
+        """Define (or redefine) function ``name`` from a directory or a single ``.py`` file."""
+        if not _NAME_RE.fullmatch(name):
+            raise SandboxError(f"bad function name {name!r}: use 1-64 letters, digits, - or _")
+        _check_concurrency(name, reserved_concurrency)
+        code_dir, code_file = _code_location(name, handler, Path(code))
+        latest = _stamped(
+            FunctionVersion(name=name, version=LATEST, handler=handler, code_dir=code_dir,
+                            code_file=code_file, **_checked_config(name, config))
+        )
+        function = Function(latest=latest, reserved_concurrency=reserved_concurrency)
+        with self._lock:
+            self._functions[name] = function
+        return function
+
+    def update(self, name: str, **config: Any) -> FunctionVersion:
+        """Change ``$LATEST``'s configuration (timeout, memory, environment, description)."""
+        with self._lock:
+            function = self.get(name)
+            merged = {**_config_of(function.latest), **config}
+            latest = replace(function.latest, **_checked_config(name, merged))
+            function.latest = _stamped(latest)
+            return function.latest
+
+    def publish(self, name: str, *, description: str = "") -> FunctionVersion:
+        """Publish ``$LATEST`` as the next version, freezing a copy of its code."""
+        with self._lock:
+            function = self.get(name)
+            latest = function.latest
+            for number, revision in function.published_from.items():
+                if revision == latest.revision_id:
+                    return function.versions[number]  # unchanged: Lambda returns it again
+            number = str(len(function.versions) + 1)
+            frozen_dir = _snapshot(latest, self._workdir / name / number)
+            version = replace(latest, version=number, code_dir=frozen_dir,
+                              description=description or latest.description,
+                              revision_id=str(uuid.uuid4()))
+            function.versions[number] = version
+            function.published_from[number] = latest.revision_id
+            return version
+
+    def create_alias(self, name: str, alias: str, version: str, *, description: str = "") -> Alias:
+        """Point alias ``alias`` of function ``name`` at ``version`` (a number or $LATEST)."""
+        if not _ALIAS_RE.fullmatch(alias):
+            raise SandboxError(f"bad alias name {alias!r}: use letters, digits, - or _ "
+                               "(not only digits)")
+        with self._lock:
+            function = self.get(name)
+            if version != LATEST and version not in function.versions:
+                raise SandboxError(f"{name} has no version {version}: publish it first")
+            made = Alias(function_name=name, name=alias, function_version=version,
+                         description=description)
+            function.aliases[alias] = made
+            return made
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, name: str) -> Function:
+        """The function called ``name``; ``SandboxError`` if there is none."""
+        function = self._functions.get(name)
+        if function is None:
+            known = ", ".join(sorted(self._functions)) or "none"
+            raise SandboxError(f"no function {name!r} in the sandbox (defined: {known})")
+        return function
+
+    def functions(self) -> list[Function]:
+        """All functions, sorted by name."""
+        with self._lock:
+            return [self._functions[name] for name in sorted(self._functions)]
+
+    def find(self, target: str, qualifier: str | None = None) -> tuple[Function, str | None]:
+        """The function a name or ARN designates and the qualifier it carries, else 404."""
+        match = _TARGET_RE.fullmatch(target)
+        if match is None or (match["account"] and match["account"] != ACCOUNT_ID):
+            raise not_found(f"Function not found: {target}")
+        derived = match["qualifier"]
+        if derived and qualifier and derived != qualifier:
+            raise invalid_parameter(
+                "The derived qualifier from the function name does not match the specified "
+                "qualifier."
+            )
+        function = self._functions.get(match["name"])
+        if function is None:
+            raise not_found(f"Function not found: {function_arn(match['name'])}")
+        return function, derived or qualifier
+
+    def resolve(self, target: str, qualifier: str | None = None) -> Resolved:
+        """Resolve an Invoke target to the version that runs, like Lambda does, else 404."""
+        function, qualifier = self.find(target, qualifier)
+        version = self.version_of(function, qualifier)
+        return Resolved(function, version, function_arn(function.name, qualifier))
+
+    def version_of(self, function: Function, qualifier: str | None) -> FunctionVersion:
+        """The version ``qualifier`` (number, alias, $LATEST or None) selects, else 404."""
+        if qualifier in (None, "", LATEST):
+            return function.latest
+        assert qualifier is not None
+        alias = function.aliases.get(qualifier)
+        number = alias.function_version if alias else qualifier
+        if number == LATEST:
+            return function.latest
+        version = function.versions.get(number)
+        if version is None:
+            what = "alias" if not qualifier.isdigit() else "version"
+            raise not_found(
+                f"Function not found: {function_arn(function.name, qualifier)} "
+                f"({function.name} has no {what} {qualifier!r})"
+            )
+        return version
+
+
+def _check_concurrency(name: str, reserved: int | None) -> None:
+    if reserved is not None and (not isinstance(reserved, int) or reserved < 0):
+        raise SandboxError(f"{name}: reserved_concurrency must be an integer >= 0 or None")
+
+
+def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Validate the configuration keywords against Lambda's limits."""
+    allowed = {"runtime", "timeout", "memory", "environment", "description"}
+    unknown = set(config) - allowed
+    if unknown:
+        raise SandboxError(f"{name}: unknown setting(s) {', '.join(sorted(unknown))}")
+    out = dict(config)
+    runtime = out.get("runtime", "python3.11")
+    if not re.fullmatch(r"python3\.\d+", str(runtime)):
+        raise SandboxError(f"{name}: runtime {runtime!r} is not Python; the sandbox runs python3.x")
+    timeout = out.get("timeout", 3)
+    if not isinstance(timeout, int) or not 1 <= timeout <= 900:
+        raise SandboxError(f"{name}: timeout must be whole seconds from 1 to 900")
+    memory = out.get("memory", 128)
+    if not isinstance(memory, int) or not 128 <= memory <= 10240:
+        raise SandboxError(f"{name}: memory must be MB from 128 to 10240")
+    env = out.get("environment") or {}
+    out["environment"] = {str(key): str(value) for key, value in env.items()}
+    return out
+
+
+def _config_of(version: FunctionVersion) -> dict[str, Any]:
+    return {"runtime": version.runtime, "timeout": version.timeout, "memory": version.memory,
+            "environment": version.environment, "description": version.description}
+
+
+def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | None]:
+    """The directory to run from and, for single-file code, the file's name."""
+    module, _, func = handler.rpartition(".")
+    if not module or not func:
+        raise SandboxError(f"{name}: handler {handler!r} must look like 'module.function'")
+    code = code.expanduser().resolve()
+    if code.is_file():
+        if code.suffix != ".py" or module != code.stem:
+            raise SandboxError(
+                f"{name}: handler module {module!r} must match the code file {code.name!r}"
+            )
+        return code.parent, code.name
+    if not code.is_dir():
+        raise SandboxError(f"{name}: code {str(code)!r} is neither a directory nor a .py file")
+    return code, None
+
+
+def _stamped(version: FunctionVersion) -> FunctionVersion:
+    """``version`` with its code digest, size, modification time and a new revision."""
+    files = _code_files(version)
+    digest = hashlib.sha256()
+    size = 0
+    for path in files:
+        data = path.read_bytes()
+        digest.update(str(path.relative_to(version.code_dir)).encode() + b"\0" + data)
+        size += len(data)
+    return replace(
+        version,
+        code_sha256=base64.b64encode(digest.digest()).decode(),
+        code_size=size,
+        last_modified=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        + "+0000",
+        revision_id=str(uuid.uuid4()),
+    )
+
+
+def _code_files(version: FunctionVersion) -> list[Path]:
+    """The files that make up the version's code, caches and environments left out."""
+    if version.code_file:
+        return [version.code_dir / version.code_file]
+    files: list[Path] = []
+    for root, dirs, names in os.walk(version.code_dir):
+        dirs[:] = sorted(d for d in dirs if not _ignored(d))  # prune: never walk a venv
+        files.extend(Path(root) / name for name in sorted(names) if not _ignored(name))
+    return files
+
+
+def _ignored(part: str) -> bool:
+    return any(Path(part).match(pattern) for pattern in _SNAPSHOT_IGNORE)
+
+
+def _snapshot(version: FunctionVersion, target: Path) -> Path:
+    """Copy the version's code to ``target`` so later edits do not reach the version."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for path in _code_files(version):
+        destination = target / path.relative_to(version.code_dir)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+    return target
