@@ -50,6 +50,7 @@ __all__ = [
     "InvocationUnknownError",
     "InvokeError",
     "InvokeRequest",
+    "LambdaForm",
     "LambdaMagic",
     "LambdaMagicError",
     "LambdaResponse",
@@ -62,6 +63,7 @@ __all__ = [
     "SettingsError",
     "ThrottledError",
     "execute",
+    "form",
     "history",
     "invoke",
     "load_ipython_extension",
@@ -75,6 +77,8 @@ __all__ = [
 #: Public names whose modules are imported on first use (they pull in ipywidgets, tqdm...).
 _LAZY: dict[str, str] = {
     "FakeLambda": "lambda_magic.testing",
+    "LambdaForm": "lambda_magic._form",
+    "form": "lambda_magic._form",
 }
 
 

@@ -10,6 +10,7 @@ __all__ = ["MAGIC_CLASSES", "load", "unload"]
 #: Every magics class, as "module:Class"; each module is imported only when loading.
 MAGIC_CLASSES = [
     "lambda_magic._magics:InvokeMagics",
+    "lambda_magic._form_magics:FormMagics",
 ]
 
 

@@ -1,0 +1,180 @@
+"""Discovery: which functions exist, how they are configured, which qualifiers they have.
+
+The engine-side helpers behind the form's choices. Each reads every page
+(``Marker``/``NextMarker``) of ListFunctions, ListVersionsByFunction and ListAliases with the
+cached client of ``client_for(settings)``, and turns botocore's exceptions into
+lambda_magic's with ``_engine.map_error``, the one mapping. Function lists and qualifier
+lists are cached per client (so a new client, new settings, starts afresh);
+``forget(settings)`` drops them, as the form's refresh button does.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_magic._exceptions import AccessDeniedError, LambdaMagicError
+from lambda_magic._request import InvokeRequest
+from lambda_magic._settings import Settings
+
+__all__ = [
+    "LATEST",
+    "FunctionDetails",
+    "forget",
+    "function_details",
+    "list_functions",
+    "list_qualifiers",
+]
+
+LATEST = "$LATEST"
+
+_lock = threading.Lock()
+# client -> {cache key -> names}; weak, so the entries go when ``clear_clients()`` drops a client.
+_cache: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], list[str]]] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class FunctionDetails:
+    """The parts of GetFunctionConfiguration the form shows."""
+
+    name: str
+    arn: str | None = None
+    runtime: str | None = None
+    memory_mb: int | None = None
+    timeout_s: int | None = None
+    last_modified: str | None = None
+    description: str | None = None
+
+    def summary(self) -> str:
+        """One line: ``python3.12 · 128 MB · 3 s timeout · modified 2024-01-01T12:00:00``."""
+        parts = [
+            self.runtime or "container image",
+            f"{self.memory_mb} MB" if self.memory_mb else None,
+            f"{self.timeout_s} s timeout" if self.timeout_s else None,
+            f"modified {self.last_modified}" if self.last_modified else None,
+        ]
+        return " · ".join(part for part in parts if part)
+
+
+def list_functions(settings: Settings, *, refresh: bool = False, page_size: int | None = None,
+                   client: Any = None) -> list[str]:
+    """Every function name (all pages), sorted; cached per client unless ``refresh``."""
+    client = client or _client(settings)
+    key = ("functions",)
+    cached = None if refresh else _cached(client, key)
+    if cached is not None:
+        return cached
+    items = _all_pages(client.list_functions, "Functions", target="ListFunctions",
+                       page_size=page_size, client=client)
+    return _store(client, key, sorted({item["FunctionName"] for item in items}))
+
+
+def list_qualifiers(function: str, settings: Settings, *, refresh: bool = False,
+                    page_size: int | None = None, client: Any = None) -> list[str]:
+    """``$LATEST``, then the published versions (numerically), then the aliases (sorted)."""
+    client = client or _client(settings)
+    key = ("qualifiers", function)
+    cached = None if refresh else _cached(client, key)
+    if cached is not None:
+        return cached
+    versions = _all_pages(client.list_versions_by_function, "Versions", target=function,
+                          page_size=page_size, client=client, FunctionName=function)
+    aliases = _all_pages(client.list_aliases, "Aliases", target=function,
+                         page_size=page_size, client=client, FunctionName=function)
+    numbers = sorted({v["Version"] for v in versions if v["Version"] != LATEST}, key=_version_order)
+    names = sorted({a["Name"] for a in aliases})
+    return _store(client, key, [LATEST, *numbers, *names])
+
+
+def function_details(function: str, settings: Settings, *, client: Any = None) -> FunctionDetails | None:
+    """GetFunctionConfiguration of ``function``; None when that permission is missing."""
+    client = client or _client(settings)
+    try:
+        answer = _call(client.get_function_configuration, target=function, client=client,
+                       FunctionName=function)
+    except AccessDeniedError:
+        return None  # invoking may still be allowed: say nothing rather than fail
+    return FunctionDetails(
+        name=answer.get("FunctionName", function),
+        arn=answer.get("FunctionArn"),
+        runtime=answer.get("Runtime"),
+        memory_mb=answer.get("MemorySize"),
+        timeout_s=answer.get("Timeout"),
+        last_modified=answer.get("LastModified"),
+        description=answer.get("Description") or None,
+    )
+
+
+def forget(settings: Settings | None = None, *, client: Any = None) -> None:
+    """Drop the cached lists of this settings' client (of every client with no argument)."""
+    with _lock:
+        if settings is None and client is None:
+            _cache.clear()
+        else:
+            _cache.pop(client or _client(settings), None)  # type: ignore[arg-type]
+
+
+def _client(settings: Settings) -> Any:
+    from lambda_magic._client import client_for
+
+    return client_for(settings)
+
+
+def _cached(client: Any, key: tuple[str, ...]) -> list[str] | None:
+    with _lock:
+        names = _cache.get(client, {}).get(key)
+    return None if names is None else list(names)
+
+
+def _store(client: Any, key: tuple[str, ...], names: list[str]) -> list[str]:
+    with _lock:
+        _cache.setdefault(client, {})[key] = names
+    return list(names)
+
+
+def _all_pages(method: Callable[..., dict[str, Any]], field: str, *, target: str,
+               page_size: int | None, client: Any, **params: Any) -> list[dict[str, Any]]:
+    """Follow ``NextMarker`` until the last page; ``page_size`` sets ``MaxItems``."""
+    if page_size is not None:
+        params["MaxItems"] = page_size
+    items: list[dict[str, Any]] = []
+    marker = None
+    while True:
+        answer = _call(method, target=target, client=client, **params,
+                       **({"Marker": marker} if marker else {}))
+        items.extend(answer.get(field, []))
+        marker = answer.get("NextMarker")
+        if not marker:
+            return items
+
+
+def _call(method: Callable[..., dict[str, Any]], *, target: str, client: Any, **params: Any) -> dict[str, Any]:
+    """One control-plane call, its failure mapped by the engine's ``map_error``."""
+    from lambda_magic._engine import CallContext, map_error
+
+    try:
+        return method(**params)
+    except Exception as exc:
+        context = CallContext(region=client.meta.region_name)
+        error = map_error(exc, request=InvokeRequest(function_name=target), context=context)
+        raise _reword(error, method) from exc
+
+
+def _reword(error: LambdaMagicError, method: Callable[..., Any]) -> LambdaMagicError:
+    """map_error words access denial for Invoke; name the permission this call needs."""
+    if not isinstance(error, AccessDeniedError):
+        return error
+    action = "".join(part.title() for part in method.__name__.split("_"))
+    where = error.region or "its region"
+    return AccessDeniedError(
+        f"access denied to {action} ({error.function}) in {where}: the credentials need "
+        f"lambda:{action}; invoking may still work, type the function name",
+        function=error.function, region=error.region, code=error.code, request_id=error.request_id,
+    )
+
+
+def _version_order(version: str) -> tuple[int, str]:
+    return (int(version), "") if version.isdigit() else (1 << 62, version)

@@ -1,0 +1,554 @@
+"""The interactive invoke form: ``%lambda_form`` and ``lambda_magic.form()``.
+
+A ``VBox`` of controls, an Invoke button and an ``Output``, as in ipywidgets' own
+``interactive``: children are assigned once, handlers hang on ``on_click`` and
+``observe(names="value")``, the button is disabled while a call runs and re-enabled in
+``finally``, and everything the call prints or displays goes inside ``with output:``.
+
+The form builds the request with ``make_request`` and sends it with ``_api.execute``, the
+magic's own path; choices come from ``_discovery``. This is the only module that imports
+ipywidgets.
+
+The payload is checked as it is typed without running any code: ``$name`` must name a
+notebook variable (a dictionary look-up) and each ``${expr}`` must be a Python expression
+(compiled, never evaluated), the rest must be JSON. Expressions are evaluated once, when
+Invoke is clicked, exactly as the magic evaluates them.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import ipywidgets as widgets
+
+from lambda_magic import _discovery
+from lambda_magic._exceptions import LambdaMagicError, PayloadError
+from lambda_magic._payload import _NAME_RE, _expression_at, _lookup, expand_payload
+from lambda_magic._request import InvokeRequest, make_request, parse_client_context
+from lambda_magic._response import LambdaResponse
+from lambda_magic._samples import sample_choices, sample_event
+from lambda_magic._settings import Settings, resolve_settings
+
+__all__ = ["FormControls", "LambdaForm", "check_template", "form", "format_template", "magic_cell"]
+
+#: Invocation types as the form labels them (the runbook step's words), and the API's names.
+INVOCATION_CHOICES = [("Request", "RequestResponse"), ("Event", "Event"), ("DryRun", "DryRun")]
+
+ResultCallback = Callable[[LambdaResponse], Any]
+
+
+# --- the payload template, checked and formatted without evaluating anything -------------
+
+
+def check_template(text: str, namespace: Mapping[str, Any]) -> None:
+    """Raise ``PayloadError`` (with line and column) if ``text`` cannot become a payload.
+
+    Evaluates nothing: ``$name`` is looked up, ``${expr}`` only compiled, so checking on
+    every keystroke has no side effects. Positions are those of the text as typed.
+    """
+    body = text.strip()
+    if not body:
+        return
+    whole = _NAME_RE.fullmatch(body)
+    if whole:
+        _lookup(whole.group(1), namespace)
+        return
+    skeleton = _rewrite_templates(text.rstrip(), _placeholder)
+    try:
+        json.loads(skeleton)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(
+            f"payload is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def format_template(text: str) -> str:
+    """Indent the payload as JSON, keeping every ``${expr}`` and ``$name`` as written."""
+    body = text.strip()
+    if not body or _NAME_RE.fullmatch(body):
+        return body
+    tokens: dict[str, str] = {}
+
+    def token(source: str, in_string: bool) -> str:
+        key = f"__lambda_magic_template_{len(tokens)}__"
+        tokens[key if in_string else json.dumps(key)] = source
+        return key if in_string else json.dumps(key)
+
+    skeleton = _rewrite_templates(body, token)
+    try:
+        pretty = json.dumps(json.loads(skeleton), indent=2, ensure_ascii=False)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(
+            f"cannot format: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    for key, source in tokens.items():
+        pretty = pretty.replace(key, source, 1)
+    return pretty
+
+
+def _rewrite_templates(text: str, replace: Callable[[str, bool], str]) -> str:
+    """``text`` with each ``${expr}`` replaced by ``replace(source, in_string)``.
+
+    Walks the text as ``_payload`` expands it (same ``${`` scanning, same string tracking);
+    ``$${`` stays as written.
+    """
+    out: list[str] = []
+    in_string = False
+    i = 0
+    while i < len(text):
+        if text.startswith("$${", i):
+            piece, end = "$${", i + 3
+        elif text.startswith("${", i):
+            _expr, end = _expression_at(text, i)
+            piece = replace(text[i:end], in_string)
+        else:
+            end = i + (2 if text[i] == "\\" and in_string else 1)
+            piece = text[i:end]
+            if piece == '"':
+                in_string = not in_string
+        out.append(piece)
+        i = end
+    return "".join(out)
+
+
+def _placeholder(source: str, in_string: bool) -> str:
+    """A stand-in of the same length, so JSON error positions match the typed text."""
+    if in_string:
+        return "x" * len(source)
+    return "null" + "".join("\n" if char == "\n" else " " for char in source[4:])
+
+
+# --- the equivalent magic cell -------------------------------------------------------------
+
+
+def magic_cell(
+    function: str,
+    payload: str = "",
+    *,
+    invocation_type: str = "RequestResponse",
+    qualifier: str | None = None,
+    client_context: str | None = None,
+    log: bool = True,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+) -> str:
+    """The ``%%lambda_invoke`` cell that sends the same request: options shell-quoted,
+    the payload (templates included) as the body."""
+    options = [
+        ("-t", None if invocation_type == "RequestResponse" else invocation_type),
+        ("-q", qualifier),
+        ("-c", _one_line_json(client_context)),
+        ("--region", region),
+        ("--profile", profile),
+        ("--endpoint-url", endpoint_url),
+    ]
+    words = ["%%lambda_invoke", shlex.quote(function or "FUNCTION")]
+    words += [f"{flag} {shlex.quote(value)}" for flag, value in options if value]
+    if not log:
+        words.append("--no-log")
+    return " ".join(words) + "\n" + payload.strip()
+
+
+def _one_line_json(text: str | None) -> str | None:
+    """Client context JSON, compacted so it fits on the magic's line."""
+    if not text or not text.strip():
+        return None
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"))
+    except ValueError:
+        return " ".join(text.split())
+
+
+# --- the widgets ---------------------------------------------------------------------------
+
+
+@dataclass
+class FormControls:
+    """The widgets of one form by role; set their ``value`` and ``click()`` their buttons."""
+
+    function: widgets.Combobox
+    refresh: widgets.Button
+    details: widgets.HTML
+    template: widgets.Dropdown
+    format: widgets.Button
+    payload: widgets.Textarea
+    payload_status: widgets.HTML
+    invocation_type: widgets.ToggleButtons
+    qualifier: widgets.Combobox
+    client_context: widgets.Textarea
+    client_context_status: widgets.HTML
+    log_tail: widgets.Checkbox
+    region: widgets.Text
+    profile: widgets.Text
+    advanced: widgets.Accordion
+    invoke: widgets.Button
+    copy: widgets.Button
+    elapsed: widgets.Label
+    status: widgets.HTML
+    magic: widgets.Textarea
+    output: widgets.Output
+
+
+def _build_controls(*, function: str, payload: str, log: bool, region: str, profile: str) -> FormControls:
+    """Create every widget (nothing connected yet)."""
+    wide = widgets.Layout(width="100%")
+    label = {"description_width": "7em"}
+    qualifier = widgets.Combobox(description="Qualifier", placeholder="$LATEST, a version or an alias",
+                                 ensure_option=False, continuous_update=False, style=label)
+    client_context = widgets.Textarea(description="Client context", rows=3, style=label, layout=wide,
+                                      placeholder='{"custom": {"key": "value"}}')
+    kind = widgets.ToggleButtons(description="Invocation", options=INVOCATION_CHOICES, style=label)
+    log_tail = widgets.Checkbox(value=log, description="Log tail (synchronous calls)", indent=False)
+    region_box = widgets.Text(value=region, description="Region", placeholder="default", style=label,
+                              continuous_update=False)
+    profile_box = widgets.Text(value=profile, description="Profile", placeholder="default", style=label,
+                               continuous_update=False)
+    client_status = widgets.HTML()
+    advanced = widgets.Accordion(
+        children=[widgets.VBox([kind, qualifier, client_context, client_status, log_tail, region_box,
+                                profile_box])],
+        titles=("Advanced",), selected_index=None,
+    )
+    return FormControls(
+        function=widgets.Combobox(value=function, description="Function", ensure_option=False,
+                                  placeholder="name, name:alias or ARN", continuous_update=False,
+                                  style=label, layout=widgets.Layout(width="32em")),
+        refresh=widgets.Button(description="Refresh", icon="refresh", tooltip="List the functions again"),
+        details=widgets.HTML(),
+        template=widgets.Dropdown(description="Template", options=[("Choose a sample event…", ""),
+                                                                    *sample_choices()], style=label),
+        format=widgets.Button(description="Format", icon="indent", tooltip="Indent the JSON"),
+        payload=widgets.Textarea(value=payload, description="Event payload", rows=10, style=label,
+                                 layout=wide, placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
+        payload_status=widgets.HTML(),
+        invocation_type=kind, qualifier=qualifier, client_context=client_context,
+        client_context_status=client_status, log_tail=log_tail, region=region_box,
+        profile=profile_box, advanced=advanced,
+        invoke=widgets.Button(description="Invoke", button_style="primary", icon="play"),
+        copy=widgets.Button(description="Copy as magic", icon="copy"),
+        elapsed=widgets.Label(),
+        status=widgets.HTML(),
+        magic=widgets.Textarea(rows=6, layout=widgets.Layout(width="100%", display="none")),
+        output=widgets.Output(),
+    )
+
+
+def _layout(c: FormControls) -> widgets.VBox:
+    """Arrange the controls; the children are set here once."""
+    box = widgets.VBox([
+        widgets.HBox([c.function, c.refresh]),
+        c.details,
+        c.status,
+        widgets.HBox([c.template, c.format]),
+        c.payload,
+        c.payload_status,
+        c.advanced,
+        widgets.HBox([c.invoke, c.copy, c.elapsed]),
+        c.magic,
+        c.output,
+    ])
+    box.add_class("lambda-magic-form")
+    return box
+
+
+def _note(text: str, *, error: bool = False) -> str:
+    """An escaped one-line note for an HTML widget."""
+    color = "#c5221f" if error else "#5f6368"
+    return f'<span style="color:{color};font-size:12px">{escape(text)}</span>'
+
+
+class _Ticker:
+    """Shows how long a call has run in a Label, updated from a helper thread."""
+
+    def __init__(self, label: widgets.Label, interval: float = 0.1) -> None:
+        self.label = label
+        self.interval = interval
+        self.started = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lambda-form-ticker", daemon=True)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the ticker started."""
+        return time.perf_counter() - self.started
+
+    def __enter__(self) -> _Ticker:
+        self.label.value = "running… 0.0 s"
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.label.value = f"running… {self.elapsed:.1f} s"
+
+
+# --- the form ------------------------------------------------------------------------------
+
+
+class LambdaForm:
+    """An invoke form: pick a function, edit the event, set options, click Invoke.
+
+    ``result`` is the last ``LambdaResponse`` (function errors included), ``error`` the last
+    ``LambdaMagicError`` (None after a call that came back), ``history`` every response of
+    this form. ``controls`` holds the widgets, ``widget`` the displayed box.
+    """
+
+    def __init__(
+        self,
+        function: str | None = None,
+        *,
+        payload: str = "",
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        namespace: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.result: LambdaResponse | None = None
+        self.error: LambdaMagicError | None = None
+        self.history: list[LambdaResponse] = []
+        self.endpoint_url = endpoint_url
+        self._namespace = _user_namespace() if namespace is None else namespace
+        self._callbacks: list[ResultCallback] = []
+        self._running = False
+        self.controls = _build_controls(function=function or "", payload=payload, log=_log_default(),
+                                        region=region or "", profile=profile or "")
+        self.widget = _layout(self.controls)
+        self._connect()
+        self.refresh()
+        self._check_payload()
+        self._check_client_context()
+
+    def _connect(self) -> None:
+        c = self.controls
+        c.refresh.on_click(lambda _button: self.refresh())
+        c.invoke.on_click(lambda _button: self.invoke())
+        c.copy.on_click(lambda _button: self.show_magic())
+        c.format.on_click(lambda _button: self.format_payload())
+        c.function.observe(lambda _change: self._describe(), names="value")
+        c.payload.observe(lambda _change: self._check_payload(), names="value")
+        c.client_context.observe(lambda _change: self._check_client_context(), names="value")
+        c.template.observe(self._on_template, names="value")
+        for scope in (c.region, c.profile):
+            scope.observe(lambda _change: self.refresh(), names="value")
+        for field in (c.invocation_type, c.qualifier, c.log_tail):
+            field.observe(lambda _change: self._update_state(), names="value")
+
+    # --- public ---
+
+    @property
+    def function(self) -> str:
+        """The function name as typed or chosen."""
+        return self.controls.function.value.strip()
+
+    def settings(self) -> Settings:
+        """The settings a call from this form uses: its region/profile/endpoint over the rest."""
+        c = self.controls
+        return resolve_settings({
+            "region": c.region.value.strip() or None,
+            "profile": c.profile.value.strip() or None,
+            "endpoint_url": self.endpoint_url,
+        })
+
+    def request(self) -> InvokeRequest:
+        """Build the request from the form's fields, evaluating ``${expr}`` now."""
+        c = self.controls
+        expanded = expand_payload(c.payload.value, self._namespace)
+        return make_request(
+            self.function, expanded.data,
+            invocation_type=c.invocation_type.value,
+            qualifier=c.qualifier.value.strip() or None,
+            client_context=c.client_context.value.strip() or None,
+            log=c.log_tail.value,
+            substitutions=expanded.substitutions,
+        )
+
+    def invoke(self) -> LambdaResponse | None:
+        """Send the form's request (what Invoke does); the response, or None after an error."""
+        c = self.controls
+        self._running = True
+        self._update_state()
+        try:
+            with c.output:
+                c.output.clear_output()
+                return self._invoke_once()
+        finally:
+            self._running = False
+            self._update_state()
+
+    def on_result(self, callback: ResultCallback) -> ResultCallback:
+        """Call ``callback(response)`` after every response of this form (usable as decorator)."""
+        self._callbacks.append(callback)
+        return callback
+
+    def magic_text(self) -> str:
+        """The ``%%lambda_invoke`` cell equivalent to the form's current state."""
+        c = self.controls
+        return magic_cell(
+            self.function, c.payload.value,
+            invocation_type=c.invocation_type.value,
+            qualifier=c.qualifier.value.strip() or None,
+            client_context=c.client_context.value,
+            log=c.log_tail.value,
+            region=c.region.value.strip() or None,
+            profile=c.profile.value.strip() or None,
+            endpoint_url=self.endpoint_url,
+        )
+
+    def show_magic(self) -> str:
+        """Show (and return) the equivalent cell under the buttons, ready to copy."""
+        magic = self.controls.magic
+        magic.value = self.magic_text()
+        magic.layout.display = None
+        return magic.value
+
+    def format_payload(self) -> None:
+        """Indent the payload JSON in place (templates kept); a note if it is not JSON."""
+        c = self.controls
+        try:
+            c.payload.value = format_template(c.payload.value)
+        except PayloadError as error:
+            c.payload_status.value = _note(str(error), error=True)
+
+    def refresh(self) -> None:
+        """List the functions again (all pages), then the chosen function's details."""
+        c = self.controls
+        c.status.value = ""
+        try:
+            settings = self.settings()
+            _discovery.forget(settings)
+            c.function.options = _discovery.list_functions(settings)
+        except LambdaMagicError as error:
+            c.status.value = _note(f"cannot list functions: {error}", error=True)
+        self._describe()
+
+    # --- handlers ---
+
+    def _invoke_once(self) -> LambdaResponse | None:
+        from IPython.display import display
+
+        from lambda_magic._api import execute
+
+        with _Ticker(self.controls.elapsed) as ticker:
+            try:
+                response = execute(self.request(), self.settings(), origin="form", cell=self.magic_text())
+            except LambdaMagicError as error:
+                self.error = error
+                self.controls.elapsed.value = f"failed after {ticker.elapsed:.1f} s"
+                print(str(error), file=sys.stderr)
+                return None
+        self.controls.elapsed.value = f"{response.status_code} in {response.elapsed * 1000:.0f} ms"
+        self.error, self.result = None, response
+        self.history.append(response)
+        display(response)
+        self._notify(response)
+        return response
+
+    def _notify(self, response: LambdaResponse) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback(response)
+            except Exception:
+                traceback.print_exc()  # into the form's output: a callback bug must not break it
+
+    def _describe(self) -> None:
+        """Show the chosen function's configuration and offer its qualifiers."""
+        c = self.controls
+        c.details.value = ""
+        c.qualifier.options = [_discovery.LATEST]
+        if self.function:
+            try:
+                settings = self.settings()
+                details = _discovery.function_details(self.function, settings)
+                c.details.value = _note(details.summary()) if details else ""
+                c.qualifier.options = _discovery.list_qualifiers(self.function, settings)
+            except LambdaMagicError as error:
+                c.details.value = c.details.value or _note(str(error), error=True)
+        self._update_state()
+
+    def _check_payload(self) -> None:
+        c = self.controls
+        try:
+            check_template(c.payload.value, self._namespace)
+            c.payload_status.value = ""
+        except PayloadError as error:
+            c.payload_status.value = _note(str(error), error=True)
+        self._update_state()
+
+    def _check_client_context(self) -> None:
+        c = self.controls
+        try:
+            parse_client_context(c.client_context.value.strip() or None)
+            c.client_context_status.value = ""
+        except LambdaMagicError as error:
+            c.client_context_status.value = _note(str(error), error=True)
+            c.advanced.selected_index = 0  # never hide why Invoke is disabled
+        self._update_state()
+
+    def _on_template(self, change: dict[str, Any]) -> None:
+        """Load the chosen sample event, then reset the menu so it can be chosen again."""
+        if change["new"]:
+            self.controls.payload.value = sample_event(change["new"])
+            self.controls.template.value = ""
+
+    def _update_state(self) -> None:
+        c = self.controls
+        invalid = bool(c.payload_status.value or c.client_context_status.value)
+        c.invoke.disabled = self._running or invalid or not self.function
+        if c.magic.layout.display != "none":
+            c.magic.value = self.magic_text()
+
+    # --- display ---
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"<LambdaForm {self.function or '(no function)'} {len(self.history)} responses>"
+
+
+def form(
+    function: str | None = None,
+    *,
+    payload: str = "",
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    namespace: Mapping[str, Any] | None = None,
+) -> LambdaForm:
+    """An invoke form; it displays itself as a notebook cell's result.
+
+    ``function`` and ``payload`` pre-fill the form; ``region``, ``profile`` and
+    ``endpoint_url`` override the settings for its calls. ``$name`` and ``${expr}`` in the
+    payload are resolved in ``namespace`` (the notebook's, by default) when Invoke is clicked.
+    """
+    return LambdaForm(function, payload=payload, region=region, profile=profile,
+                      endpoint_url=endpoint_url, namespace=namespace)
+
+
+def _user_namespace() -> Mapping[str, Any]:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else {}
+
+
+def _log_default() -> bool:
+    """The log-tail setting, for the checkbox's initial state (True if it cannot be read)."""
+    try:
+        return resolve_settings().log_tail
+    except LambdaMagicError:
+        return True
