@@ -1,0 +1,119 @@
+"""``%lambda_sandbox``: start, inspect and stop the session's local Lambda sandbox."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+if TYPE_CHECKING:
+    from lambda_magic.sandbox._sandbox import Sandbox
+
+__all__ = ["SandboxMagics", "session_sandbox"]
+
+SECRET_VARIABLE = "LAMBDA_MAGIC_SANDBOX_SECRET"
+_SETTING_KEYS = ("endpoint_url", "region", "access_key", "secret_key_path")
+# One sandbox per process, like the session settings it points at: reloading the extension
+# must not orphan a running sandbox.
+_session: dict[str, Sandbox] = {}
+
+
+def session_sandbox() -> Sandbox | None:
+    """The sandbox ``%lambda_sandbox start`` started in this process, if it runs."""
+    sandbox = _session.get("sandbox")
+    return sandbox if sandbox is not None and sandbox.running else None
+
+
+@magics_class
+class SandboxMagics(Magics):
+    """The ``%lambda_sandbox`` line magic."""
+
+    @magic_arguments.magic_arguments()
+    @magic_arguments.argument("action", choices=["start", "status", "stop"],
+                              help="start the sandbox, show what it runs, or stop it")
+    @magic_arguments.argument("--template", help="an AWS SAM template whose Python functions "
+                              "to add (start only)")
+    @magic_arguments.argument("--port", type=int, default=0,
+                              help="port on 127.0.0.1 (start only; default: any free port)")
+    @magic_arguments.argument("--no-demo", action="store_true",
+                              help="leave out the demo functions (start only)")
+    @line_magic
+    def lambda_sandbox(self, line: str) -> None:
+        """Run Lambda functions locally, without Docker or AWS.
+
+        ``%lambda_sandbox start`` serves a Lambda endpoint on 127.0.0.1 that runs Python
+        handlers under the official runtime client, and points this session's settings at
+        it: ``%%lambda_invoke echo`` then invokes the demo ``echo`` function. The demo
+        functions are echo, fail, sleep, logger, health_check (alias prod) and
+        restart_service; ``--template template.yaml`` adds a SAM template's functions.
+        ``%lambda_sandbox status`` lists functions and warm workers; ``%lambda_sandbox stop``
+        kills the workers and clears the settings it set.
+        """
+        args = magic_arguments.parse_argstring(self.lambda_sandbox, line)
+        if args.action == "start":
+            _start(template=args.template, port=args.port, demo=not args.no_demo)
+        elif args.action == "status":
+            print(_status_text())
+        else:
+            print(_stop())
+
+
+def _start(*, template: str | None, port: int, demo: bool) -> None:
+    from lambda_magic._settings import session_settings
+    from lambda_magic.sandbox._errors import SandboxError
+    from lambda_magic.sandbox._sandbox import Sandbox
+
+    running = session_sandbox()
+    if running is not None:
+        raise UsageError(f"the sandbox already runs at {running.endpoint_url}: "
+                         "%lambda_sandbox stop first")
+    try:
+        sandbox = Sandbox(port=port, template=template, demo=demo).start()
+    except SandboxError as err:
+        raise UsageError(str(err)) from None
+    _session["sandbox"] = sandbox
+    os.environ[SECRET_VARIABLE] = "sandbox"
+    session_settings().update(endpoint_url=sandbox.endpoint_url, region=sandbox.region,
+                              access_key="sandbox", secret_key_path=f"env:{SECRET_VARIABLE}")
+    names = ", ".join(f["name"] for f in sandbox.status()["functions"]) or "none yet"
+    print(f"sandbox running at {sandbox.endpoint_url}; this session now invokes it. "
+          f"Functions: {names}")
+
+
+def _stop() -> str:
+    from lambda_magic._settings import session_settings
+
+    sandbox = _session.pop("sandbox", None)
+    if sandbox is None or not sandbox.running:
+        return "the sandbox is not running"
+    url = sandbox.endpoint_url
+    sandbox.stop()
+    settings = session_settings()
+    if settings.endpoint_url == url:  # leave settings alone if the user re-pointed them
+        settings.clear(*_SETTING_KEYS)
+    return f"sandbox at {url} stopped; session settings cleared"
+
+
+def _status_text() -> str:
+    sandbox = session_sandbox()
+    if sandbox is None:
+        return "the sandbox is not running: %lambda_sandbox start"
+    status = sandbox.status()
+    lines = [f"sandbox at {status['endpoint_url']} (region {status['region']})", "functions:"]
+    lines += [_function_line(function) for function in status["functions"]]
+    workers = status["workers"]
+    lines.append(f"workers: {len(workers)}")
+    lines += [f"  pid {w['pid']:<8} {w['function']}:{w['version']:<10} {w['state']:<8} "
+              f"{w['invocations']} invocation(s), {w['max_memory_mb']} MB" for w in workers]
+    lines += [f"skipped {name}: {reason}" for name, reason in status["skipped"].items()]
+    return "\n".join(lines)
+
+
+def _function_line(function: dict[str, Any]) -> str:
+    aliases = ", ".join(f"{alias}->{version}" for alias, version in function["aliases"].items())
+    versions = ", ".join(function["versions"])
+    line = f"  {function['name']:<20} {function['handler']:<26} versions: {versions}"
+    return f"{line}; aliases: {aliases}" if aliases else line

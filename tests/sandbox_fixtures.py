@@ -1,0 +1,65 @@
+"""Helpers shared by the sandbox tests: a running sandbox, a boto3 client, handler files.
+
+Plain functions and context managers rather than fixtures, so each test module declares its
+own fixtures (and their scope) without importing fixture names.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from lambda_magic.sandbox import Sandbox
+
+
+@contextmanager
+def running_sandbox(**kwargs: Any) -> Iterator[Sandbox]:
+    """A started sandbox on 127.0.0.1:0, stopped (workers killed) on exit."""
+    sandbox = Sandbox(**kwargs)
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def lambda_client(sandbox: Sandbox) -> Any:
+    """An unmodified boto3 Lambda client for the sandbox, without retries."""
+    return boto3.client(
+        "lambda", endpoint_url=sandbox.endpoint_url, region_name=sandbox.region,
+        aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=30),
+    )
+
+
+def write_module(directory: Path, module: str, source: str) -> Path:
+    """Write handler module ``module`` (dedented ``source``) into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{module}.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return path
+
+
+def invoke_json(client: Any, name: str, event: Any = None, **kwargs: Any) -> tuple[dict[str, Any], Any]:
+    """Invoke synchronously; the raw response and the decoded JSON payload."""
+    payload = b"" if event is None else json.dumps(event).encode()
+    response = client.invoke(FunctionName=name, Payload=payload, **kwargs)
+    return response, json.loads(response["Payload"].read() or b"null")
+
+
+def log_of(response: dict[str, Any]) -> str:
+    """The decoded ``LogResult`` of an Invoke response."""
+    return base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
+
+
+def client_context(data: dict[str, Any]) -> str:
+    """``ClientContext`` as boto3 wants it: base64 of a JSON object."""
+    return base64.b64encode(json.dumps(data).encode()).decode()
