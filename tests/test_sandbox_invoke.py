@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_fixtures import client_context, invoke_json, lambda_client, log_of, running_sandbox
-from sandbox_fixtures import write_module
+from sandbox_fixtures import client_context, invoke_json, lambda_client, log_of, running_sandbox, write_module
 
 from lambda_magic.sandbox import DEMO_DIR, Sandbox
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sandbox_fixtures import invoke_json, lambda_client, running_sandbox
+from sandbox_fixtures import invoke_json, lambda_client
 
 from lambda_magic.sandbox import Sandbox, SandboxError
 
@@ -90,7 +90,7 @@ def test_bad_definitions_are_refused(tmp_path: Path) -> None:
         sandbox.add_function("f", code=tmp_path, handler="app.handler", timeout=901)
     with pytest.raises(SandboxError, match="not Python"):
         sandbox.add_function("f", code=tmp_path, handler="app.handler", runtime="nodejs20.x")
-    with pytest.raises(SandboxError, match="module.function"):
+    with pytest.raises(SandboxError, match=r"module\.function"):
         sandbox.add_function("f", code=tmp_path, handler="nodot")
     with pytest.raises(SandboxError, match="no version 3"):
         sandbox.add_function("f", code=tmp_path, handler="app.handler")

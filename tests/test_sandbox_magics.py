@@ -68,7 +68,7 @@ def test_stop_clears_the_settings_it_set(ip: Any, capsys: pytest.CaptureFixture[
 
 def test_user_errors_are_one_line_usage_errors(ip: Any, tmp_path: Path) -> None:
     ip.run_line_magic("lambda_sandbox", "start --no-demo")
-    with pytest.raises(UsageError, match="already runs at .*: %lambda_sandbox stop first"):
+    with pytest.raises(UsageError, match=r"already runs at .*: %lambda_sandbox stop first"):
         ip.run_line_magic("lambda_sandbox", "start")
     ip.run_line_magic("lambda_sandbox", "stop")
     with pytest.raises(UsageError, match="cannot read SAM template") as caught:

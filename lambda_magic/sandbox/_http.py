@@ -51,5 +51,5 @@ class LeanHandler(BaseHTTPRequestHandler):
         """Send ``data`` as a JSON body."""
         self.send(status, json.dumps(data).encode(), headers)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the per-request stderr line; the sandbox reports through its logs."""

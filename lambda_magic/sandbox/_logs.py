@@ -60,6 +60,15 @@ class LogBuffer:
             self._data.clear()
         return data
 
+    def close(self) -> None:
+        """Close the pipe; later ``take()`` calls return what was already read."""
+        with self._lock:
+            if self.fd >= 0:
+                self._drain()
+                self._eof = True
+                os.close(self.fd)
+                self.fd = -1
+
     def _drain(self) -> None:
         while not self._eof:
             try:
@@ -96,11 +105,16 @@ class LogPump:
         os.write(self._wake_w, b"w")
 
     def close(self) -> None:
-        """Stop the thread; buffers still watched get no ``on_eof``."""
+        """Stop the thread and close the pipes still watched (they get no ``on_eof``)."""
         with self._lock:
             self._closed = True
         os.write(self._wake_w, b"c")
         self._thread.join(timeout=2)
+        for key in list(self._selector.get_map().values()):
+            if key.data is not None:
+                key.data.close()
+        for buffer in self._pending:
+            buffer.close()
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
@@ -111,7 +125,10 @@ class LogPump:
                 if key.data is None:
                     os.read(self._wake_r, 4096)
                 elif not key.data.pump():
+                    # Unregister before closing: a reused descriptor number must never be
+                    # read as this worker's output.
                     self._selector.unregister(key.fd)
+                    key.data.close()
             with self._lock:
                 if self._closed:
                     return

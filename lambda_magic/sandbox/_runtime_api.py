@@ -8,6 +8,7 @@ connection for ``/next`` and the answers; init errors come on a second, short co
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -64,10 +65,8 @@ class RuntimeApi:
         """Stop accepting and drop open connections."""
         # shutdown() wakes a thread blocked in accept() on Linux; close() alone would not.
         for sock in [self._sock, *self._snapshot()]:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._sock.close()
 
     def _snapshot(self) -> list[socket.socket]:

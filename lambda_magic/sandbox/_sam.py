@@ -65,7 +65,7 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     return {key: value}
 
@@ -77,7 +77,7 @@ def load_template(path: str | Path, parameters: dict[str, str] | None = None) ->
     """Read the Python functions of the template at ``path``."""
     path = Path(path).expanduser().resolve()
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
     except (OSError, yaml.YAMLError) as err:
         raise SandboxError(f"cannot read SAM template {str(path)!r}: {err}") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import socket
 import socketserver
+import sys
 import threading
 import uuid
 from http.server import ThreadingHTTPServer
@@ -57,7 +59,8 @@ class ApiServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind() resolves the host's FQDN, which can stall on DNS.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
 
     @property
     def port(self) -> int:
@@ -75,10 +78,13 @@ class ApiServer(ThreadingHTTPServer):
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints every dropped connection to stderr; only real faults matter.
+        if not isinstance(sys.exc_info()[1], OSError):
+            _log.exception("sandbox error serving %s", client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._lock:
@@ -110,6 +116,8 @@ class _ApiHandler(LeanHandler):
         request_id = str(uuid.uuid4())
         try:
             self._route(method, request_id)
+        except OSError:  # the client went away (or the sandbox is stopping): nobody to answer
+            self.close_connection = True
         except ApiError as err:
             headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": err.code, **err.headers}
             self.send_json(err.status, err.body(), headers)

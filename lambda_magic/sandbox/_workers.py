@@ -13,6 +13,7 @@ from one ``Spawner`` thread that lives as long as the sandbox runs.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -57,20 +58,31 @@ class Spawner:
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[tuple[dict[str, Any], Future[subprocess.Popen[bytes]]] | None]
         self._jobs = queue.SimpleQueue()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="lambda-sandbox-spawner",
                                         daemon=True)
         self._thread.start()
 
     def spawn(self, **popen_args: Any) -> subprocess.Popen[bytes]:
         """Start a process from the spawner thread and return it."""
+        if self._closed:
+            raise RuntimeError("the sandbox is stopping")
         future: Future[subprocess.Popen[bytes]] = Future()
         self._jobs.put((popen_args, future))
         return future.result()
 
     def close(self) -> None:
-        """Stop the thread (after the workers are gone)."""
+        """Stop the thread (after the workers are gone); later spawns fail."""
+        self._closed = True
         self._jobs.put(None)
         self._thread.join(timeout=2)
+        while True:  # a spawn that slipped in after the sentinel must not wait forever
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                job[1].set_exception(RuntimeError("the sandbox is stopping"))
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -218,17 +230,13 @@ class Worker:
         """Kill the worker (and anything it started); idempotent."""
         with self._lock:
             self.state = "dead"
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self._slot.put(None)  # frees a Runtime API thread blocked in next_invocation
         self._api.close()
         if wait:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
 
     def _on_exit(self) -> None:
         """From the log pump, at EOF: the process ended; fail what it was running."""
