@@ -13,15 +13,16 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from lambda_magic._exceptions import AccessDeniedError, LambdaMagicError
+from lambda_magic._exceptions import AccessDeniedError, InvocationUnknownError, InvokeError, LambdaMagicError
 from lambda_magic._request import InvokeRequest
 from lambda_magic._settings import Settings
 
 __all__ = [
     "LATEST",
+    "READ_TIMEOUT",
     "FunctionDetails",
     "forget",
     "function_details",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 LATEST = "$LATEST"
+#: Seconds a discovery call waits for its answer at most.
+READ_TIMEOUT = 20.0
 
 _lock = threading.Lock()
 # client -> {cache key -> names}; weak, so the entries go when ``clear_clients()`` drops a client.
@@ -120,7 +123,8 @@ def forget(settings: Settings | None = None, *, client: Any = None) -> None:
 def _client(settings: Settings) -> Any:
     from lambda_magic._client import client_for
 
-    return client_for(settings)
+    # Control-plane reads answer at once; never hang the notebook for an Invoke's 960 s.
+    return client_for(replace(settings, read_timeout=min(settings.read_timeout, READ_TIMEOUT)))
 
 
 def _cached(client: Any, key: tuple[str, ...]) -> list[str] | None:
@@ -164,16 +168,20 @@ def _call(method: Callable[..., dict[str, Any]], *, target: str, client: Any, **
 
 
 def _reword(error: LambdaMagicError, method: Callable[..., Any]) -> LambdaMagicError:
-    """map_error words access denial for Invoke; name the permission this call needs."""
-    if not isinstance(error, AccessDeniedError):
+    """map_error words its messages for Invoke; say what this read-only call needs instead."""
+    if not isinstance(error, (AccessDeniedError, InvocationUnknownError)):
         return error
     action = "".join(part.title() for part in method.__name__.split("_"))
-    where = error.region or "its region"
-    return AccessDeniedError(
-        f"access denied to {action} ({error.function}) in {where}: the credentials need "
-        f"lambda:{action}; invoking may still work, type the function name",
-        function=error.function, region=error.region, code=error.code, request_id=error.request_id,
-    )
+    kw = {"function": error.function, "region": error.region, "code": error.code,
+          "request_id": error.request_id}
+    if isinstance(error, AccessDeniedError):
+        return AccessDeniedError(
+            f"access denied to {action} ({error.function}) in {error.region or 'its region'}: the "
+            f"credentials need lambda:{action}; invoking may still work, type the function name", **kw)
+    # A read changes nothing, so unlike an Invoke there is nothing that "may have run".
+    answer = f"answered {error.code}" if error.code else "gave no answer"
+    return InvokeError(f"{action} ({error.function}) failed: the endpoint {answer}; check "
+                       "endpoint_url and try Refresh", **kw)
 
 
 def _version_order(version: str) -> tuple[int, str]:

@@ -475,6 +475,8 @@ class LambdaForm:
                 details = _discovery.function_details(self.function, settings)
                 c.details.value = _note(details.summary()) if details else ""
                 c.qualifier.options = _discovery.list_qualifiers(self.function, settings)
+                if c.qualifier.value.strip() not in ("", *c.qualifier.options):
+                    c.qualifier.value = ""  # that function's qualifier, not this one's
             except LambdaMagicError as error:
                 c.details.value = c.details.value or _note(str(error), error=True)
         self._update_state()

@@ -1,0 +1,342 @@
+"""The invoke form, driven as a user would: set widget values, click buttons."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+import lambda_magic
+from lambda_magic import EndpointUnreachableError, LambdaResponse, history, session_settings
+from lambda_magic._exceptions import PayloadError
+from lambda_magic._form import LambdaForm, check_template, form, format_template, magic_cell
+from lambda_magic._samples import SAMPLE_EVENTS, sample_event
+from lambda_magic.testing import FakeLambda, Reply
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox() -> Iterator[Any]:
+    """The sandbox with its demo functions (versions, an alias, a failing function)."""
+    sandbox_module = pytest.importorskip("lambda_magic.sandbox")
+    sandbox = sandbox_module.Sandbox(port=0)
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def no_retries() -> None:
+    """A lost endpoint fails at once instead of after the engine's connect retries."""
+    session_settings().update(throttle_retries=0)
+
+
+def _fill(f: LambdaForm, **values: Any) -> LambdaForm:
+    for name, value in values.items():
+        getattr(f.controls, name).value = value
+    return f
+
+
+# --- discovery fills the choices -------------------------------------------------------------
+
+
+def test_function_list_details_and_qualifiers_from_moto(moto_lambda: Any) -> None:
+    f = form(namespace={})
+    c = f.controls
+    assert c.function.options == ("echo",)
+    assert c.invoke.disabled  # no function chosen yet
+    c.function.value = "echo"
+    assert "python3.11" in c.details.value and "128 MB" in c.details.value
+    assert c.qualifier.options == ("$LATEST", "1", "prod")
+    assert not c.invoke.disabled
+
+
+def test_refresh_lists_new_functions(moto_lambda: Any) -> None:
+    f = form(namespace={})
+    role = moto_lambda.get_function(FunctionName="echo")["Configuration"]["Role"]
+    moto_lambda.create_function(FunctionName="added", Runtime="python3.11", Role=role, Handler="a.h",
+                                Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18})
+    form(namespace={})  # a second form reuses the cached list
+    assert f.controls.function.options == ("echo",)
+    f.controls.refresh.click()
+    assert f.controls.function.options == ("added", "echo")
+
+
+def test_sandbox_qualifiers_and_alias_invoke(aws_env: None, demo_sandbox: Any) -> None:
+    f = form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region,
+             namespace={})
+    c = f.controls
+    assert {"echo", "fail", "health_check"} <= set(c.function.options)
+    assert c.qualifier.options == ("$LATEST", "1", "2", "prod")
+    _fill(f, qualifier="prod", payload='{"service": "web"}')
+    c.invoke.click()
+    assert f.result is not None and f.result.ok
+    assert f.result.executed_version == "1"
+    assert f.result.payload["service"] == "web"
+
+
+def test_sandbox_function_error_is_a_result(aws_env: None, demo_sandbox: Any, shell: Any,
+                                            capsys: Any) -> None:
+    f = form("fail", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region, namespace={})
+    _fill(f, payload='{"mode": "raise", "message": "boom"}')
+    f.controls.invoke.click()
+    assert f.result is not None and f.result.function_error == "Unhandled"
+    assert str(f.result.error) == "ValueError: boom"
+    assert f.error is None and f.history == [f.result]
+    assert "error: ValueError: boom" in capsys.readouterr().out  # the response's own display
+    assert not f.controls.invoke.disabled
+
+
+def test_discovery_failure_is_a_note_and_the_form_still_invokes(fake: FakeLambda) -> None:
+    f = form("fn", namespace={})  # FakeLambda answers Invoke only
+    assert "cannot list functions" in f.controls.status.value
+    f.controls.invoke.click()
+    assert f.result is not None and f.result.ok
+
+
+# --- the payload editor ----------------------------------------------------------------------
+
+
+def test_invalid_json_disables_invoke_with_line_and_column(moto_lambda: Any) -> None:
+    f = form("echo", namespace={})
+    c = f.controls
+    c.payload.value = '{\n  "a": 1,\n  "b": \n}'
+    assert c.invoke.disabled
+    assert "line 4, column 1" in c.payload_status.value
+    c.payload.value = '{"a": 1}'
+    assert c.payload_status.value == "" and not c.invoke.disabled
+
+
+def test_template_checks_evaluate_nothing_until_invoke(moto_lambda: Any) -> None:
+    calls: list[int] = []
+
+    def bump() -> int:
+        calls.append(1)
+        return len(calls)
+
+    f = form("echo", namespace={"bump": bump, "name": "web"})
+    c = f.controls
+    for text in ('{"n": ${bump()}', '{"n": ${bump()}, "s": "${name}-1"}'):
+        c.payload.value = text
+    assert calls == [] and not c.invoke.disabled
+    c.invoke.click()
+    assert calls == [1]
+    assert f.result is not None and f.result.payload == {"n": 1, "s": "web-1"}
+
+
+def test_dollar_name_must_be_defined(moto_lambda: Any) -> None:
+    namespace: dict[str, Any] = {}
+    f = form("echo", payload="$event", namespace=namespace)
+    assert f.controls.invoke.disabled and "not defined" in f.controls.payload_status.value
+    namespace["event"] = {"k": [1, 2]}
+    f.controls.payload.value = " $event"
+    assert not f.controls.invoke.disabled
+    assert f.invoke() is not None and f.result.payload == {"k": [1, 2]}  # type: ignore[union-attr]
+
+
+def test_bad_expression_position() -> None:
+    with pytest.raises(PayloadError, match="line 2, column 8 is not a Python expression"):
+        check_template('{\n  "a": ${1 +}\n}', {})
+
+
+def test_error_positions_are_those_of_the_typed_text() -> None:
+    with pytest.raises(PayloadError, match="line 3, column 23"):
+        check_template('\n{"long": ${"x" * 10},\n  "string": "${name}" oops}', {})
+
+
+def test_format_keeps_templates_and_literal_dollars() -> None:
+    text = '{"a":${value},"s":"id-${d["k"]}","lit":"$${x}","list":[1,2]}'
+    assert format_template(text) == (
+        '{\n  "a": ${value},\n  "s": "id-${d["k"]}",\n  "lit": "$${x}",\n  "list": [\n    1,\n    2\n  ]\n}'
+    )
+    assert format_template(" $event ") == "$event"
+
+
+def test_format_button(moto_lambda: Any) -> None:
+    f = form("echo", payload='{"a":1,"b":[true]}', namespace={})
+    f.controls.format.click()
+    assert f.controls.payload.value == '{\n  "a": 1,\n  "b": [\n    true\n  ]\n}'
+    f.controls.payload.value = '{"a": '
+    f.controls.format.click()
+    assert f.controls.payload.value == '{"a": ' and "cannot format" in f.controls.payload_status.value
+
+
+def test_sample_templates_load_and_are_json(moto_lambda: Any) -> None:
+    assert {"empty", "apigateway-proxy", "s3-put", "sns", "sqs", "eventbridge-scheduled",
+            "cloudwatch-alarm"} <= set(SAMPLE_EVENTS)
+    f = form("echo", namespace={})
+    for key in SAMPLE_EVENTS:
+        f.controls.template.value = key
+        assert json.loads(f.controls.payload.value) == json.loads(sample_event(key))
+        assert f.controls.template.value == "" and not f.controls.invoke.disabled
+    assert json.loads(sample_event("s3-put"))["Records"][0]["eventName"] == "ObjectCreated:Put"
+
+
+# --- Advanced -------------------------------------------------------------------------------
+
+
+def test_advanced_is_collapsed_and_its_options_reach_the_request(fake: FakeLambda) -> None:
+    f = form("fn", payload='{"id": 7}', namespace={})
+    c = f.controls
+    assert c.advanced.selected_index is None
+    _fill(f, invocation_type="Event", qualifier="prod", client_context='{"custom": {"who": "form"}}',
+          log_tail=False)
+    c.invoke.click()
+    call = fake.calls[-1]
+    assert (call.function, call.qualifier, call.payload) == ("fn", "prod", {"id": 7})
+    assert call.headers["x-amz-invocation-type"] == "Event"
+    assert call.headers["x-amz-log-type"] == "None"
+    context = json.loads(base64.b64decode(call.headers["x-amz-client-context"]))
+    assert context == {"custom": {"who": "form"}}
+    assert f.result is not None and f.result.status_code == 202
+
+
+def test_invalid_client_context_disables_invoke_and_opens_advanced(fake: FakeLambda) -> None:
+    f = form("fn", namespace={})
+    f.controls.client_context.value = "[1, 2]"
+    assert f.controls.invoke.disabled and f.controls.advanced.selected_index == 0
+    assert "must be a JSON object" in f.controls.client_context_status.value
+    f.controls.client_context.value = ""
+    assert not f.controls.invoke.disabled
+
+
+def test_region_override_reaches_the_call(fake: FakeLambda) -> None:
+    f = form("fn", namespace={})
+    f.controls.region.value = "eu-west-1"
+    f.controls.invoke.click()
+    assert "eu-west-1" in fake.calls[-1].headers["authorization"]
+    assert history[-1].region == "eu-west-1"
+
+
+# --- results, history, callbacks, errors -------------------------------------------------------
+
+
+def test_result_history_and_on_result(fake: FakeLambda) -> None:
+    fake.script("fn", Reply.ok({"n": 1}), Reply.function_error("bad"), Reply.ok({"n": 3}))
+    f = form("fn", namespace={})
+    seen: list[LambdaResponse] = []
+    f.on_result(seen.append)
+    f.on_result(lambda response: 1 / 0)  # a broken callback must not break the form
+    for _ in range(3):
+        f.controls.invoke.click()
+    assert [r.payload for r in f.history][::2] == [{"n": 1}, {"n": 3}]
+    assert f.history[1].function_error == "Unhandled"
+    assert f.result is f.history[-1] and seen == f.history
+    assert [entry.origin for entry in history] == ["form"] * 3
+    assert history[-1].cell == f.magic_text()
+
+
+def test_button_is_disabled_while_the_call_runs(fake: FakeLambda) -> None:
+    f = form("fn", namespace={})
+    states: list[bool] = []
+    fake.on("fn", lambda call: states.append(f.controls.invoke.disabled) or Reply.ok(1))
+    f.controls.invoke.click()
+    assert states == [True] and not f.controls.invoke.disabled
+    assert f.controls.elapsed.value.startswith("200 in ")
+
+
+def test_lost_endpoint_is_shown_and_the_form_recovers(fake: FakeLambda, no_retries: None,
+                                                      capsys: Any) -> None:
+    f = form("fn", endpoint_url=fake.url, namespace={})
+    fake.stop()
+    assert f.invoke() is None
+    assert isinstance(f.error, EndpointUnreachableError)
+    assert str(f.error) in capsys.readouterr().err
+    assert f.controls.elapsed.value.startswith("failed after")
+    assert not f.controls.invoke.disabled and f.result is None
+    with FakeLambda() as again:
+        f.endpoint_url = again.url
+        f.controls.invoke.click()
+    assert f.error is None and f.result is not None and f.result.ok
+    assert f.history == [f.result]
+
+
+def test_request_errors_are_one_line_messages(fake: FakeLambda, capsys: Any) -> None:
+    f = form("fn", payload='{"v": ${undefined_name}}', namespace={})
+    f.controls.invoke.click()
+    assert f.result is None and f.error is not None
+    assert capsys.readouterr().err.strip() == str(f.error)
+    assert "undefined_name" in str(f.error) and "\n" not in str(f.error)
+    assert fake.calls == []
+
+
+# --- Copy as magic ---------------------------------------------------------------------------
+
+
+def test_copy_as_magic_shows_a_quoted_cell(fake: FakeLambda) -> None:
+    f = form("fn", payload='{"q": "it\'s"}', endpoint_url=fake.url, namespace={})
+    _fill(f, invocation_type="DryRun", qualifier="$LATEST", client_context='{"custom": {"a": "b c"}}',
+          log_tail=False, profile="")
+    assert f.controls.magic.layout.display == "none"
+    f.controls.copy.click()
+    assert f.controls.magic.layout.display is None
+    assert f.controls.magic.value == (
+        f"%%lambda_invoke fn -t DryRun -q '$LATEST' -c '{{\"custom\":{{\"a\":\"b c\"}}}}' "
+        f"--endpoint-url {fake.url} --no-log\n{{\"q\": \"it's\"}}"
+    )
+    f.controls.qualifier.value = "prod"  # the shown cell follows the form
+    assert " -q prod " in f.controls.magic.value
+
+
+def test_magic_cell_quotes_what_the_shell_would_split() -> None:
+    text = magic_cell("fn", "", client_context="{'a': 1}", region="us east")
+    assert text == "%%lambda_invoke fn -c '{'\"'\"'a'\"'\"': 1}' --region 'us east'\n"
+
+
+def test_copied_cell_gives_the_same_response(fake: FakeLambda, shell: Any) -> None:
+    shell.user_ns["n"] = 41
+    f = form("fn", payload='{"n": ${n + 1}, "s": "a b"}', namespace=shell.user_ns)
+    _fill(f, qualifier="prod", client_context='{"custom": {"k": "v"}}', invocation_type="RequestResponse")
+    response = f.invoke()
+    cell = f.show_magic()
+    result = shell.run_cell(cell)
+    assert result.success, result.error_in_exec
+    again = result.result
+    assert isinstance(again, LambdaResponse) and response is not None
+    assert (again.payload, again.target, again.status_code) == (response.payload, response.target, 200)
+    first, second = fake.calls[-2:]
+    assert first.body == second.body and first.qualifier == second.qualifier == "prod"
+    for header in ("x-amz-invocation-type", "x-amz-log-type", "x-amz-client-context"):
+        assert first.headers[header] == second.headers[header]
+
+
+def test_copied_cell_against_moto(moto_lambda: Any, shell: Any) -> None:
+    f = form("echo", payload='{"hello": "moto"}', namespace=shell.user_ns)
+    f.controls.qualifier.value = "prod"
+    f.controls.invoke.click()
+    again = shell.run_cell(f.magic_text()).result
+    assert f.result is not None and again.payload == f.result.payload == {"hello": "moto"}
+
+
+# --- the magic and its frontend check --------------------------------------------------------
+
+
+def test_lambda_form_in_a_terminal_is_a_one_line_usage_error(shell: Any) -> None:
+    with pytest.raises(UsageError, match=r"^%lambda_form needs a notebook with widgets .*%%lambda_invoke$"):
+        shell.run_line_magic("lambda_form", "")
+
+
+def test_lambda_form_in_a_kernel_returns_the_form(moto_lambda: Any, shell: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    shown = shell.run_line_magic("lambda_form", "echo --region us-east-1 -o f")
+    assert isinstance(shown, LambdaForm) and shell.user_ns["f"] is shown
+    assert shown.function == "echo" and shown.controls.region.value == "us-east-1"
+    bundle = shown._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    with pytest.raises(UsageError, match="not a Python variable name"):
+        shell.run_line_magic("lambda_form", "-o 1x")
+
+
+def test_public_names_and_lazy_import() -> None:
+    assert lambda_magic.form is form and lambda_magic.LambdaForm is LambdaForm
+    code = ("import sys, lambda_magic; from IPython.core.interactiveshell import InteractiveShell; "
+            "InteractiveShell.instance().run_line_magic('load_ext', 'lambda_magic'); "
+            "print('ipywidgets' in sys.modules, 'boto3' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
