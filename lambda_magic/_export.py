@@ -1,0 +1,290 @@
+"""Export: history entries to a runbook (a Rundeck job, a Python script, a clean notebook).
+
+``export()`` picks the entries (by default every successful one, in order), turns them
+into a ``Runbook`` of ``Step``s, and hands it to the format's renderer. Values the notebook
+pasted with ``${expr}`` become ``Parameter``s (Rundeck options, script arguments, a
+parameters cell), with the notebook value as default. Nothing secret goes in: requests
+carry no credentials, and the rendered text is checked against this session's secrets
+before it is returned or written.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lambda_magic._exceptions import LambdaMagicError
+from lambda_magic._history import History, HistoryEntry, history
+from lambda_magic._payload_template import Slot, payload_template
+
+__all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
+
+#: Each format and the "module:function" that renders a ``Runbook`` in it.
+FORMATS: dict[str, str] = {
+    "rundeck": "lambda_magic._export_rundeck:render_rundeck",
+    "python": "lambda_magic._export_python:render_python",
+    "magic": "lambda_magic._export_notebook:render_notebook",
+}
+DEFAULT_NAME = "Lambda runbook"
+_RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
+_SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+_MIN_SECRET = 16  # shorter values are not real keys, and would match innocent text
+
+
+class ExportError(LambdaMagicError):
+    """The export cannot be made: unknown format, nothing to export, a failed entry
+    selected, a secret in the output, or an unwritable file."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A value the notebook pasted with ``${expression}``; ``text`` is what was pasted
+    (the value's JSON, or inside a JSON string its escaped text)."""
+
+    name: str
+    expression: str
+    value: Any
+    in_string: bool
+    text: str
+
+    @property
+    def default(self) -> str:
+        """The value as an option's default: the text itself where it was pasted into a
+        JSON string (exports escape it again), else its JSON."""
+        if self.in_string and isinstance(self.value, str):
+            return self.value
+        return self.text
+
+
+@dataclass(frozen=True)
+class Step:
+    """One invocation of the runbook; ``payload`` is literal text and ``Parameter``s."""
+
+    number: int
+    entry: HistoryEntry
+    payload: tuple[str | Parameter, ...] | None
+    region: str | None
+    endpoint_url: str | None
+
+    @property
+    def request(self) -> Any:
+        """The recorded ``InvokeRequest``."""
+        return self.entry.request
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """The steps to run in order, their parameters, and where they ran."""
+
+    name: str
+    steps: tuple[Step, ...]
+    parameters: tuple[Parameter, ...]
+    regions: tuple[tuple[str, str], ...]
+    created: datetime
+    #: Seconds: the read timeout is above Lambda's 900 s maximum function timeout, so a
+    #: slow function is never taken for a lost call (and, with retries off, never re-sent).
+    read_timeout: int = 960
+    connect_timeout: int = 10
+
+    def region_option(self, region: str | None) -> str | None:
+        """The option name that carries ``region`` (None when no region was recorded)."""
+        return next((name for name, value in self.regions if value == region), None)
+
+
+def export(
+    format: str,
+    entries: str | Iterable[int] | Iterable[HistoryEntry] | None = None,
+    *,
+    name: str = DEFAULT_NAME,
+    path: str | os.PathLike[str] | None = None,
+    include_failed: bool = False,
+    endpoint: bool = True,
+    namespace: Mapping[str, Any] | None = None,
+    source: History | None = None,
+) -> str:
+    """Turn history entries into a runbook and return its text (also written to ``path``).
+
+    ``format`` is ``rundeck`` (job YAML), ``python`` (a script using ``lambda_magic.invoke``)
+    or ``magic`` (a notebook of the cells, nbformat v4 JSON). ``entries`` is a selection
+    such as ``"1-3,5"``, entry numbers or entries; by default every successful entry.
+    Failed entries are refused when selected unless ``include_failed``. ``endpoint=False``
+    leaves out the endpoint URL (to run against AWS what was tried on the sandbox).
+    ``namespace`` (the notebook's variables) fills the magic format's parameters cell.
+    """
+    renderer = _renderer(format)
+    chosen = choose_entries(source if source is not None else history, entries, include_failed)
+    runbook = build_runbook(chosen, name=name, endpoint=endpoint)
+    text = renderer(runbook, namespace or {})
+    _refuse_secrets(text, format)
+    if path is not None:
+        _write(Path(path).expanduser(), text)
+    return text
+
+
+def _renderer(format: str) -> Callable[[Runbook, Mapping[str, Any]], str]:
+    import importlib
+
+    spec = FORMATS.get(str(format).strip().lower())
+    if spec is None:
+        raise ExportError(f"unknown export format {format!r}: use {', '.join(FORMATS)}")
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+
+
+def choose_entries(
+    source: History,
+    entries: str | Iterable[int] | Iterable[HistoryEntry] | None,
+    include_failed: bool,
+) -> list[HistoryEntry]:
+    """The entries to export, in history order, with the failure policy applied."""
+    if len(source) == 0 and entries is None:
+        raise ExportError("the history is empty: invoke a function first (%%lambda_invoke), then export")
+    if entries is None:
+        chosen = [entry for entry in source if entry.ok]
+        if not chosen:
+            raise ExportError(
+                "no successful invocation in the history to export: select failed ones "
+                "explicitly with --include-failed (include_failed=True)"
+            )
+        return chosen
+    chosen = _selected(source, entries)
+    failed = [str(entry.index) for entry in chosen if not entry.ok]
+    if failed and not include_failed:
+        raise ExportError(
+            f"entr{'y' if len(failed) == 1 else 'ies'} {', '.join(failed)} failed in the notebook: "
+            "leave them out, or add --include-failed (include_failed=True) to export them as steps"
+        )
+    return chosen
+
+
+def _selected(
+    source: History, entries: str | Iterable[int] | Iterable[HistoryEntry]
+) -> list[HistoryEntry]:
+    if isinstance(entries, str):
+        chosen = source.select(entries)
+    else:
+        items = list(entries)
+        if all(isinstance(item, HistoryEntry) for item in items):
+            chosen = sorted(items, key=lambda entry: entry.index)  # type: ignore[arg-type, return-value]
+        else:
+            chosen = source.select(int(item) for item in items)  # type: ignore[arg-type]
+    if not chosen:
+        raise ExportError("the selection is empty: name entries such as 1-3,5 (see %lambda_history)")
+    return chosen  # type: ignore[return-value]
+
+
+def build_runbook(entries: Iterable[HistoryEntry], *, name: str = DEFAULT_NAME, endpoint: bool = True) -> Runbook:
+    """Steps for ``entries`` in order, their parameters named once, and the regions."""
+    names = _Names()
+    regions: dict[str, str] = {}
+    steps = []
+    for number, entry in enumerate(entries, start=1):
+        if entry.region and entry.region not in regions:
+            regions[entry.region] = names.claim("region", reserved=True)
+        pieces = _step_payload(entry, names)
+        url = entry.endpoint_url if endpoint else None
+        steps.append(Step(number, entry, pieces, entry.region, url))
+    read_timeout, connect_timeout = _timeouts()
+    return Runbook(
+        name=" ".join(str(name).split()) or DEFAULT_NAME,
+        steps=tuple(steps),
+        parameters=tuple(names.parameters.values()),
+        regions=tuple((option, region) for region, option in regions.items()),
+        created=datetime.now(timezone.utc),
+        read_timeout=read_timeout,
+        connect_timeout=connect_timeout,
+    )
+
+
+def _timeouts() -> tuple[int, int]:
+    """Whole seconds (the AWS CLI takes integers); the read timeout at least the default."""
+    from lambda_magic._settings import DEFAULTS, resolve_settings
+
+    try:
+        settings = resolve_settings()
+        read, connect = settings.read_timeout, settings.connect_timeout
+    except LambdaMagicError:
+        read, connect = DEFAULTS["read_timeout"], DEFAULTS["connect_timeout"]
+    return max(math.ceil(read), math.ceil(DEFAULTS["read_timeout"])), math.ceil(connect)
+
+
+def _step_payload(entry: HistoryEntry, names: _Names) -> tuple[str | Parameter, ...] | None:
+    try:
+        pieces = payload_template(entry)
+    except LambdaMagicError as exc:
+        raise ExportError(str(exc)) from None
+    if pieces is None:
+        return None
+    return tuple(names.parameter(piece) if isinstance(piece, Slot) else piece for piece in pieces)
+
+
+class _Names:
+    """Gives parameters unique, readable names: the expression's words (resp_payload_id)."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.parameters: dict[tuple[str, bool, str], Parameter] = {}
+
+    def claim(self, base: str, *, reserved: bool = False) -> str:
+        """``base``, or ``base_2``, ``base_3``... when taken (or reserved, unless allowed)."""
+        name, n = base, 1
+        while name in self.taken or (name in _RESERVED and not reserved):
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+    def parameter(self, slot: Slot) -> Parameter:
+        key = (slot.expression, slot.in_string, slot.text)
+        if key not in self.parameters:
+            name = self.claim(slug(slot.expression))
+            self.parameters[key] = Parameter(name, slot.expression, slot.value, slot.in_string, slot.text)
+        return self.parameters[key]
+
+
+def slug(expression: str) -> str:
+    """A Python identifier (and Rundeck option name) from an expression's words."""
+    words = re.findall(r"[A-Za-z0-9]+", expression)
+    name = "_".join(words)[:40].strip("_") or "value"
+    if name[0].isdigit():
+        name = f"v_{name}"
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def _refuse_secrets(text: str, format: str) -> None:
+    for secret in known_secrets():
+        if secret in text:
+            raise ExportError(
+                f"the {format} export would contain a credential of this session (a secret "
+                "key or session token): remove it from the notebook values the steps use"
+            )
+
+
+def known_secrets() -> list[str]:
+    """This session's secret key and session token values, where they can be read."""
+    from lambda_magic._secrets import read_secret
+    from lambda_magic._settings import resolve_settings
+
+    found = [os.environ.get(var, "") for var in _SECRET_VARS]
+    try:
+        settings = resolve_settings()
+        if settings.secret_key_path:
+            found.append(read_secret(settings.secret_key_path))
+    except LambdaMagicError:
+        pass  # unreadable settings or secret: nothing of it can be in the export either
+    return [value for value in found if len(value) >= _MIN_SECRET]
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ExportError(f"cannot write {str(path)!r} ({reason}): choose another file with -o") from None

@@ -1,0 +1,135 @@
+"""The ``%lambda_history`` and ``%lambda_export`` magics, and the hook that tells the
+history which cell an invocation came from.
+
+Both magics parse and dispatch only: the table is ``History.table``, the export is
+``_export.export``; a ``LambdaMagicError`` becomes IPython's one-line ``UsageError``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.utils.process import arg_split
+
+from lambda_magic._history import HistoryTable, history
+from lambda_magic._magics import usage_errors
+
+__all__ = ["HistoryMagics", "watch_cells"]
+
+_watched: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def watch_cells(shell: Any) -> None:
+    """Record, for each invocation, the cell that ran it (its text and ``In [n]``).
+
+    Registered once per shell; entries made outside a cell (the form's button, a thread
+    that outlives its cell) get no cell.
+    """
+    if shell in _watched:
+        return
+    _watched.add(shell)
+
+    def before(info: Any) -> None:
+        count = shell.execution_count if getattr(info, "store_history", False) else None
+        history.begin_cell(info.raw_cell or "", count)
+
+    def after(result: Any) -> None:
+        history.end_cell()
+
+    shell.events.register("pre_run_cell", before)
+    shell.events.register("post_run_cell", after)
+
+
+def _parse(magic: Any, line: str) -> Any:
+    """Shell-quoted words; options may come before or after the positionals."""
+    try:
+        argv = arg_split(line, posix=True)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse the magic's line ({exc}): check its quotes") from None
+    return magic.parser.parse_intermixed_args(argv)
+
+
+@magics_class
+class HistoryMagics(Magics):
+    """Look back at this session's invocations and export them as a runbook."""
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        if shell is not None:
+            watch_cells(shell)
+
+    @magic_arguments.magic_arguments()
+    @magic_arguments.argument("entries", nargs="?", help="Entries to show, e.g. 1-3,5 (default: all).")
+    @magic_arguments.argument("--clear", action="store_true", help="Forget every entry.")
+    @line_magic
+    def lambda_history(self, line: str) -> HistoryTable | None:
+        """Show this session's invocations, oldest first.
+
+        One row per invocation: its number, time, function, qualifier, invocation type,
+        status, round trip, whether it succeeded, and the cell it came from (``In [n]``).
+        Each entry keeps its request and its response (or error)::
+
+            %lambda_history                 # all of them
+            %lambda_history 3-5             # some of them
+            lambda_magic.history.entry(4).response.payload
+            %lambda_history --clear         # forget them (numbers go on)
+
+        Credentials are never recorded. ``%lambda_export`` turns entries into a runbook.
+        """
+        args = _parse(self.lambda_history, line)
+        with usage_errors():
+            if args.clear:
+                if args.entries:
+                    raise UsageError("--clear forgets every entry: leave out the selection")
+                count = len(history)
+                history.clear()
+                print(f"forgot {count} invocation{'s' if count != 1 else ''}")
+                return None
+            return history.table(args.entries)
+
+    @magic_arguments.magic_arguments()
+    @magic_arguments.argument("format", help="rundeck (job YAML), python (a script) or magic (a notebook).")
+    @magic_arguments.argument(
+        "entries", nargs="?",
+        help="Entries to export, e.g. 1-3,5 (default: every successful one, in order).")
+    @magic_arguments.argument("--name", default="Lambda runbook", help="The runbook's (job's) name.")
+    @magic_arguments.argument("-o", "--output", dest="path", help="Write to this file instead of printing.")
+    @magic_arguments.argument(
+        "--include-failed", action="store_true",
+        help="Allow selected entries that failed (they become ordinary steps).")
+    @magic_arguments.argument(
+        "--no-endpoint", action="store_true",
+        help="Leave out the endpoint URL (run against AWS what was tried on the sandbox).")
+    @line_magic
+    def lambda_export(self, line: str) -> None:
+        """Export invocations of this session as a runbook: Rundeck job, Python script, notebook.
+
+        Values the cells pasted with ``${expr}`` become parameters (Rundeck options, script
+        options, a parameters cell) defaulting to the notebook's values; the region is an
+        option too, the endpoint URL is kept unless ``--no-endpoint``. Nothing secret is
+        written: credentials come from the environment of whoever runs the runbook::
+
+            %lambda_export rundeck -o restart-web.yaml --name "Restart web"
+            %lambda_export python 2-4 -o restart_web.py
+            %lambda_export magic -o restart_web.ipynb --no-endpoint
+
+        A Rundeck step fails when its function fails, and the job stops there; the script
+        exits 1 at the first failure. Selecting an entry that failed needs --include-failed.
+        """
+        from lambda_magic._export import export
+
+        args = _parse(self.lambda_export, line)
+        with usage_errors():
+            text = export(
+                args.format, args.entries, name=args.name, path=args.path,
+                include_failed=args.include_failed, endpoint=not args.no_endpoint,
+                namespace=self.shell.user_ns if self.shell is not None else None,
+            )
+        if args.path:
+            print(f"wrote the {args.format} export to {args.path}")
+        else:
+            print(text)

@@ -1,0 +1,199 @@
+"""Payload templates recovered from the history: the payload text with its ``${expr}`` sites.
+
+A request records the bytes it sent and, in order, the ``${expr}`` texts and values that
+produced them; the text as written is in the cell. ``payload_template`` finds that text (the
+magic's body, a ``--payload`` argument of a line magic in the cell, or ``${expr}`` alone for
+a fan-out over ``$name``), splits it into literal pieces and ``Slot``s, and accepts it only
+if rendering the slots with the recorded values gives back exactly the bytes that were sent.
+Otherwise the payload is exported as the literal text it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lambda_magic._exceptions import LambdaMagicError
+
+if TYPE_CHECKING:
+    from argparse import Namespace
+
+    from lambda_magic._history import HistoryEntry
+
+__all__ = ["Piece", "Slot", "expression_names", "invoke_calls", "payload_template", "render", "template_text"]
+
+_NAME_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_LINE_MAGIC_RE = re.compile(r"(?<!%)%lambda_invoke\b(.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A ``${expression}`` site of a payload, the value it had, and whether it stood in a
+    JSON string (then its text is pasted, escaped) or not (then its JSON is)."""
+
+    expression: str
+    value: Any
+    in_string: bool
+
+    @property
+    def text(self) -> str:
+        """What the notebook pasted into the payload for this site."""
+        from lambda_magic._payload import _render
+
+        return _render(self.expression, self.value, self.in_string)
+
+
+Piece = str | Slot
+
+
+def render(pieces: tuple[Piece, ...]) -> str:
+    """The payload text: literal pieces as they are, slots as the notebook rendered them."""
+    return "".join(piece if isinstance(piece, str) else piece.text for piece in pieces)
+
+
+def template_text(pieces: tuple[Piece, ...]) -> str:
+    """The payload as the magic's body would be written: ``${expr}`` sites, ``$${`` escapes."""
+    return "".join(
+        piece.replace("${", "$${") if isinstance(piece, str) else f"${{{piece.expression}}}"
+        for piece in pieces
+    )
+
+
+def payload_template(entry: HistoryEntry) -> tuple[Piece, ...] | None:
+    """The entry's payload as pieces (None without a payload); raises if it is not text."""
+    payload = entry.request.payload
+    if payload is None:
+        return None
+    try:
+        sent = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LambdaMagicError(
+            f"entry {entry.index}'s payload is binary, not text: it cannot be exported"
+        ) from None
+    subs = entry.request.substitutions
+    if subs:
+        for candidate in _candidates(entry):
+            pieces = _split(candidate, subs)
+            if pieces is not None and render(pieces) == sent:
+                return pieces
+    return (sent,)
+
+
+def _candidates(entry: HistoryEntry) -> Iterator[str]:
+    """Texts the payload may have been written as, most likely first."""
+    if entry.cell is not None and not entry.cell.lstrip().startswith("%%lambda_invoke"):
+        yield entry.cell
+    for args, body in invoke_calls(entry.source or ""):
+        if args.function != entry.function:
+            continue
+        if body is not None:
+            yield body
+        elif args.payload is not None and not args.payload.startswith("@"):
+            yield args.payload
+    subs = entry.request.substitutions
+    if len(subs) == 1:  # a fan-out over $name records name[i] for each event
+        yield f"${{{subs[0][0]}}}"
+
+
+def invoke_calls(source: str) -> list[tuple[Namespace, str | None]]:
+    """The ``%%lambda_invoke`` / ``%lambda_invoke`` calls in a cell: parsed options, and
+    the body for the cell magic (None for line magics). Unparsable lines are skipped."""
+    calls: list[tuple[Namespace, str | None]] = []
+    text = source.lstrip("\n")
+    if text.startswith("%%lambda_invoke"):
+        line, _, body = text.partition("\n")
+        args = _parse(line.removeprefix("%%lambda_invoke"))
+        return [(args, body)] if args is not None else []
+    for match in _LINE_MAGIC_RE.finditer(source):
+        args = _parse(match.group(1))
+        if args is not None:
+            calls.append((args, None))
+    return calls
+
+
+def expression_names(text: str) -> list[str]:
+    """The notebook names a payload text reads: ``$name`` alone, or in ``${expr}`` sites."""
+    import ast
+
+    body = text.strip()
+    whole = _NAME_RE.fullmatch(body)
+    if whole:
+        return [whole.group(1)]
+    try:
+        sites = _scan(body)
+    except LambdaMagicError:
+        return []
+    names: list[str] = []
+    for site in sites:
+        if isinstance(site, tuple):
+            nodes = [node for node in ast.walk(ast.parse(site[0], mode="eval")) if isinstance(node, ast.Name)]
+            local = {node.id for node in nodes if isinstance(node.ctx, ast.Store)}  # comprehensions
+            names += [node.id for node in nodes if node.id not in local]
+    return names
+
+
+def _parse(line: str) -> Namespace | None:
+    from IPython.utils.process import arg_split
+
+    from lambda_magic._magics import InvokeMagics
+
+    try:
+        return InvokeMagics.lambda_invoke.parser.parse_args(arg_split(line, posix=True))
+    except Exception:  # a line the magic itself would refuse: not a template source
+        return None
+
+
+def _split(text: str, subs: tuple[tuple[str, Any], ...]) -> tuple[Piece, ...] | None:
+    """Pieces of ``text`` with the recorded values in its slots; None if they do not match."""
+    body = text.strip()
+    whole = _NAME_RE.fullmatch(body)
+    if whole:
+        if len(subs) == 1 and subs[0][0] == body:
+            return (Slot(whole.group(1), subs[0][1], in_string=False),)
+        return None
+    try:
+        sites = _scan(body)
+    except LambdaMagicError:
+        return None
+    if sum(isinstance(site, tuple) for site in sites) != len(subs):
+        return None
+    values = iter(subs)
+    pieces: list[Piece] = []
+    for site in sites:
+        if isinstance(site, str):
+            pieces.append(site)
+            continue
+        expression, value = next(values)
+        if expression != site[0]:
+            return None
+        pieces.append(Slot(expression, value, in_string=site[1]))
+    return tuple(pieces)
+
+
+def _scan(text: str) -> list[str | tuple[str, bool]]:
+    """Literal text and ``(expression, in_string)`` sites, exactly as ``_payload`` reads
+    them (``$${`` is a literal ``${``; backslash escapes are skipped inside strings)."""
+    from lambda_magic._payload import _expression_at
+
+    out: list[str | tuple[str, bool]] = []
+    literal: list[str] = []
+    in_string = False
+    i = 0
+    while i < len(text):
+        if text.startswith("$${", i):
+            literal.append("${")
+            i += 3
+        elif text.startswith("${", i):
+            expression, i = _expression_at(text, i)
+            out.extend(["".join(literal), (expression, in_string)])
+            literal = []
+        else:
+            end = i + (2 if text[i] == "\\" and in_string else 1)
+            if text[i] == '"':
+                in_string = not in_string
+            literal.append(text[i:end])
+            i = end
+    out.append("".join(literal))
+    return [site for site in out if site != ""]
