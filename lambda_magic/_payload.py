@@ -55,8 +55,8 @@ def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
     if whole:
         value = _lookup(whole.group(1), namespace)
         return ExpandedPayload(_dumps(value, what=f"${whole.group(1)}").encode(), ((body, value),))
-    expanded, subs = _substitute(body, namespace)
-    _check_json(expanded, what="payload", substituted=bool(subs))
+    expanded, subs, spans = _substitute(body, namespace)
+    _check_json(expanded, what="payload", original=body, spans=spans)
     return ExpandedPayload(expanded.encode(), tuple(subs))
 
 
@@ -78,33 +78,54 @@ def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
         ) from None
 
 
-def _substitute(text: str, namespace: Mapping[str, Any]) -> tuple[str, list[tuple[str, Any]]]:
+def _substitute(text: str, namespace: Mapping[str, Any]) -> tuple[str, list[tuple[str, Any]], list[_Span]]:
     """Replace each ``${expr}``, tracking whether it stands inside a JSON string."""
     out: list[str] = []
     subs: list[tuple[str, Any]] = []
+    spans: list[_Span] = []
     in_string = False
-    i = 0
+    i = length = 0
     while i < len(text):
-        char = text[i]
         if text.startswith("$${", i):
-            out.append("${")
-            i += 3
+            piece, end = "${", i + 3
         elif text.startswith("${", i):
             expr, end = _expression_at(text, i)
             value = _evaluate(expr, namespace)
             subs.append((expr, value))
-            out.append(_render(expr, value, in_string))
-            i = end
+            piece = _render(expr, value, in_string)
         else:
-            if char == "\\" and in_string:
-                out.append(text[i : i + 2])
-                i += 2
-                continue
-            if char == '"':
+            end = i + (2 if text[i] == "\\" and in_string else 1)
+            piece = text[i:end]
+            if piece == '"':
                 in_string = not in_string
-            out.append(char)
-            i += 1
-    return "".join(out), subs
+        if end - i != len(piece) or piece == "${":
+            spans.append(_Span(length, length + len(piece), i, end))
+        out.append(piece)
+        length += len(piece)
+        i = end
+    return "".join(out), subs, spans
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A stretch of the expanded text that came from ``original[start:end]``."""
+
+    out_start: int
+    out_end: int
+    start: int
+    end: int
+
+
+def _original_index(index: int, spans: list[_Span]) -> int:
+    """Where an index of the expanded text stands in the text as written."""
+    shift = 0
+    for span in spans:
+        if index < span.out_start:
+            break
+        if index < span.out_end:
+            return span.start
+        shift = span.end - span.out_end
+    return index + shift
 
 
 def _expression_at(text: str, start: int) -> tuple[str, int]:
@@ -156,14 +177,13 @@ def _dumps(value: Any, *, what: str) -> str:
         ) from None
 
 
-def _check_json(text: str, *, what: str, substituted: bool = False) -> None:
+def _check_json(text: str, *, what: str, original: str | None = None, spans: list[_Span] | None = None) -> None:
+    """Raise a one-line error with the line and column in the text as the user wrote it."""
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        where = " after ${} substitution" if substituted else ""
-        raise PayloadError(
-            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{where}"
-        ) from None
+        line, col = _position(original or text, _original_index(exc.pos, spans or []))
+        raise PayloadError(f"{what} is not valid JSON: {exc.msg} at line {line}, column {col}") from None
 
 
 def _position(text: str, index: int) -> tuple[int, int]:

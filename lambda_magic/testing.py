@@ -109,7 +109,7 @@ Handler = Callable[[Call], Reply]
 class FakeLambda:
     """A threaded loopback server speaking Lambda's Invoke API."""
 
-    def __init__(self, *, default: Handler | None = None) -> None:
+    def __init__(self, *, default: Handler | None = None, port: int = 0) -> None:
         self.calls: list[Call] = []
         self.per_function: Counter[str] = Counter()
         self.per_id: Counter[Any] = Counter()
@@ -117,7 +117,7 @@ class FakeLambda:
         self._handlers: dict[str, Handler] = {}
         self._default = default or (lambda call: Reply.ok(call.payload))
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._server = _Server(("127.0.0.1", port), _RequestHandler)
         self._server.fake = self
         self._thread: threading.Thread | None = None
 
