@@ -60,7 +60,9 @@ def apply_config_line(line: str) -> None:
                 f"{word!r} is not key=value with a known key; known: {', '.join(SETTING_KEYS)}"
             )
         changes[key] = value
-    session.clear(*[key for key, value in changes.items() if value == ""])
+    unset = [key for key, value in changes.items() if value == ""]
+    if unset:  # clear() without keys would unset every setting
+        session.clear(*unset)
     session.update(**{key: value for key, value in changes.items() if value != ""})
     _forget_clients()
 
