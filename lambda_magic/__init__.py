@@ -39,6 +39,7 @@ __all__ = [
     "AccessDeniedError",
     "CredentialsError",
     "EndpointUnreachableError",
+    "FailedInvocation",
     "FakeLambda",
     "FunctionError",
     "FunctionErrorInfo",
@@ -54,6 +55,7 @@ __all__ = [
     "LambdaMagic",
     "LambdaMagicError",
     "LambdaResponse",
+    "LambdaResponses",
     "ParameterError",
     "PayloadError",
     "Report",
@@ -66,6 +68,7 @@ __all__ = [
     "form",
     "history",
     "invoke",
+    "invoke_many",
     "load_ipython_extension",
     "make_request",
     "resolve_settings",
@@ -76,7 +79,10 @@ __all__ = [
 
 #: Public names whose modules are imported on first use (they pull in ipywidgets, tqdm...).
 _LAZY: dict[str, str] = {
+    "FailedInvocation": "lambda_magic._responses",
     "FakeLambda": "lambda_magic.testing",
+    "LambdaResponses": "lambda_magic._responses",
+    "invoke_many": "lambda_magic._fanout",
     "LambdaForm": "lambda_magic._form",
     "form": "lambda_magic._form",
 }

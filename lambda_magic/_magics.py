@@ -62,6 +62,12 @@ class InvokeMagics(Magics):
     @magic_arguments.argument(
         "--raise", dest="raise_", action="store_true",
         help="Fail the cell when the function fails (after storing the response).")
+    @magic_arguments.argument(
+        "--each", action="store_true",
+        help="Invoke once per element of the JSON array (or $list) in the cell; returns LambdaResponses.")
+    @magic_arguments.argument(
+        "--concurrency", type=int,
+        help="With --each: calls in flight at most (default: the max_concurrency setting, 16).")
     @magic_arguments.argument("--quiet", action="store_true", help="Display nothing, return None.")
     @magic_arguments.argument("--region", help="AWS region for this call.")
     @magic_arguments.argument("--profile", help="AWS profile for this call.")
@@ -87,21 +93,34 @@ class InvokeMagics(Magics):
             {"instance": "i-123", "dry_run": false}
 
             %lambda_invoke my-function --payload '{"id": ${resp.payload["id"]}}' --raise
+
+        ``--each`` invokes once per element of a JSON array (or ``$list``), ``--concurrency``
+        at a time, with a progress bar; every input gets one entry of a ``LambdaResponses``,
+        failed calls included, and Ctrl-C keeps what completed::
+
+            %%lambda_invoke my-function --each --concurrency 32 -o results
+            [{"id": 1}, {"id": 2}, {"id": 3}]
         """
         args = parse_line(self.lambda_invoke, line)
         _check_output_name(args.output)
+        if args.each or args.concurrency is not None:
+            return self._each(args, cell)
         with usage_errors():
             request, settings = self._build(args, cell)
         return self._run(request, settings, args, cell)
 
-    def _build(self, args: Any, cell: str | None) -> tuple[Any, Any]:
-        from lambda_magic._request import make_request
+    def _settings(self, args: Any) -> Any:
         from lambda_magic._settings import resolve_settings
 
-        settings = resolve_settings({
+        return resolve_settings({
             "region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url,
-            "read_timeout": args.read_timeout,
+            "read_timeout": args.read_timeout, "max_concurrency": args.concurrency,
         })
+
+    def _build(self, args: Any, cell: str | None) -> tuple[Any, Any]:
+        from lambda_magic._request import make_request
+
+        settings = self._settings(args)
         expanded = self._payload(args, cell)
         request = make_request(
             args.function, expanded.data,
@@ -114,12 +133,41 @@ class InvokeMagics(Magics):
         return request, settings
 
     def _payload(self, args: Any, cell: str | None) -> ExpandedPayload:
+        return expand_payload(self._payload_text(args, cell), self.shell.user_ns)
+
+    def _payload_text(self, args: Any, cell: str | None) -> str:
         text = cell if cell is not None else ""
         if args.payload is not None:
             if text.strip():
                 raise PayloadError("give the payload in the cell or with --payload, not both")
             text = read_payload_file(args.payload) if args.payload.startswith("@") else args.payload
-        return expand_payload(text, self.shell.user_ns)
+        return text
+
+    def _each(self, args: Any, cell: str | None) -> Any:
+        """``--each``: one invocation per event, through ``_fanout.fan_out``."""
+        from lambda_magic._fanout import cell_event, cell_events, fan_out
+
+        if not args.each:
+            raise UsageError("--concurrency needs --each (one invocation per element of a JSON array)")
+        if args.durable_execution_name:
+            raise UsageError("--durable-execution-name names one execution: it cannot be used with --each")
+        with usage_errors():
+            settings = self._settings(args)
+            events, origin = cell_events(self._payload_text(args, cell), self.shell.user_ns)
+            results = fan_out(
+                args.function, events, settings, encode=cell_event, origin="magic",
+                cell=cell or f"%%lambda_invoke {args.function} --each", progress=not args.quiet,
+                invocation_type=args.invocation_type, qualifier=args.qualifier,
+                client_context=self._client_context(args.client_context),
+                log=settings.log_tail and not args.no_log, tenant_id=args.tenant_id, **origin,
+            )
+        if args.output:
+            self.shell.user_ns[args.output] = results
+        if not results.ok and (args.raise_ or settings.raise_on_error):
+            stored = f" (results stored in {args.output})" if args.output else ""
+            raise UsageError(f"{len(results.errors):,} of {len(results):,} calls did not succeed{stored}: "
+                             "see .errors")
+        return None if args.quiet else results
 
     def _client_context(self, value: str | None) -> Any:
         if value is None or not value.startswith("$"):
