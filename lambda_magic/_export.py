@@ -167,17 +167,18 @@ def choose_entries(
 def _selected(
     source: History, entries: str | Iterable[int] | Iterable[HistoryEntry]
 ) -> list[HistoryEntry]:
+    """Entries given as a selection text, as numbers, or as the entries themselves."""
+    items: list[Any] = [entries] if isinstance(entries, str) else list(entries)
+    given = [item for item in items if isinstance(item, HistoryEntry)]
     if isinstance(entries, str):
         chosen = source.select(entries)
+    elif given and len(given) == len(items):
+        chosen = sorted(given, key=lambda entry: entry.index)
     else:
-        items = list(entries)
-        if all(isinstance(item, HistoryEntry) for item in items):
-            chosen = sorted(items, key=lambda entry: entry.index)  # type: ignore[arg-type, return-value]
-        else:
-            chosen = source.select(int(item) for item in items)  # type: ignore[arg-type]
+        chosen = source.select([item.index if isinstance(item, HistoryEntry) else int(item) for item in items])
     if not chosen:
         raise ExportError("the selection is empty: name entries such as 1-3,5 (see %lambda_history)")
-    return chosen  # type: ignore[return-value]
+    return chosen
 
 
 def build_runbook(entries: Iterable[HistoryEntry], *, name: str = DEFAULT_NAME, endpoint: bool = True) -> Runbook:

@@ -28,7 +28,7 @@ _HINT = "each entry's response: lambda_magic.history.entry(N).response"
 
 def history_rows(entries: Sequence[HistoryEntry]) -> list[tuple[str, ...]]:
     """One tuple of display strings per entry, in ``COLUMNS`` order."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for entry in entries:
         duration = entry.duration_ms
         rows.append((

@@ -1,0 +1,242 @@
+"""The invocation history: entries, selection, the table, %lambda_history, no secrets kept."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+from lambda_magic import history
+from lambda_magic._exceptions import FunctionNotFoundError
+from lambda_magic._history import History, HistoryError, HistoryTable, parse_selection
+from lambda_magic._request import make_request
+from lambda_magic._response import LambdaResponse
+from lambda_magic.testing import FakeLambda, Reply
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
+def _response(status: int = 200, function_error: str | None = None, elapsed: float = 0.0123) -> LambdaResponse:
+    return LambdaResponse(function_name="fn", qualifier="prod", invocation_type="RequestResponse",
+                          status_code=status, raw_payload=b'{"ok": true}', function_error=function_error,
+                          elapsed=elapsed)
+
+
+def _record(source: History, **details: Any) -> Any:
+    return source.record(make_request("fn", b"{}", qualifier="prod"), **details)
+
+
+def run(shell: Any, source: str) -> Any:
+    """Run a cell as a notebook does (stored, so it gets an In [n] number)."""
+    result = shell.run_cell(source, store_history=True)
+    if result.error_in_exec is not None:
+        raise result.error_in_exec
+    return result.result
+
+
+# --- entries ---------------------------------------------------------------------------
+
+
+def test_entry_fields_for_a_response_a_function_error_and_an_error() -> None:
+    source = History()
+    ok = _record(source, response=_response(), origin="magic", region="eu-west-1")
+    failed = _record(source, response=_response(function_error="Unhandled"))
+    refused = _record(source, error=FunctionNotFoundError("function fn not found", function="fn"))
+    assert (ok.index, failed.index, refused.index) == (1, 2, 3)
+    assert (ok.function, ok.qualifier, ok.invocation_type, ok.target) == ("fn", "prod", "RequestResponse", "fn:prod")
+    assert (ok.status, failed.status, refused.status) == ("200 OK", "200 Unhandled", "FunctionNotFoundError")
+    assert (ok.ok, failed.ok, refused.ok) == (True, False, False)
+    assert ok.duration_ms == pytest.approx(12.3) and refused.duration_ms is None
+    assert ok.where == "magic" and ok.region == "eu-west-1"
+    assert _record(source, response=_response(status=202)).status == "202 Accepted"
+
+
+def test_numbers_go_on_across_clears_and_maxlen_drops_the_oldest() -> None:
+    source = History(maxlen=3)
+    for _ in range(5):
+        _record(source, response=_response())
+    assert [entry.index for entry in source] == [3, 4, 5]
+    source.clear()
+    assert len(source) == 0 and _record(source).index == 6
+    source.maxlen = 1
+    _record(source)
+    assert [entry.index for entry in source] == [7]
+    with pytest.raises(HistoryError, match="at least 1"):
+        source.maxlen = 0
+
+
+def test_record_is_thread_safe() -> None:
+    source = History()
+    threads = [threading.Thread(target=lambda: [_record(source) for _ in range(50)]) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(entry.index for entry in source) == list(range(1, 401))
+
+
+def test_cells_are_attributed_while_they_run_only() -> None:
+    source = History()
+    source.begin_cell("%%lambda_invoke fn\n{}", 7)
+    inside = _record(source)
+    source.end_cell()
+    outside = _record(source)
+    assert (inside.source, inside.execution_count, inside.where) == ("%%lambda_invoke fn\n{}", 7, "In [7]")
+    assert (outside.source, outside.execution_count, outside.where) == (None, None, "api")
+
+
+# --- selection -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("spec", "numbers"), [("1-3,5", [1, 2, 3, 5]), ("4", [4]), ("2, 1-2", [1, 2])])
+def test_parse_selection(spec: str, numbers: list[int]) -> None:
+    assert parse_selection(spec) == numbers
+
+
+@pytest.mark.parametrize("spec", ["x", "3-1", "0", "1-", "", "1,,2", "1-99999999"])
+def test_bad_selections_are_one_line_errors(spec: str) -> None:
+    with pytest.raises(HistoryError) as info:
+        parse_selection(spec)
+    message = str(info.value)
+    assert "\n" not in message and ("1-3,5" in message or "low-high" in message)
+
+
+def test_select_and_entry_by_number() -> None:
+    source = History()
+    for _ in range(4):
+        _record(source)
+    assert [entry.index for entry in source.select("2-3")] == [2, 3]
+    assert [entry.index for entry in source.select([4, 1])] == [1, 4]
+    assert source.select() == list(source)
+    assert source.entry(3).index == 3
+    with pytest.raises(HistoryError, match=r"no entry 7, 9 in the history \(entries 1-4 are there\)"):
+        source.select("7,9")
+    with pytest.raises(HistoryError, match="it is empty"):
+        History().entry(1)
+
+
+# --- display ---------------------------------------------------------------------------
+
+
+def test_text_table_has_every_column() -> None:
+    source = History()
+    _record(source, response=_response(), origin="magic", execution_count=4)
+    _record(source, error=FunctionNotFoundError("nope"))
+    text = source.table().text()
+    header = text.splitlines()[0].split()
+    assert header == ["#", "time", "function", "qualifier", "type", "status", "duration", "ok", "cell"]
+    assert "fn  " in text and "prod" in text and "12.3 ms" in text and "In [4]" in text
+    assert "FunctionNotFoundError" in text and "NO" in text
+    assert "history.entry(N).response" in text
+    assert History().table().text() == "no invocations in the history yet"
+
+
+def test_html_table_is_escaped() -> None:
+    source = History()
+    _record(source, response=_response(), origin="<script>alert(1)</script>")
+    html = source._repr_html_()
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert html.count("<tr>") == 2 and 'class="lm-ok"' in html
+    assert repr(source) == "<History 1 invocations>" and repr(source.table()) == "<HistoryTable 1 entries>"
+
+
+# --- secrets ---------------------------------------------------------------------------
+
+
+def test_errors_are_kept_without_traceback_or_cause() -> None:
+    source = History()
+    try:
+        try:
+            raise RuntimeError("botocore internals")
+        except RuntimeError as cause:
+            raise FunctionNotFoundError("function fn not found", function="fn", code="X") from cause
+    except FunctionNotFoundError as error:
+        entry = _record(source, error=error)
+        assert error.__traceback__ is not None  # the raised error itself is untouched
+    kept = entry.error
+    assert isinstance(kept, FunctionNotFoundError) and str(kept) == "function fn not found"
+    assert (kept.function, kept.code) == ("fn", "X")
+    assert kept.__traceback__ is None and kept.__cause__ is None and kept.__context__ is None
+
+
+def test_endpoint_userinfo_is_not_recorded() -> None:
+    entry = _record(History(), endpoint_url="https://user:pa55word@lambda.example.com:8443/x")
+    assert entry.endpoint_url == "https://lambda.example.com:8443/x"
+
+
+def _strings(value: Any, seen: set[int] | None = None, depth: int = 0) -> list[str]:
+    """Every string reachable from ``value`` (attributes, containers, exception args)."""
+    seen = seen if seen is not None else set()
+    if id(value) in seen or depth > 12:
+        return []
+    seen.add(id(value))
+    if isinstance(value, (str, bytes)):
+        return [value if isinstance(value, str) else value.decode("utf-8", "replace")]
+    children: list[Any] = []
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        children = list(value)
+    elif isinstance(value, BaseException):
+        children = [value.args, vars(value), value.__traceback__, value.__cause__, value.__context__]
+    elif hasattr(value, "__dict__"):
+        children = [vars(value)]
+    elif hasattr(value, "__dataclass_fields__"):
+        children = [getattr(value, name) for name in value.__dataclass_fields__]
+    found = [repr(value)] if not isinstance(value, (dict, list, tuple)) else []
+    for child in children:
+        found += _strings(child, seen, depth + 1)
+    return found
+
+
+def test_no_secret_reaches_the_history(shell: Any, fake: FakeLambda, tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(SECRET)
+    secret_file.chmod(0o600)
+    fake.script("missing", Reply.error(404, "ResourceNotFoundException", "Function not found"))
+    run(shell, f"%lambda_config access_key={ACCESS_KEY} secret_key_path={secret_file}")
+    run(shell, '%%lambda_invoke echo -q prod -c \'{"custom": {"k": 1}}\'\n{"id": 1}')
+    with pytest.raises(UsageError):
+        run(shell, "%lambda_invoke missing")
+    assert [entry.ok for entry in history] == [True, False]
+    texts = [*_strings(list(history)), history.table().text(), history._repr_html_()]
+    assert not [text for text in texts if SECRET in text]
+    assert history[-1].error is not None and history[-1].error.__traceback__ is None
+
+
+# --- %lambda_history -------------------------------------------------------------------
+
+
+def test_lambda_history_shows_the_cells_invocations(shell: Any, fake: FakeLambda) -> None:
+    run(shell, "%%lambda_invoke echo -o first\n{}")
+    run(shell, '%lambda_invoke echo --payload \'{"n": 2}\' --quiet')
+    table = run(shell, "%lambda_history")
+    assert isinstance(table, HistoryTable) and len(table) == 2
+    first, second = table
+    assert first.source == "%%lambda_invoke echo -o first\n{}"
+    assert first.execution_count is not None and second.execution_count == first.execution_count + 1
+    assert first.response is shell.user_ns["first"]
+    assert [entry.index for entry in run(shell, f"%lambda_history {second.index}")] == [second.index]
+
+
+def test_lambda_history_clear_and_its_errors(shell: Any, fake: FakeLambda, capsys: Any) -> None:
+    run(shell, "%lambda_invoke echo --quiet")
+    run(shell, "%lambda_history --clear")
+    assert len(history) == 0 and "forgot 1 invocation" in capsys.readouterr().out
+    for line, message in [("9", "no entry 9"), ("1-x", "bad entry selection"), ("--clear 1", "leave out")]:
+        with pytest.raises(UsageError, match=message):
+            shell.run_line_magic("lambda_history", line)
+
+
+def test_the_cell_hook_is_registered_once(shell: Any) -> None:
+    from lambda_magic._history_magics import HistoryMagics
+
+    before = len(shell.events.callbacks["pre_run_cell"])
+    HistoryMagics(shell=shell)
+    shell.run_line_magic("unload_ext", "lambda_magic")
+    shell.run_line_magic("load_ext", "lambda_magic")
+    assert len(shell.events.callbacks["pre_run_cell"]) == before
