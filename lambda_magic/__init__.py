@@ -39,6 +39,7 @@ __all__ = [
     "AccessDeniedError",
     "CredentialsError",
     "EndpointUnreachableError",
+    "ExportError",
     "FailedInvocation",
     "FakeLambda",
     "FunctionError",
@@ -46,6 +47,7 @@ __all__ = [
     "FunctionNotFoundError",
     "History",
     "HistoryEntry",
+    "HistoryError",
     "InterruptedInvocationError",
     "InvalidRequestError",
     "InvocationUnknownError",
@@ -65,6 +67,7 @@ __all__ = [
     "SettingsError",
     "ThrottledError",
     "execute",
+    "export",
     "form",
     "history",
     "invoke",
@@ -79,6 +82,9 @@ __all__ = [
 
 #: Public names whose modules are imported on first use (they pull in ipywidgets, tqdm...).
 _LAZY: dict[str, str] = {
+    "ExportError": "lambda_magic._export",
+    "HistoryError": "lambda_magic._history",
+    "export": "lambda_magic._export",
     "FailedInvocation": "lambda_magic._responses",
     "FakeLambda": "lambda_magic.testing",
     "LambdaResponses": "lambda_magic._responses",
