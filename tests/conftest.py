@@ -21,6 +21,25 @@ _AWS_VARS = (
 )
 
 
+_LOOPBACK = ("127.", "localhost", "::1")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse to resolve any host but loopback: no test may reach the internet."""
+    import socket
+
+    resolve = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if not name.startswith(_LOOPBACK):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests may only connect to loopback, not {name}")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No user config, no ~/.aws, no session settings, no cached clients, empty history."""
