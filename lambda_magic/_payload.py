@@ -55,6 +55,9 @@ def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
     if whole:
         value = _lookup(whole.group(1), namespace)
         return ExpandedPayload(_dumps(value, what=f"${whole.group(1)}").encode(), ((body, value),))
+    if "$" not in body:  # nothing to substitute: skip the character-by-character scan
+        _check_json(body, what="payload")
+        return ExpandedPayload(body.encode())
     expanded, subs, spans = _substitute(body, namespace)
     _check_json(expanded, what="payload", original=body, spans=spans)
     return ExpandedPayload(expanded.encode(), tuple(subs))
