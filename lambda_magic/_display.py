@@ -57,15 +57,15 @@ def _metrics(response: LambdaResponse) -> list[str]:
     parts = [f"{response.elapsed * 1000:.1f} ms round trip"]
     report = response.report
     if report is not None:
+        memory = f"/{report.memory_size_mb:g} MB" if report.memory_size_mb else " MB"
         for label, value, unit in (
-            ("duration", report.duration_ms, "ms"),
-            ("billed", report.billed_duration_ms, "ms"),
-            ("memory", report.max_memory_used_mb, f"/{report.memory_size_mb:g} MB"
-             if report.memory_size_mb else "MB"),
-            ("init", report.init_duration_ms, "ms (cold start)"),
+            ("duration", report.duration_ms, " ms"),
+            ("billed", report.billed_duration_ms, " ms"),
+            ("memory", report.max_memory_used_mb, memory),
+            ("init", report.init_duration_ms, " ms (cold start)"),
         ):
             if value is not None:
-                parts.append(f"{label} {value:g} {unit}")
+                parts.append(f"{label} {value:g}{unit}")
     if response.executed_version:
         parts.append(f"version {response.executed_version}")
     if response.request_id:

@@ -12,6 +12,7 @@ MAGIC_CLASSES = [
     "lambda_magic._magics:InvokeMagics",
     "lambda_magic._form_magics:FormMagics",
     "lambda_magic._history_magics:HistoryMagics",
+    "lambda_magic.sandbox._magics:SandboxMagics",
 ]
 
 
