@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_magic._exceptions import LambdaMagicError
-from lambda_magic._history import History, HistoryEntry, history
+from lambda_magic._history import CellRun, History, HistoryEntry, history
 from lambda_magic._payload_template import Slot, payload_template
 
 __all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
@@ -92,6 +92,10 @@ class Runbook:
     #: slow function is never taken for a lost call (and, with retries off, never re-sent).
     read_timeout: int = 960
     connect_timeout: int = 10
+    #: The session's numbered cells, and the numbers of those that invoked (any entry):
+    #: the notebook format keeps the cells that ran between the steps without invoking.
+    cells: tuple[CellRun, ...] = ()
+    invoking_cells: frozenset[int] = frozenset()
 
     def region_option(self, region: str | None) -> str | None:
         """The option name that carries ``region`` (None when no region was recorded)."""
@@ -119,8 +123,9 @@ def export(
     ``namespace`` (the notebook's variables) fills the magic format's parameters cell.
     """
     renderer = _renderer(format)
-    chosen = choose_entries(source if source is not None else history, entries, include_failed)
-    runbook = build_runbook(chosen, name=name, endpoint=endpoint)
+    source = source if source is not None else history
+    chosen = choose_entries(source, entries, include_failed)
+    runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
     text = renderer(runbook, namespace or {})
     _refuse_secrets(text, format)
     if path is not None:
@@ -181,8 +186,15 @@ def _selected(
     return chosen
 
 
-def build_runbook(entries: Iterable[HistoryEntry], *, name: str = DEFAULT_NAME, endpoint: bool = True) -> Runbook:
-    """Steps for ``entries`` in order, their parameters named once, and the regions."""
+def build_runbook(
+    entries: Iterable[HistoryEntry],
+    *,
+    name: str = DEFAULT_NAME,
+    endpoint: bool = True,
+    source: History | None = None,
+) -> Runbook:
+    """Steps for ``entries`` in order, their parameters named once, and the regions;
+    ``source``, the history they come from, tells which cells ran around them."""
     names = _Names()
     regions: dict[str, str] = {}
     steps = []
@@ -201,6 +213,10 @@ def build_runbook(entries: Iterable[HistoryEntry], *, name: str = DEFAULT_NAME, 
         created=datetime.now(timezone.utc),
         read_timeout=read_timeout,
         connect_timeout=connect_timeout,
+        cells=tuple(source.cells()) if source is not None else (),
+        invoking_cells=frozenset(
+            entry.execution_count for entry in source or () if entry.execution_count is not None
+        ),
     )
 
 

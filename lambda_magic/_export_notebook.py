@@ -2,10 +2,11 @@
 
 The notebook loads the extension, sets the region and endpoint the prototype used, defines
 the notebook values the cells need (a cell tagged ``parameters``, as papermill expects),
-then holds each cell once, in order, without outputs. An invocation that was not made from
-a cell (the API outside a notebook, the form) becomes a ``%%lambda_invoke ... --raise``
-cell of its own. ``%lambda_config`` lines that set credentials are left out: credentials
-come from the environment of whoever runs the notebook.
+then holds each cell once, in order, without outputs, with the cells that ran between the
+invocations without invoking (the Python that links the steps; not those that failed). An
+invocation that was not made from a cell (the API outside a notebook, the form) becomes a
+``%%lambda_invoke ... --raise`` cell of its own. ``%lambda_config`` lines that set
+credentials are left out: credentials come from the environment of whoever runs it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from lambda_magic._export import Parameter, Runbook, Step
+from lambda_magic._history import CellRun
 
 __all__ = ["cell_names", "render_notebook"]
 
 _CREDENTIAL_CONFIG = re.compile(r"^.*%lambda_config\b.*\b(access_key|secret_key_path|profile)=.*$", re.MULTILINE)
+_TOOLING = re.compile(r"^\s*(%(lambda_history|lambda_export|lambda_config|lambda_sandbox|load_ext|reload_ext)\b|#|$)")
 _NOT_PARAMETERS = frozenset(dir(builtins)) | {"get_ipython", "display", "In", "Out", "exit", "quit"}
 
 
@@ -70,19 +73,40 @@ def _config_line(runbook: Runbook) -> str | None:
 
 
 def _step_sources(runbook: Runbook) -> list[str]:
-    """Each step's cell once, in order (a cell that invoked three times appears once)."""
+    """Each step's cell once, in order (a cell that invoked three times appears once), with
+    the cells that ran between the steps without invoking: the Python linking them."""
+    glue = _glue(runbook)
     seen: set[tuple[int | None, str]] = set()
     sources = []
     for step in runbook.steps:
-        source = step.entry.source
+        count, source = step.entry.execution_count, step.entry.source
+        while glue and count is not None and (glue[0].execution_count or 0) < count:
+            sources.append(_without_credentials(glue.pop(0).source))
         if source is None or not source.strip():
             sources.append(_synthesized(step))
-            continue
-        key = (step.entry.execution_count, source)
-        if key not in seen:
-            seen.add(key)
+        elif (count, source) not in seen:
+            seen.add((count, source))
             sources.append(_without_credentials(source))
     return sources
+
+
+def _glue(runbook: Runbook) -> list[CellRun]:
+    """Cells numbered between the first and last step's that succeeded, invoked nothing,
+    and are more than tooling (%lambda_history, %lambda_export, %lambda_config...)."""
+    counts = [step.entry.execution_count for step in runbook.steps if step.entry.execution_count is not None]
+    if not counts:
+        return []
+    low, high = min(counts), max(counts)
+    cells = [
+        cell for cell in runbook.cells
+        if cell.execution_count is not None and low < cell.execution_count < high and cell.ok
+        and cell.execution_count not in runbook.invoking_cells and not _is_tooling(cell.source)
+    ]
+    return sorted(cells, key=lambda cell: cell.execution_count or 0)
+
+
+def _is_tooling(source: str) -> bool:
+    return all(_TOOLING.match(line) for line in source.splitlines())
 
 
 def _without_credentials(source: str) -> str:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from lambda_magic._request import InvokeRequest
     from lambda_magic._response import LambdaResponse
 
-__all__ = ["History", "HistoryEntry", "HistoryError", "HistoryTable", "history", "parse_selection"]
+__all__ = ["CellRun", "History", "HistoryEntry", "HistoryError", "HistoryTable", "history", "parse_selection"]
 
 #: Entries kept at most by default; the oldest are dropped first (their numbers stay unused).
 DEFAULT_MAXLEN = 10_000
@@ -102,9 +102,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class _Cell:
-    source: str
+class CellRun:
+    """A notebook cell that ran: its ``In [n]`` number, its text, and whether it succeeded.
+
+    Kept so that an exported notebook can include the cells between the invocations (the
+    Python that links one step to the next), not only the cells that invoked.
+    """
+
     execution_count: int | None
+    source: str
+    ok: bool = True
 
 
 class History:
@@ -114,7 +121,8 @@ class History:
         self._entries: deque[HistoryEntry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self._counter = 0
-        self._cell: _Cell | None = None
+        self._cell: CellRun | None = None
+        self._cells: deque[CellRun] = deque(maxlen=maxlen)
 
     @property
     def maxlen(self) -> int:
@@ -127,6 +135,7 @@ class History:
             raise HistoryError(f"history maxlen must be at least 1, not {value}")
         with self._lock:
             self._entries = deque(self._entries, maxlen=int(value))
+            self._cells = deque(self._cells, maxlen=int(value))
 
     def record(self, request: InvokeRequest, **details: Any) -> HistoryEntry:
         """Append an entry for ``request`` (numbered from 1 across clears)."""
@@ -145,17 +154,27 @@ class History:
             return entry
 
     def clear(self) -> None:
-        """Forget every entry (numbering goes on)."""
+        """Forget every entry and cell (numbering goes on)."""
         with self._lock:
             self._entries.clear()
+            self._cells.clear()
 
     def begin_cell(self, source: str, execution_count: int | None = None) -> None:
         """Attribute the entries recorded from now on to this notebook cell."""
-        self._cell = _Cell(source, execution_count)
+        self._cell = CellRun(execution_count, source)
 
-    def end_cell(self) -> None:
-        """Stop attributing entries to a cell (the form and callbacks run outside cells)."""
-        self._cell = None
+    def end_cell(self, ok: bool = True) -> None:
+        """Stop attributing entries to a cell (the form and callbacks run outside cells);
+        remember the cell if it has an ``In [n]`` number."""
+        cell, self._cell = self._cell, None
+        if cell is not None and cell.execution_count is not None:
+            with self._lock:
+                self._cells.append(CellRun(cell.execution_count, cell.source, ok))
+
+    def cells(self) -> list[CellRun]:
+        """The numbered cells that ran since the last clear, oldest first."""
+        with self._lock:
+            return list(self._cells)
 
     def entry(self, number: int) -> HistoryEntry:
         """The entry numbered ``number`` (as ``%lambda_history`` shows it)."""

@@ -38,7 +38,7 @@ def watch_cells(shell: Any) -> None:
         history.begin_cell(info.raw_cell or "", count)
 
     def after(result: Any) -> None:
-        history.end_cell()
+        history.end_cell(ok=bool(getattr(result, "success", True)))
 
     shell.events.register("pre_run_cell", before)
     shell.events.register("post_run_cell", after)

@@ -271,6 +271,22 @@ def test_exported_notebook_runs_and_sends_the_same_payloads(session: Any, fake: 
     assert sent_payloads(fake) == recorded_payloads()
 
 
+def test_cells_between_the_steps_come_along_unless_they_failed_or_only_show(
+    shell: Any, fake: FakeLambda
+) -> None:
+    first_cell, last_cell = '%%lambda_invoke echo -o first\n{"n": 1}', '%%lambda_invoke echo\n{"n": ${n}}'
+    run(shell, first_cell)
+    run(shell, "n = first.payload['n'] + 1")
+    with pytest.raises(ZeroDivisionError):
+        run(shell, "1 / 0")
+    run(shell, "%lambda_history")
+    run(shell, last_cell)
+    run(shell, "after = 'the last step'")
+    notebook = nbformat.reads(export("magic"), as_version=4)
+    assert [cell.source for cell in notebook.cells[3:]] == [first_cell, "n = first.payload['n'] + 1", last_cell]
+    assert [call.payload for call in fake.calls] == [{"n": 1}, {"n": 2}]
+
+
 def test_a_call_made_outside_any_cell_becomes_a_magic_cell(fake: FakeLambda) -> None:
     from lambda_magic import invoke
 

@@ -232,6 +232,18 @@ def test_lambda_history_clear_and_its_errors(shell: Any, fake: FakeLambda, capsy
             shell.run_line_magic("lambda_history", line)
 
 
+def test_numbered_cells_are_remembered_with_their_outcome(shell: Any) -> None:
+    run(shell, "x = 1")
+    with pytest.raises(ZeroDivisionError):
+        run(shell, "1 / 0")
+    shell.run_cell("y = 2")  # not stored: no In [n], not remembered
+    cells = history.cells()[-2:]
+    assert [(cell.source, cell.ok) for cell in cells] == [("x = 1", True), ("1 / 0", False)]
+    assert cells[1].execution_count == (cells[0].execution_count or 0) + 1
+    history.clear()
+    assert history.cells() == []
+
+
 def test_the_cell_hook_is_registered_once(shell: Any) -> None:
     from lambda_magic._history_magics import HistoryMagics
 
