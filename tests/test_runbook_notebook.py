@@ -48,4 +48,4 @@ def test_runbook_notebook_runs_and_exports(
     assert any("--each" in cell.source for cell in exported.cells)
     for path in out.iterdir():
         text = path.read_text()
-        assert "access_key=sandbox" not in text and "SANDBOX_SECRET" not in text
+        assert "access_key=sandbox" not in text and "SANDBOX_SECRET" not in text  # %lambda_sandbox sets both
