@@ -138,12 +138,14 @@ def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
 
 
 def test_ctrl_c_during_a_call_says_it_may_still_run(fake: FakeLambda) -> None:
-    fake.script("slow", Reply.ok(None, delay=2.0))
-    timer = threading.Timer(0.3, _interrupt_main)
-    timer.start()
+    def received_then_interrupt(call: object) -> Reply:
+        # The request has arrived, so the main thread is waiting for the answer.
+        threading.Timer(0.05, _interrupt_main).start()
+        return Reply.ok(None, delay=2.0)
+
+    fake.on("slow", received_then_interrupt)
     with pytest.raises(InterruptedInvocationError, match="may still be running in Lambda; it was not re-sent"):
         lambda_magic.invoke("slow")
-    timer.join()
     assert fake.per_function["slow"] == 1
 
 
