@@ -1,17 +1,15 @@
 """Endpoints for the benchmarks, each in its own process so it does not share our GIL.
 
 ``fake_server(delay)`` runs ``FakeLambda`` answering every call with its payload after
-``delay`` seconds; ``sandbox_server()`` runs ``python -m lambda_magic.sandbox`` with the demo
-functions (``echo``), or yields None when the sandbox cannot start here.
+``delay`` seconds; ``sandbox_server()`` runs ``lambda_magic.sandbox.Sandbox`` with its demo
+functions (``echo``, ``sleep``...), or yields None when the sandbox cannot start here.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,6 +22,20 @@ delay = float(sys.argv[1])
 fake = FakeLambda(default=lambda call: Reply.ok(call.payload, delay=delay)).start()
 print(fake.url, flush=True)
 sys.stdin.read()
+"""
+
+
+_SANDBOX = """
+import sys
+try:
+    from lambda_magic.sandbox import Sandbox
+    sandbox = Sandbox(port=0, max_workers=int(sys.argv[1])).start()
+except Exception as exc:
+    print(f"error: {exc}", flush=True)
+    raise SystemExit(1)
+print(sandbox.endpoint_url, flush=True)
+sys.stdin.read()
+sandbox.stop()
 """
 
 
@@ -48,32 +60,16 @@ def fake_server(delay: float) -> Iterator[str]:
 
 
 @contextmanager
-def sandbox_server() -> Iterator[str | None]:
-    """``python -m lambda_magic.sandbox`` in a child process; yields its URL (None if it fails)."""
-    port = _free_port()
-    child = subprocess.Popen([sys.executable, "-m", "lambda_magic.sandbox", "--port", str(port), "--quiet"],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def sandbox_server(max_workers: int = 8) -> Iterator[str | None]:
+    """The sandbox with its demo functions in a child process; yields its URL (None if it fails)."""
+    child = subprocess.Popen([sys.executable, "-c", _SANDBOX, str(max_workers)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        yield f"http://127.0.0.1:{port}" if _wait_for(port, child) else None
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        yield url if url.startswith("http") else None
     finally:
         _stop(child)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(port: int, child: subprocess.Popen[bytes], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and child.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def _stop(child: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,8 @@ IPython's own ``UsageError`` (one line, no traceback) at this boundary.
 
 from __future__ import annotations
 
+import argparse
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,11 +34,17 @@ def usage_errors() -> Iterator[None]:
 
 def parse_line(magic: Any, line: str) -> Any:
     """Parse a magic's line with shell quoting, so JSON in quotes stays one argument."""
+    return argparse.Namespace(**vars(_parsed(magic.parser, line)))  # a copy: callers may change it
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(parser: Any, line: str) -> Any:
+    # Cached: a re-run cell has the same line, and argparse is a third of the magic's own cost.
     try:
         argv = arg_split(line, posix=True)
     except ValueError as exc:
         raise UsageError(f"cannot parse the magic's line ({exc}): check its quotes") from None
-    return magic.parser.parse_args(argv)
+    return parser.parse_args(argv)
 
 
 @magics_class
