@@ -41,6 +41,13 @@ def payload_preview(response: LambdaResponse, limit: int = DISPLAY_LIMIT) -> tup
     return text, None
 
 
+def _clip(text: str, limit: int = DISPLAY_LIMIT) -> str:
+    """An error message or stack trace shortened for display (it can be megabytes)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters; .error has all of it)"
+
+
 def _pretty(body: Any) -> str:
     if isinstance(body, bytes):
         return f"<{len(body):,} bytes of binary data>"
@@ -79,8 +86,9 @@ def response_text(response: LambdaResponse) -> str:
              " | ".join(_metrics(response))]
     error = response.error
     if error is not None:
-        lines.append(f"error: {error}")
-        lines.extend(line.rstrip("\n") for line in error.stack_trace)
+        lines.append(f"error: {_clip(str(error))}")
+        if error.stack_trace:
+            lines.append(_clip("\n".join(line.rstrip("\n") for line in error.stack_trace)))
     elif response.raw_payload:
         text, note = payload_preview(response)
         lines.append(text)
@@ -105,9 +113,9 @@ def response_html(response: LambdaResponse) -> str:
     error = response.error
     if error is not None:
         trace = "".join(error.stack_trace)
-        parts.append(f'<div class="lm-bad">{escape(str(error))}</div>')
+        parts.append(f'<div class="lm-bad">{escape(_clip(str(error)))}</div>')
         if trace:
-            parts.append(f"<pre>{escape(trace)}</pre>")
+            parts.append(f"<pre>{escape(_clip(trace))}</pre>")
     elif response.raw_payload:
         text, note = payload_preview(response)
         parts.append(f"<pre>{escape(text)}</pre>")

@@ -1,0 +1,145 @@
+"""The notebook output of large responses: its size and the time to produce it.
+
+Each case is invoked for real (a FakeLambda in its own process sends the body, with a 4 KB
+log tail), then IPython's display formatter builds the full mimebundle a notebook would
+store, as ``Out[]`` does: every format the object offers. Timed on a fresh response (the
+first display, nothing decoded yet) and again (the same object redisplayed); medians over
+repetitions. Target: under 200 KB and under 200 ms.
+Run: ``python bench/bench_display.py [--repeat 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from _servers import bench_env
+
+SIZE = 6 * 1024 * 1024 - 1024  # just under Lambda's 6 MB synchronous limit
+TARGET_BYTES, TARGET_MS = 200 * 1024, 200.0
+
+_SERVER = """
+import base64, json, sys
+from lambda_magic.testing import FakeLambda, Reply, report_log
+size = int(sys.argv[1])
+record = {"id": 0, "name": "item", "tags": ["a", "b"], "value": 1.5}
+items = [dict(record, id=i) for i in range(size // (len(json.dumps(record)) + 6))]
+bodies = {
+    "json-object": json.dumps({"items": items}),
+    "json-array": json.dumps(items),
+    "text": "x" * size,
+    "one-long-string": json.dumps("y" * (size - 2)),
+}
+log = report_log(lines=tuple("log line " + "z" * 80 for _ in range(60)))
+tail = {"X-Amz-Log-Result": base64.b64encode(log.encode()[-4096:]).decode()}
+def reply(call):
+    kind = call.payload["kind"]
+    if kind == "binary":
+        return Reply(200, bytes(range(256)) * (size // 256), {"X-Amz-Executed-Version": "1"})
+    if kind == "function-error":
+        return Reply.function_error("e" * size, trace=["  File x, line 1\\n"] * 1000, log=log)
+    return Reply(200, bodies[kind].encode(), dict(tail))
+fake = FakeLambda(default=reply).start()
+print(fake.url, flush=True)
+sys.stdin.read()
+"""
+
+CASES = ("json-object", "json-array", "text", "one-long-string", "binary", "function-error")
+
+
+@contextmanager
+def server() -> Iterator[str]:
+    """The FakeLambda that sends the large bodies, in a child process."""
+    child = subprocess.Popen([sys.executable, "-c", _SERVER, str(SIZE)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip()
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def bundle_size(formatter: Any, obj: Any) -> tuple[int, float, list[str]]:
+    """Bytes of the mimebundle (UTF-8), milliseconds to build it, and its MIME types."""
+    started = time.perf_counter()
+    data, metadata = formatter.format(obj)
+    elapsed = (time.perf_counter() - started) * 1000
+    size = sum(len(value.encode() if isinstance(value, str) else json.dumps(value).encode())
+               for value in data.values())
+    return size + len(json.dumps(metadata).encode()), elapsed, sorted(data)
+
+
+def measure(url: str, repeat: int) -> list[tuple[str, int, int, float, float, list[str]]]:
+    """Per case: raw bytes, bundle bytes, first and repeated display time (medians)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import lambda_magic
+
+    lambda_magic.session_settings().update(endpoint_url=url, region="us-east-1")
+    formatter = InteractiveShell.instance().display_formatter
+    rows = []
+    for case in CASES:
+        first, again, size, kinds, raw = [], [], 0, [], 0
+        for _ in range(repeat):
+            response = lambda_magic.invoke("fn", {"kind": case})
+            raw = len(response.raw_payload)
+            size, elapsed, kinds = bundle_size(formatter, response)
+            first.append(elapsed)
+            again.append(bundle_size(formatter, response)[1])
+        rows.append((case, raw, size, statistics.median(first), statistics.median(again), kinds))
+    return rows
+
+
+def many() -> tuple[int, int, float]:
+    """The summary display of 10,000 results, every tenth a function error."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    size, elapsed, _ = bundle_size(InteractiveShell.instance().display_formatter, _ten_thousand())
+    return 10_000, size, elapsed
+
+
+def _ten_thousand() -> Any:
+    from lambda_magic._response import LambdaResponse
+    from lambda_magic._responses import LambdaResponses, Outcome
+
+    entries = [LambdaResponse(function_name="fn", qualifier=None, invocation_type="RequestResponse",
+                              status_code=200, raw_payload=b'{"errorMessage": "bad"}' if i % 10 == 0 else b"{}",
+                              function_error="Unhandled" if i % 10 == 0 else None, elapsed=0.05 + i * 1e-6)
+               for i in range(10_000)]
+    return LambdaResponses(entries, function_name="fn", outcome=Outcome(elapsed=20.0, concurrency=32))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    bench_env()
+    with server() as url:
+        rows = measure(url, args.repeat)
+    count, many_size, many_ms = many()
+    print(f"\n{len(CASES)} responses of ~{SIZE / 2**20:.1f} MB, each with a 4 KB log tail; medians of {args.repeat}\n")
+    print("| response | payload | mimebundle | < 200 KB | first display | again | < 200 ms | formats |")
+    print("|---|---:|---:|:---:|---:|---:|:---:|---|")
+    for case, raw, size, first, again, kinds in rows:
+        print(f"| {case} | {raw / 2**20:.2f} MB | {size / 1024:.1f} KB | {_ok(size <= TARGET_BYTES)} | "
+              f"{first:.1f} ms | {again:.1f} ms | {_ok(max(first, again) <= TARGET_MS)} | {', '.join(kinds)} |")
+    print(f"| LambdaResponses of {count:,} (1,000 errors) | | {many_size / 1024:.1f} KB | "
+          f"{_ok(many_size <= TARGET_BYTES)} | {many_ms:.1f} ms | | {_ok(many_ms <= TARGET_MS)} | |")
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "missed"
+
+
+if __name__ == "__main__":
+    main()
