@@ -24,7 +24,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from html import escape
 from typing import Any
 
@@ -201,11 +201,11 @@ class FormControls:
 
 def _build_controls(*, function: str, payload: str, log: bool, region: str, profile: str) -> FormControls:
     """Create every widget (nothing connected yet)."""
-    wide = widgets.Layout(width="100%")
-    label = {"description_width": "7em"}
+    label = {"description_width": "8.5em"}
     qualifier = widgets.Combobox(description="Qualifier", placeholder="$LATEST, a version or an alias",
                                  ensure_option=False, continuous_update=False, style=label)
-    client_context = widgets.Textarea(description="Client context", rows=3, style=label, layout=wide,
+    client_context = widgets.Textarea(description="Client context", rows=3, style=label,
+                                      layout=widgets.Layout(width="auto"),
                                       placeholder='{"custom": {"key": "value"}}')
     kind = widgets.ToggleButtons(description="Invocation", options=INVOCATION_CHOICES, style=label)
     log_tail = widgets.Checkbox(value=log, description="Log tail (synchronous calls)", indent=False)
@@ -228,8 +228,9 @@ def _build_controls(*, function: str, payload: str, log: bool, region: str, prof
         template=widgets.Dropdown(description="Template", options=[("Choose a sample event…", ""),
                                                                     *sample_choices()], style=label),
         format=widgets.Button(description="Format", icon="indent", tooltip="Indent the JSON"),
-        payload=widgets.Textarea(value=payload, description="Event payload", rows=10, style=label,
-                                 layout=wide, placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
+        payload=widgets.Textarea(value=payload, description="Event payload", rows=8, style=label,
+                                 layout=widgets.Layout(width="auto"),
+                                 placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
         payload_status=widgets.HTML(),
         invocation_type=kind, qualifier=qualifier, client_context=client_context,
         client_context_status=client_status, log_tail=log_tail, region=region_box,
@@ -258,6 +259,8 @@ def _layout(c: FormControls) -> widgets.VBox:
         c.output,
     ])
     box.add_class("lambda-magic-form")
+    for role in fields(c):  # stable CSS hooks (lm-function, lm-invoke...) for styling and browser tests
+        getattr(c, role.name).add_class(f"lm-{role.name.replace('_', '-')}")
     return box
 
 
@@ -412,6 +415,7 @@ class LambdaForm:
         """Show (and return) the equivalent cell under the buttons, ready to copy."""
         magic = self.controls.magic
         magic.value = self.magic_text()
+        magic.rows = min(12, magic.value.count("\n") + 2)
         magic.layout.display = None
         return magic.value
 
