@@ -16,7 +16,21 @@ In IPython: ``%lambda_sandbox start``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from lambda_magic.sandbox._errors import SandboxError
-from lambda_magic.sandbox._sandbox import DEMO_DIR, Sandbox
+
+if TYPE_CHECKING:
+    from lambda_magic.sandbox._sandbox import DEMO_DIR, Sandbox
 
 __all__ = ["DEMO_DIR", "Sandbox", "SandboxError"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: %load_ext registers %lambda_sandbox through this package, and
+    # the sandbox itself (servers, workers, YAML) costs ~50 ms that loading must not pay.
+    if name in ("DEMO_DIR", "Sandbox"):
+        from lambda_magic.sandbox import _sandbox
+
+        return getattr(_sandbox, name)
+    raise AttributeError(f"module 'lambda_magic.sandbox' has no attribute {name!r}")
