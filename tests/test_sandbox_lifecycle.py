@@ -155,3 +155,11 @@ def test_command_line_reports_a_bad_template(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot read SAM template")
+
+
+def test_public_names_are_sorted_and_exist() -> None:
+    import lambda_magic.sandbox as sandbox_package
+
+    assert sandbox_package.__all__ == sorted(sandbox_package.__all__)
+    for name in sandbox_package.__all__:
+        assert hasattr(sandbox_package, name)

@@ -58,7 +58,7 @@ def _print_banner(sandbox: Sandbox) -> None:
     for function in status["functions"]:
         aliases = ", ".join(f"{a}->{v}" for a, v in function["aliases"].items())
         extra = f"  aliases: {aliases}" if aliases else ""
-        print(f"  {function['name']:<20} {function['handler']:<28}{extra}")
+        print(f"  {function['name']:<20} {function['handler']:<28}{extra}".rstrip())
     for name, reason in status["skipped"].items():
         print(f"  skipped {name}: {reason}")
     print(f"try: aws lambda invoke --endpoint-url {sandbox.endpoint_url} --region {sandbox.region}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import fnmatch
 import hashlib
 import os
 import re
@@ -331,7 +332,7 @@ def _code_files(version: FunctionVersion) -> list[Path]:
 
 
 def _ignored(part: str) -> bool:
-    return any(Path(part).match(pattern) for pattern in _SNAPSHOT_IGNORE)
+    return any(fnmatch.fnmatch(part, pattern) for pattern in _SNAPSHOT_IGNORE)
 
 
 def _snapshot(version: FunctionVersion, target: Path) -> Path:

@@ -229,7 +229,9 @@ class Sandbox:
     def _log_sink(self, name: str, log: bytes) -> None:
         stream = self._log_stream
         if stream is not None:
-            stream.write(log.decode("utf-8", "replace"))
+            # The runtime joins a traceback's lines with \r (one CloudWatch event); a terminal
+            # would draw them over each other.
+            stream.write(log.decode("utf-8", "replace").replace("\r", "\n"))
             stream.flush()
 
 
