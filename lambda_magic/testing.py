@@ -151,7 +151,8 @@ class FakeLambda:
 
     def start(self) -> FakeLambda:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll: stop() waits for the loop to notice, 0.5 s by default, at every test's end.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
