@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sandbox_fixtures import invoke_json, lambda_client
+from sandbox_fixtures import invoke_json, lambda_client, log_of, running_sandbox
 
 from lambda_magic.sandbox import Sandbox, SandboxError
 
@@ -163,3 +163,27 @@ def test_public_names_are_sorted_and_exist() -> None:
     assert sandbox_package.__all__ == sorted(sandbox_package.__all__)
     for name in sandbox_package.__all__:
         assert hasattr(sandbox_package, name)
+
+
+@linux_only
+def test_a_taken_port_is_one_clear_error() -> None:
+    with running_sandbox(demo=False) as first:
+        port = int(first.endpoint_url.rsplit(":", 1)[1])
+        with pytest.raises(SandboxError, match=f"cannot listen on 127.0.0.1:{port}"):
+            Sandbox(port=port, demo=False).start()
+
+
+@linux_only
+def test_changed_configuration_reaches_new_workers_only(tmp_path: Path) -> None:
+    (tmp_path / "env.py").write_text(
+        "import os\n\ndef handler(event, context):\n    return os.environ.get('COLOR')\n")
+    with running_sandbox(demo=False) as sandbox:
+        client = lambda_client(sandbox)
+        sandbox.add_function("env", code=tmp_path / "env.py", environment={"COLOR": "red"})
+        assert invoke_json(client, "env")[1] == "red"
+        old_pid = sandbox.status()["workers"][0]["pid"]
+        sandbox.update_function("env", environment={"COLOR": "blue"})
+        response, color = invoke_json(client, "env", LogType="Tail")
+        assert color == "blue"
+        assert "Init Duration" in log_of(response)
+        assert old_pid not in [w["pid"] for w in sandbox.status()["workers"]]
