@@ -36,7 +36,7 @@ class _FixedHandler(BaseHTTPRequestHandler):
             b"Content-Length: " + str(len(_FIXED)).encode() + b"\r\n\r\n" + _FIXED
         )
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
