@@ -62,7 +62,8 @@ def check_template(text: str, namespace: Mapping[str, Any]) -> None:
     if whole:
         _lookup(whole.group(1), namespace)
         return
-    skeleton = _rewrite_templates(text.rstrip(), _placeholder)
+    # Without "$" there is nothing to replace: skip the character scan (large payloads).
+    skeleton = _rewrite_templates(text.rstrip(), _placeholder) if "$" in body else text
     try:
         json.loads(skeleton)
     except json.JSONDecodeError as exc:
@@ -199,42 +200,25 @@ class FormControls:
     output: widgets.Output
 
 
+_LABEL = {"description_width": "8.5em"}
+
+
 def _build_controls(*, function: str, payload: str, log: bool, region: str, profile: str) -> FormControls:
     """Create every widget (nothing connected yet)."""
-    label = {"description_width": "8.5em"}
-    qualifier = widgets.Combobox(description="Qualifier", placeholder="$LATEST, a version or an alias",
-                                 ensure_option=False, continuous_update=False, style=label)
-    client_context = widgets.Textarea(description="Client context", rows=3, style=label,
-                                      layout=widgets.Layout(width="auto"),
-                                      placeholder='{"custom": {"key": "value"}}')
-    kind = widgets.ToggleButtons(description="Invocation", options=INVOCATION_CHOICES, style=label)
-    log_tail = widgets.Checkbox(value=log, description="Log tail (synchronous calls)", indent=False)
-    region_box = widgets.Text(value=region, description="Region", placeholder="default", style=label,
-                              continuous_update=False)
-    profile_box = widgets.Text(value=profile, description="Profile", placeholder="default", style=label,
-                               continuous_update=False)
-    client_status = widgets.HTML()
-    advanced = widgets.Accordion(
-        children=[widgets.VBox([kind, qualifier, client_context, client_status, log_tail, region_box,
-                                profile_box])],
-        titles=("Advanced",), selected_index=None,
-    )
     return FormControls(
         function=widgets.Combobox(value=function, description="Function", ensure_option=False,
                                   placeholder="name, name:alias or ARN", continuous_update=False,
-                                  style=label, layout=widgets.Layout(width="32em")),
+                                  style=_LABEL, layout=widgets.Layout(width="32em")),
         refresh=widgets.Button(description="Refresh", icon="refresh", tooltip="List the functions again"),
         details=widgets.HTML(),
         template=widgets.Dropdown(description="Template", options=[("Choose a sample event…", ""),
-                                                                    *sample_choices()], style=label),
+                                                                    *sample_choices()], style=_LABEL),
         format=widgets.Button(description="Format", icon="indent", tooltip="Indent the JSON"),
-        payload=widgets.Textarea(value=payload, description="Event payload", rows=8, style=label,
+        payload=widgets.Textarea(value=payload, description="Event payload", rows=8, style=_LABEL,
                                  layout=widgets.Layout(width="auto"),
                                  placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
         payload_status=widgets.HTML(),
-        invocation_type=kind, qualifier=qualifier, client_context=client_context,
-        client_context_status=client_status, log_tail=log_tail, region=region_box,
-        profile=profile_box, advanced=advanced,
+        **_advanced_controls(log=log, region=region, profile=profile),
         invoke=widgets.Button(description="Invoke", button_style="primary", icon="play"),
         copy=widgets.Button(description="Copy as magic", icon="copy"),
         elapsed=widgets.Label(),
@@ -242,6 +226,28 @@ def _build_controls(*, function: str, payload: str, log: bool, region: str, prof
         magic=widgets.Textarea(rows=6, layout=widgets.Layout(width="100%", display="none")),
         output=widgets.Output(),
     )
+
+
+def _advanced_controls(*, log: bool, region: str, profile: str) -> dict[str, Any]:
+    """The runbook step's "Advanced" fields, in an Accordion that starts collapsed."""
+    controls: dict[str, Any] = {
+        "invocation_type": widgets.ToggleButtons(description="Invocation", options=INVOCATION_CHOICES,
+                                                 style=_LABEL),
+        "qualifier": widgets.Combobox(description="Qualifier", placeholder="$LATEST, a version or an alias",
+                                      ensure_option=False, continuous_update=False, style=_LABEL),
+        "client_context": widgets.Textarea(description="Client context", rows=3, style=_LABEL,
+                                           layout=widgets.Layout(width="auto"),
+                                           placeholder='{"custom": {"key": "value"}}'),
+        "client_context_status": widgets.HTML(),
+        "log_tail": widgets.Checkbox(value=log, description="Log tail (synchronous calls)", indent=False),
+        "region": widgets.Text(value=region, description="Region", placeholder="default", style=_LABEL,
+                               continuous_update=False),
+        "profile": widgets.Text(value=profile, description="Profile", placeholder="default", style=_LABEL,
+                                continuous_update=False),
+    }
+    controls["advanced"] = widgets.Accordion(children=[widgets.VBox(list(controls.values()))],
+                                             titles=("Advanced",), selected_index=None)
+    return controls
 
 
 def _layout(c: FormControls) -> widgets.VBox:

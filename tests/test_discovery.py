@@ -48,8 +48,9 @@ def stubbed(aws_env: None) -> Iterator[tuple[Any, Stubber]]:
 @pytest.fixture(scope="module")
 def demo_sandbox() -> Iterator[Any]:
     """The sandbox with its demo functions (it paginates, unlike moto)."""
-    sandbox_module = pytest.importorskip("lambda_magic.sandbox")
-    sandbox = sandbox_module.Sandbox(port=0)
+    from lambda_magic.sandbox import Sandbox
+
+    sandbox = Sandbox(port=0)
     sandbox.start()
     yield sandbox
     sandbox.stop()

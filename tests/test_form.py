@@ -16,6 +16,7 @@ import lambda_magic
 from lambda_magic import EndpointUnreachableError, LambdaResponse, history, session_settings
 from lambda_magic._exceptions import PayloadError
 from lambda_magic._form import LambdaForm, check_template, form, format_template, magic_cell
+from lambda_magic._payload import expand_payload
 from lambda_magic._samples import SAMPLE_EVENTS, sample_event
 from lambda_magic.testing import FakeLambda, Reply
 
@@ -23,8 +24,9 @@ from lambda_magic.testing import FakeLambda, Reply
 @pytest.fixture(scope="module")
 def demo_sandbox() -> Iterator[Any]:
     """The sandbox with its demo functions (versions, an alias, a failing function)."""
-    sandbox_module = pytest.importorskip("lambda_magic.sandbox")
-    sandbox = sandbox_module.Sandbox(port=0)
+    from lambda_magic.sandbox import Sandbox
+
+    sandbox = Sandbox(port=0)
     sandbox.start()
     yield sandbox
     sandbox.stop()
@@ -137,6 +139,30 @@ def test_dollar_name_must_be_defined(moto_lambda: Any) -> None:
     f.controls.payload.value = " $event"
     assert not f.controls.invoke.disabled
     assert f.invoke() is not None and f.result.payload == {"k": [1, 2]}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": ${x}}', '{"a": "${x}"}', '{"a": ${x}', '{"a": ${x +}}', '[${x}, "$${lit}"]', '$x', '$y',
+    '{"s": "${d["k"]}"}', '${x} ${x}', '"\\"${x}"', '{"a": $${x}}', '  \n', '{"n": ${ {1: 2}[1] }}',
+])
+def test_typing_check_agrees_with_the_magic_expansion(text: str) -> None:
+    namespace = {"x": 1, "d": {"k": "v"}}
+    try:
+        expand_payload(text, namespace)
+        expanded_error = None
+    except PayloadError as error:
+        expanded_error = error
+    try:
+        check_template(text, namespace)
+        checked_error = None
+    except PayloadError as error:
+        checked_error = error
+    assert (checked_error is None) == (expanded_error is None), (checked_error, expanded_error)
+
+
+def test_plain_json_positions_count_leading_blank_lines() -> None:
+    with pytest.raises(PayloadError, match="line 3, column 7"):
+        check_template('\n{"a": 1,\n "b": }', {})
 
 
 def test_bad_expression_position() -> None:
