@@ -116,7 +116,8 @@ def _ten_thousand() -> Any:
                               status_code=200, raw_payload=b'{"errorMessage": "bad"}' if i % 10 == 0 else b"{}",
                               function_error="Unhandled" if i % 10 == 0 else None, elapsed=0.05 + i * 1e-6)
                for i in range(10_000)]
-    return LambdaResponses(entries, function_name="fn", outcome=Outcome(elapsed=20.0, concurrency=32))
+    outcome = Outcome(elapsed=20.0, concurrency=32, lowest_concurrency=32)
+    return LambdaResponses(entries, function_name="fn", outcome=outcome)
 
 
 def main() -> None:

@@ -103,6 +103,8 @@ def fan_out(
     """
     if settings.max_concurrency < 1:
         raise ParameterError(f"concurrency must be at least 1, not {settings.max_concurrency}")
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+        raise ParameterError(f"events must be a list or other iterable of events, not a {type(events).__name__}")
     shared = make_request(function, None, **fields)
     fields["client_context"] = shared.client_context
 

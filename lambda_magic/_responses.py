@@ -10,6 +10,7 @@ never answered), ``"in flight"`` (sent when the fan-out was interrupted; it may 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union, overload
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ class FailedInvocation:
     function_error = None
     status_code = 0
     elapsed = None
+    log = None
+    report = None
+    request_id = None
+    executed_version = None
 
     def __init__(
         self,
@@ -53,10 +58,14 @@ class FailedInvocation:
         self.state = state
 
     @property
+    def qualifier(self) -> str | None:
+        """The version or alias asked for (None when the request could not be built)."""
+        return self.request.qualifier if self.request else None
+
+    @property
     def target(self) -> str:
         """``function:qualifier`` as called (the function alone without a qualifier)."""
-        qualifier = self.request.qualifier if self.request else None
-        return f"{self.function_name}:{qualifier}" if qualifier else self.function_name
+        return f"{self.function_name}:{self.qualifier}" if self.qualifier else self.function_name
 
     def raise_for_error(self) -> FailedInvocation:
         """Raise the error this call ended with."""
@@ -67,7 +76,7 @@ class FailedInvocation:
         return {
             "index": self.index,
             "function_name": self.function_name,
-            "qualifier": self.request.qualifier if self.request else None,
+            "qualifier": self.qualifier,
             "ok": False,
             "state": self.state,
             "error_type": type(self.error).__name__,
@@ -94,22 +103,19 @@ class FailedInvocation:
 Entry = Union["LambdaResponse", FailedInvocation]
 
 
+@dataclass(frozen=True)
 class Outcome:
-    """How a fan-out ended, beyond its entries: time, concurrency, interruption."""
+    """How a fan-out ended, beyond its entries.
 
-    def __init__(
-        self,
-        *,
-        elapsed: float = 0.0,
-        concurrency: int = 1,
-        lowest_concurrency: int | None = None,
-        note: str | None = None,
-    ) -> None:
-        self.elapsed = elapsed
-        self.concurrency = concurrency
-        self.lowest_concurrency = lowest_concurrency or concurrency
-        #: Why the fan-out stopped early (an interruption, a failing events iterable), or None.
-        self.note = note
+    ``elapsed`` wall seconds; ``concurrency`` the calls in flight allowed and
+    ``lowest_concurrency`` the least that throttling lowered it to; ``note`` why the run
+    stopped early (an interruption, a failing events iterable), None when it did not.
+    """
+
+    elapsed: float = 0.0
+    concurrency: int = 1
+    lowest_concurrency: int = 1
+    note: str | None = None
 
 
 class LambdaResponses(Sequence):  # type: ignore[type-arg]

@@ -194,10 +194,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         # Without TCP_NODELAY every small answer waits on Nagle plus delayed ACK (~40 ms).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the per-request log lines."""
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         url = urlparse(self.path)
         parts = url.path.split("/")
         function = unquote(parts[3]) if len(parts) > 3 else ""

@@ -80,6 +80,7 @@ def test_failed_calls_stay_in_the_results(fake: FakeLambda) -> None:
     assert isinstance(failed.error, InvocationUnknownError)
     assert failed.request is not None and failed.request.payload == b'{"id": 3}'
     assert failed.to_dict()["error_type"] == "InvocationUnknownError"
+    assert (failed.log, failed.report, failed.target) == (None, None, "fn")
     with pytest.raises(InvocationUnknownError):
         failed.raise_for_error()
     assert results[5].function_error == "Unhandled"
@@ -103,6 +104,8 @@ def test_common_fields_are_checked_before_anything_is_sent(fake: FakeLambda) -> 
         invoke_many("bad name!", _ids(3), progress=False)
     with pytest.raises(lambda_magic.ParameterError, match="concurrency must be at least 1"):
         invoke_many("fn", _ids(3), concurrency=0, progress=False)
+    with pytest.raises(lambda_magic.ParameterError, match=r"^events must be a list or other iterable .* not a dict$"):
+        invoke_many("fn", {"id": 1}, progress=False)
     assert fake.calls == []
 
 
