@@ -332,6 +332,11 @@ def test_client_context_reaches_the_handler(client: Any) -> None:
     assert seen["client"]["app_title"] == "notebook"
 
 
+def test_tenant_id_reaches_the_handler(client: Any) -> None:
+    _, body = invoke_json(client, "echo", {}, TenantId="acme-1")
+    assert body["context"]["tenant_id"] == "acme-1"
+
+
 def test_bad_client_context_is_refused(client: Any) -> None:
     with pytest.raises(client.exceptions.InvalidParameterValueException):
         client.invoke(FunctionName="echo", Payload=b"{}", ClientContext="not base64 json!")

@@ -48,7 +48,7 @@ def test_status_lists_functions_and_workers(ip: Any, capsys: pytest.CaptureFixtu
     ip.run_line_magic("lambda_sandbox", "status")
     assert "not running" in capsys.readouterr().out
     ip.run_line_magic("lambda_sandbox", "start --no-demo")
-    ip.run_line_magic("lambda_sandbox", "status")
+    ip.run_line_magic("lambda_sandbox", "")  # status is the default action
     out = capsys.readouterr().out
     assert "workers: 0" in out
     assert "echo" not in out

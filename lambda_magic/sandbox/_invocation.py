@@ -35,6 +35,7 @@ class Invocation:
     invoked_arn: str
     timeout: int
     client_context: str | None = None
+    tenant_id: str | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     deadline_ms: int = 0
     dispatched_at: float = 0.0

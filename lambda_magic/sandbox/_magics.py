@@ -32,8 +32,9 @@ class SandboxMagics(Magics):
     """The ``%lambda_sandbox`` line magic."""
 
     @magic_arguments.magic_arguments()
-    @magic_arguments.argument("action", choices=["start", "status", "stop"],
-                              help="start the sandbox, show what it runs, or stop it")
+    @magic_arguments.argument("action", nargs="?", default="status",
+                              choices=["start", "status", "stop"],
+                              help="start the sandbox, show what it runs (default), or stop it")
     @magic_arguments.argument("--template", help="an AWS SAM template whose Python functions "
                               "to add (start only)")
     @magic_arguments.argument("--port", type=int, default=0,

@@ -136,4 +136,6 @@ def _event_headers(invocation: Invocation) -> dict[str, str]:
     }
     if invocation.client_context:
         headers["Lambda-Runtime-Client-Context"] = invocation.client_context
+    if invocation.tenant_id:
+        headers["Lambda-Runtime-Aws-Tenant-Id"] = invocation.tenant_id
     return headers

@@ -185,7 +185,8 @@ class _ApiHandler(LeanHandler):
             self.send(204, b"", headers)
             return
         invocation = Invocation(payload, invoked_arn=resolved.invoked_arn,
-                                timeout=resolved.version.timeout, request_id=request_id)
+                                timeout=resolved.version.timeout, request_id=request_id,
+                                tenant_id=self.headers.get("X-Amz-Tenant-Id"))
         if kind == "Event":  # ClientContext only ever reaches synchronous invocations
             self.server.invoker.submit_event(resolved, invocation)
             self.send(202, b"", headers)

@@ -22,6 +22,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             "log_stream_name": context.log_stream_name,
             "remaining_time_in_millis": context.get_remaining_time_in_millis(),
             "client_context": _client_context(context.client_context),
+            "tenant_id": getattr(context, "tenant_id", None),
         },
     }
 
