@@ -208,9 +208,9 @@ class _Run:
         started = time.perf_counter()
         total = len(events) if isinstance(events, Sized) else None
         bar = progress_bar(self.function, total, enabled=progress)
-        workers = self._start_workers(self.concurrency if total is None else max(1, min(total, self.concurrency)))
-        interrupted, note = False, None
+        interrupted, note, workers = False, None, []
         try:
+            workers = self._start_workers(self.concurrency if total is None else max(1, min(total, self.concurrency)))
             note = self._dispatch(iter(events), bar)
             self._drain(bar)
         except KeyboardInterrupt:
