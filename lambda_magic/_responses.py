@@ -118,7 +118,7 @@ class Outcome:
     note: str | None = None
 
 
-class LambdaResponses(Sequence):  # type: ignore[type-arg]
+class LambdaResponses(Sequence[Entry]):
     """The results of ``invoke_many`` / ``%%lambda_invoke --each``: one entry per input.
 
     A sequence in input order of ``LambdaResponse`` and ``FailedInvocation``; ``payloads``
