@@ -450,22 +450,33 @@ class LambdaForm:
     def _invoke_once(self) -> LambdaResponse | None:
         from IPython.display import display
 
-        from lambda_magic._api import execute
-
-        with _Ticker(self.controls.elapsed) as ticker:
-            try:
-                response = execute(self.request(), self.settings(), origin="form", cell=self.magic_text())
-            except LambdaMagicError as error:
-                self.error = error
-                self.controls.elapsed.value = f"failed after {ticker.elapsed:.1f} s"
-                print(str(error), file=sys.stderr)
-                return None
-        self.controls.elapsed.value = f"{response.status_code} in {response.elapsed * 1000:.0f} ms"
+        label = self.controls.elapsed
+        with _Ticker(label) as ticker:
+            response = self._send()
+        # Only now: the ticker's thread has stopped writing to the label.
+        if isinstance(response, LambdaMagicError):
+            self.error = response
+            label.value = f"failed after {ticker.elapsed:.1f} s"
+            print(str(response), file=sys.stderr)
+            return None
+        label.value = f"{response.status_code} in {response.elapsed * 1000:.0f} ms"
         self.error, self.result = None, response
         self.history.append(response)
         display(response)
         self._notify(response)
         return response
+
+    def _send(self) -> LambdaResponse | LambdaMagicError:
+        """Build and send the request the magic's way; the response, or the error."""
+        from lambda_magic._api import execute
+
+        try:
+            # The history's ``cell`` is the payload as written (a magic's body), so an
+            # export finds the ${expr} sites in it.
+            return execute(self.request(), self.settings(), origin="form",
+                           cell=self.controls.payload.value)
+        except LambdaMagicError as error:
+            return error
 
     def _notify(self, response: LambdaResponse) -> None:
         for callback in list(self._callbacks):

@@ -254,7 +254,16 @@ def test_result_history_and_on_result(fake: FakeLambda) -> None:
     assert f.history[1].function_error == "Unhandled"
     assert f.result is f.history[-1] and seen == f.history
     assert [entry.origin for entry in history] == ["form"] * 3
-    assert history[-1].cell == f.magic_text()
+    assert history[-1].cell == f.controls.payload.value == ""
+
+
+def test_history_keeps_the_payload_as_written_for_export(fake: FakeLambda) -> None:
+    f = form("fn", payload='{"n": ${n + 1}}', namespace={"n": 4})
+    f.controls.invoke.click()
+    entry = history[-1]
+    assert (entry.origin, entry.cell, entry.request.substitutions) == ("form", '{"n": ${n + 1}}', (("n + 1", 5),))
+    script = lambda_magic.export("python")
+    assert "n + 1" in script and '"n": 5' not in script  # exported as a parameter, not a literal
 
 
 def test_button_is_disabled_while_the_call_runs(fake: FakeLambda) -> None:
@@ -280,6 +289,27 @@ def test_lost_endpoint_is_shown_and_the_form_recovers(fake: FakeLambda, no_retri
         f.controls.invoke.click()
     assert f.error is None and f.result is not None and f.result.ok
     assert f.history == [f.result]
+
+
+def test_stopped_sandbox_then_restarted(aws_env: None, no_retries: None, capsys: Any) -> None:
+    from lambda_magic.sandbox import Sandbox
+
+    sandbox = Sandbox(port=0).start()
+    try:
+        f = form("echo", payload='{"n": 1}', endpoint_url=sandbox.endpoint_url, region=sandbox.region,
+                 namespace={})
+        sandbox.stop()
+        f.controls.invoke.click()
+        assert isinstance(f.error, EndpointUnreachableError) and f.result is None
+        assert capsys.readouterr().err.strip() == str(f.error)
+        sandbox.start()  # a new port: repoint the form, Refresh, click again
+        f.endpoint_url = sandbox.endpoint_url
+        f.controls.refresh.click()
+        assert "echo" in f.controls.function.options and f.controls.status.value == ""
+        f.controls.invoke.click()
+        assert f.error is None and f.result is not None and f.result.payload["event"] == {"n": 1}
+    finally:
+        sandbox.stop()
 
 
 def test_request_errors_are_one_line_messages(fake: FakeLambda, capsys: Any) -> None:
