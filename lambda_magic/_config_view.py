@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lambda_magic._exceptions import LambdaMagicError, SettingsError
-from lambda_magic._settings import SETTING_KEYS, resolve_settings, session_settings
+from lambda_magic._settings import SETTING_KEYS, Settings, resolve_settings, session_settings
 
 __all__ = ["apply_config_line", "mask", "settings_table"]
 
@@ -29,12 +29,12 @@ def settings_table() -> str:
     return "\n".join(f"{key:<{width}}  {value:<{vwidth}}  ({source})" for key, value, source in rows)
 
 
-def _chain_rows(settings: object) -> list[tuple[str, str, str]]:
+def _chain_rows(settings: Settings) -> list[tuple[str, str, str]]:
     """What the AWS chain fills in where the settings say nothing."""
     from lambda_magic._client import credential_summary
 
     try:
-        summary = credential_summary(settings)  # type: ignore[arg-type]
+        summary = credential_summary(settings)
     except LambdaMagicError as exc:
         return [("credentials", "unusable", str(exc))]
     return [

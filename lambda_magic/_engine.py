@@ -122,7 +122,7 @@ def _wait(sleep: Callable[[float], None], delay: float, request: InvokeRequest) 
         ) from None
 
 
-def _exhausted(error: LambdaMagicError, attempt: int) -> LambdaMagicError:
+def _exhausted(error: InvokeError, attempt: int) -> InvokeError:
     if attempt == 0:
         return error
     tries = f"{attempt + 1} attempts"
@@ -133,7 +133,7 @@ def _exhausted(error: LambdaMagicError, attempt: int) -> LambdaMagicError:
             retry_after=error.retry_after, function=error.function, region=error.region,
             code=error.code, request_id=error.request_id,
         )
-    return type(error)(f"{error} (gave up after {tries})", function=getattr(error, "function", None))
+    return type(error)(f"{error} (gave up after {tries})", function=error.function, region=error.region)
 
 
 def _response(answer: dict[str, Any], request: InvokeRequest, elapsed: float, context: CallContext) -> LambdaResponse:

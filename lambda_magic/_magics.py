@@ -51,6 +51,12 @@ def _parsed(parser: Any, line: str) -> Any:
 class InvokeMagics(Magics):
     """Invoke Lambda functions and manage lambda_magic's settings."""
 
+    @property
+    def _ns(self) -> dict[str, Any]:
+        """The notebook's namespace (magics are always bound to a shell)."""
+        assert self.shell is not None
+        return self.shell.user_ns  # type: ignore[no-any-return]
+
     @no_var_expand
     @magic_arguments.magic_arguments()
     @magic_arguments.argument("function", help="Function name, name:alias, or (partial) ARN.")
@@ -141,7 +147,7 @@ class InvokeMagics(Magics):
         return request, settings
 
     def _payload(self, args: Any, cell: str | None) -> ExpandedPayload:
-        return expand_payload(self._payload_text(args, cell), self.shell.user_ns)
+        return expand_payload(self._payload_text(args, cell), self._ns)
 
     def _payload_text(self, args: Any, cell: str | None) -> str:
         text = cell if cell is not None else ""
@@ -161,7 +167,7 @@ class InvokeMagics(Magics):
             raise UsageError("--durable-execution-name names one execution: it cannot be used with --each")
         with usage_errors():
             settings = self._settings(args)
-            events, origin = cell_events(self._payload_text(args, cell), self.shell.user_ns)
+            events, origin = cell_events(self._payload_text(args, cell), self._ns)
             results = fan_out(
                 args.function, events, settings, encode=cell_event, origin="magic",
                 cell=cell or f"%%lambda_invoke {args.function} --each", progress=not args.quiet,
@@ -170,7 +176,7 @@ class InvokeMagics(Magics):
                 log=settings.log_tail and not args.no_log, tenant_id=args.tenant_id, **origin,
             )
         if args.output:
-            self.shell.user_ns[args.output] = results
+            self._ns[args.output] = results
         if not results.ok and (args.raise_ or settings.raise_on_error):
             stored = f" (results stored in {args.output})" if args.output else ""
             raise UsageError(f"{len(results.errors):,} of {len(results):,} calls did not succeed{stored}: "
@@ -181,9 +187,9 @@ class InvokeMagics(Magics):
         if value is None or not value.startswith("$"):
             return value
         name = value[1:]
-        if name not in self.shell.user_ns:
+        if name not in self._ns:
             raise ParameterError(f"client context {value}: name {name!r} is not defined in the notebook")
-        return self.shell.user_ns[name]
+        return self._ns[name]
 
     def _run(self, request: Any, settings: Any, args: Any, cell: str | None) -> Any:
         from lambda_magic._api import execute
@@ -192,7 +198,7 @@ class InvokeMagics(Magics):
         with usage_errors():
             response = execute(request, settings, origin="magic", cell=cell or source)
         if args.output:
-            self.shell.user_ns[args.output] = response
+            self._ns[args.output] = response
         if response.function_error and (args.raise_ or settings.raise_on_error):
             stored = f" (response stored in {args.output})" if args.output else ""
             try:

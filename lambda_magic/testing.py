@@ -124,8 +124,7 @@ class FakeLambda:
     @property
     def url(self) -> str:
         """The endpoint URL to give boto3 (``endpoint_url=``)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def script(self, function: str, *replies: Reply) -> None:
         """Answer the next calls to ``function`` with ``replies``, in order."""

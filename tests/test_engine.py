@@ -87,14 +87,14 @@ def test_retry_after_is_honoured_and_the_wait_is_bounded() -> None:
 
 def test_server_errors_are_not_resent(fake: FakeLambda) -> None:
     fake.script("flaky", Reply.error(500, "ServiceException", "internal"))
-    with pytest.raises(InvocationUnknownError, match="answered 500 ServiceException .* not re-sent"):
+    with pytest.raises(InvocationUnknownError, match=r"answered 500 ServiceException .* not re-sent"):
         lambda_magic.invoke("flaky")
     assert settle(fake, "flaky", 0.2) == 1
 
 
 def test_connection_dropped_after_sending_is_not_resent(fake: FakeLambda) -> None:
     fake.script("drop", Reply(drop=True))
-    with pytest.raises(InvocationUnknownError, match="connection broke .* not re-sent"):
+    with pytest.raises(InvocationUnknownError, match=r"connection broke .* not re-sent"):
         lambda_magic.invoke("drop", {"id": 3})
     assert settle(fake, "drop", 0.2) == 1
 

@@ -44,7 +44,8 @@ def test_qualifier_and_alias_against_moto(shell: Any, moto_lambda: Any) -> None:
 
 def test_chaining_one_response_into_the_next(shell: Any, moto_lambda: Any) -> None:
     run(shell, '%%lambda_invoke echo -o first\n{"id": 41, "name": "web"}')
-    second = run(shell, '%%lambda_invoke echo\n{"next": ${first.payload["id"] + 1}, "label": "svc-${first.payload["name"]}"}')
+    cell = '%%lambda_invoke echo\n{"next": ${first.payload["id"] + 1}, "label": "svc-${first.payload["name"]}"}'
+    second = run(shell, cell)
     assert second.payload == {"next": 42, "label": "svc-web"}
     shell.user_ns["event"] = {"from": "variable"}
     assert run(shell, "%%lambda_invoke echo\n$event").payload == {"from": "variable"}
@@ -82,7 +83,7 @@ def test_function_error_is_displayed_stored_and_raised(shell: Any, fake: FakeLam
     html = response._repr_html_()
     assert "ValueError: bad input" in html and "line 7, in handler" in html and "REPORT RequestId" in html
     message = usage_error(shell, "%%lambda_invoke fails -o stored --raise\n{}")
-    assert "function fails failed (Unhandled): ValueError: bad input (response stored in stored)" == message
+    assert message == "function fails failed (Unhandled): ValueError: bad input (response stored in stored)"
     assert shell.user_ns["stored"].error.type == "ValueError"
 
 

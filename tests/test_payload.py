@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -12,7 +13,7 @@ from lambda_magic._payload import encode_payload, expand_payload, read_payload_f
 
 
 class Resp:
-    payload = {"id": 42, "name": 'say "hi"', "tags": ["a", "b"]}
+    payload: ClassVar[dict[str, object]] = {"id": 42, "name": 'say "hi"', "tags": ["a", "b"]}
 
 
 NS = {"resp": Resp(), "event": {"k": [1, 2]}, "n": 3, "text": "plain"}

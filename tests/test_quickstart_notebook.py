@@ -10,13 +10,15 @@ import pytest
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "quickstart.ipynb"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox runs handlers under awslambdaric, Linux only")
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="the sandbox runs handlers under awslambdaric, Linux only")
 def test_quickstart_runs_to_completion(tmp_path: Path) -> None:
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    resources = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources=resources).execute()
     outputs = {cell.source.splitlines()[0]: cell.outputs for cell in notebook.cells if cell.cell_type == "code"}
     errors = [o for cell in notebook.cells if "raises-exception" not in cell.metadata.get("tags", [])
               for o in cell.get("outputs", []) if o.output_type == "error"]

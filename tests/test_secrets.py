@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
 
     class Memory(KeyringBackend):
         priority = 1  # type: ignore[assignment]
-        store = {("aws", "ops"): SECRET}
+        store: ClassVar[dict[tuple[str, str], str]] = {("aws", "ops"): SECRET}
 
         def get_password(self, service: str, username: str) -> str | None:
             return self.store.get((service, username))

@@ -105,7 +105,7 @@ def test_config_magic_sets_the_session_layer(shell: Any) -> None:
     shell.run_line_magic("config", "LambdaMagic.region = 'ap-south-1'")
     assert resolve_settings().region == "ap-south-1"
     assert resolve_settings().sources["region"] == "session"
-    result = shell.run_cell("%config LambdaMagic.read_timeout = -5")
+    shell.run_cell("%config LambdaMagic.read_timeout = -5")
     assert resolve_settings().read_timeout == 960.0  # the invalid value was refused
 
 
