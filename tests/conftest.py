@@ -115,3 +115,13 @@ def moto_lambda(aws_env: None) -> Iterator[Any]:
         version = client.publish_version(FunctionName="echo")["Version"]
         client.create_alias(FunctionName="echo", Name="prod", FunctionVersion=version)
         yield client
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox() -> Iterator[Any]:
+    """The local sandbox with its demo functions (versions, an alias, a failing function;
+    it paginates, unlike moto), shared by a module's tests."""
+    from lambda_magic.sandbox import Sandbox
+
+    with Sandbox(port=0) as sandbox:
+        yield sandbox

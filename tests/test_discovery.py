@@ -45,16 +45,6 @@ def stubbed(aws_env: None) -> Iterator[tuple[Any, Stubber]]:
         stubber.assert_no_pending_responses()
 
 
-@pytest.fixture(scope="module")
-def demo_sandbox() -> Iterator[Any]:
-    """The sandbox with its demo functions (it paginates, unlike moto)."""
-    from lambda_magic.sandbox import Sandbox
-
-    sandbox = Sandbox(port=0)
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
-
 
 def _settings(**options: Any) -> Any:
     return resolve_settings(options)

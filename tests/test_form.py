@@ -6,7 +6,6 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,17 +18,6 @@ from lambda_magic._form import LambdaForm, check_template, form, format_template
 from lambda_magic._payload import expand_payload
 from lambda_magic._samples import SAMPLE_EVENTS, sample_event
 from lambda_magic.testing import FakeLambda, Reply
-
-
-@pytest.fixture(scope="module")
-def demo_sandbox() -> Iterator[Any]:
-    """The sandbox with its demo functions (versions, an alias, a failing function)."""
-    from lambda_magic.sandbox import Sandbox
-
-    sandbox = Sandbox(port=0)
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 @pytest.fixture
