@@ -7,9 +7,8 @@ first use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lambda_magic._api import execute, invoke
 from lambda_magic._exceptions import (
     AccessDeniedError,
     CredentialsError,
@@ -29,9 +28,12 @@ from lambda_magic._exceptions import (
     ThrottledError,
 )
 from lambda_magic._history import History, HistoryEntry, history
-from lambda_magic._request import InvokeRequest, make_request
-from lambda_magic._response import FunctionErrorInfo, LambdaResponse, Report
 from lambda_magic._settings import LambdaMagic, Settings, resolve_settings, session_settings
+
+if TYPE_CHECKING:
+    from lambda_magic._api import execute, invoke
+    from lambda_magic._request import InvokeRequest, make_request
+    from lambda_magic._response import FunctionErrorInfo, LambdaResponse, Report
 
 __version__ = "0.1.0"
 
@@ -82,6 +84,15 @@ __all__ = [
 
 #: Public names whose modules are imported on first use (they pull in ipywidgets, tqdm...).
 _LAZY: dict[str, str] = {
+    # The engine, requests and responses: %load_ext needs none of them (~5 ms of dataclasses
+    # and regular expressions that loading would otherwise pay).
+    "FunctionErrorInfo": "lambda_magic._response",
+    "InvokeRequest": "lambda_magic._request",
+    "LambdaResponse": "lambda_magic._response",
+    "Report": "lambda_magic._response",
+    "execute": "lambda_magic._api",
+    "invoke": "lambda_magic._api",
+    "make_request": "lambda_magic._request",
     "ExportError": "lambda_magic._export",
     "HistoryError": "lambda_magic._history",
     "export": "lambda_magic._export",
