@@ -32,7 +32,7 @@ import ipywidgets as widgets
 
 from lambda_magic import _discovery
 from lambda_magic._exceptions import LambdaMagicError, PayloadError
-from lambda_magic._payload import _NAME_RE, _expression_at, _lookup, expand_payload
+from lambda_magic._payload import expand_payload, lookup, scan_template, whole_name
 from lambda_magic._request import InvokeRequest, make_request, parse_client_context
 from lambda_magic._response import LambdaResponse
 from lambda_magic._samples import sample_choices, sample_event
@@ -58,9 +58,9 @@ def check_template(text: str, namespace: Mapping[str, Any]) -> None:
     body = text.strip()
     if not body:
         return
-    whole = _NAME_RE.fullmatch(body)
-    if whole:
-        _lookup(whole.group(1), namespace)
+    name = whole_name(body)
+    if name:
+        lookup(name, namespace)
         return
     # Without "$" there is nothing to replace: skip the character scan (large payloads).
     skeleton = _rewrite_templates(text.rstrip(), _placeholder) if "$" in body else text
@@ -75,7 +75,7 @@ def check_template(text: str, namespace: Mapping[str, Any]) -> None:
 def format_template(text: str) -> str:
     """Indent the payload as JSON, keeping every ``${expr}`` and ``$name`` as written."""
     body = text.strip()
-    if not body or _NAME_RE.fullmatch(body):
+    if not body or whole_name(body):
         return body
     tokens: dict[str, str] = {}
 
@@ -97,28 +97,13 @@ def format_template(text: str) -> str:
 
 
 def _rewrite_templates(text: str, replace: Callable[[str, bool], str]) -> str:
-    """``text`` with each ``${expr}`` replaced by ``replace(source, in_string)``.
-
-    Walks the text as ``_payload`` expands it (same ``${`` scanning, same string tracking);
-    ``$${`` stays as written.
-    """
-    out: list[str] = []
-    in_string = False
-    i = 0
-    while i < len(text):
-        if text.startswith("$${", i):
-            piece, end = "$${", i + 3
-        elif text.startswith("${", i):
-            _expr, end = _expression_at(text, i)
-            piece = replace(text[i:end], in_string)
-        else:
-            end = i + (2 if text[i] == "\\" and in_string else 1)
-            piece = text[i:end]
-            if piece == '"':
-                in_string = not in_string
-        out.append(piece)
-        i = end
-    return "".join(out)
+    """``text`` with each ``${expr}`` replaced by ``replace(source, in_string)``, read by the
+    same scanner as the magic's expansion; ``$${`` stays as written."""
+    return "".join(
+        replace(text[piece.start : piece.end], piece.in_string) if piece.kind == "expr"
+        else text[piece.start : piece.end]
+        for piece in scan_template(text)
+    )
 
 
 def _placeholder(source: str, in_string: bool) -> str:

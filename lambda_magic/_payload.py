@@ -14,14 +14,24 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lambda_magic._exceptions import PayloadError
 
-__all__ = ["ExpandedPayload", "encode_payload", "expand_payload", "read_payload_file"]
+__all__ = [
+    "ExpandedPayload",
+    "TemplatePiece",
+    "encode_payload",
+    "expand_payload",
+    "lookup",
+    "read_payload_file",
+    "render_value",
+    "scan_template",
+    "whole_name",
+]
 
 _NAME_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -51,10 +61,10 @@ def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
     body = text.strip()
     if not body:
         return ExpandedPayload(None)
-    whole = _NAME_RE.fullmatch(body)
-    if whole:
-        value = _lookup(whole.group(1), namespace)
-        return ExpandedPayload(_dumps(value, what=f"${whole.group(1)}").encode(), ((body, value),))
+    name = whole_name(body)
+    if name:
+        value = lookup(name, namespace)
+        return ExpandedPayload(_dumps(value, what=f"${name}").encode(), ((body, value),))
     if "$" not in body:  # nothing to substitute: skip the character-by-character scan
         _check_json(body, what="payload")
         return ExpandedPayload(body.encode())
@@ -72,7 +82,8 @@ def read_payload_file(spec: str) -> str:
         raise PayloadError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
 
 
-def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
+def lookup(name: str, namespace: Mapping[str, Any]) -> Any:
+    """The notebook object ``name``, or a one-line PayloadError."""
     try:
         return namespace[name]
     except KeyError:
@@ -81,31 +92,72 @@ def _lookup(name: str, namespace: Mapping[str, Any]) -> Any:
         ) from None
 
 
+@dataclass(frozen=True)
+class TemplatePiece:
+    """A stretch of payload text: literal JSON (``text``), a ``$${`` (``escape``), or a
+    ``${expr}`` site (``expr``, with its ``expression``), and whether it stands inside a JSON
+    string. ``start``/``end`` index the text as written."""
+
+    kind: str
+    start: int
+    end: int
+    in_string: bool = False
+    expression: str | None = None
+
+
+def scan_template(text: str) -> Iterator[TemplatePiece]:
+    """Split payload text into pieces, as expansion, the form and export all read it."""
+    in_string = False
+    i = run = 0
+    while i < len(text):
+        if text.startswith("${", i) or text.startswith("$${", i):
+            if run < i:
+                yield TemplatePiece("text", run, i)
+            if text.startswith("$${", i):
+                yield TemplatePiece("escape", i, i + 3, in_string)
+                i += 3
+            else:
+                expression, end = _expression_at(text, i)
+                yield TemplatePiece("expr", i, end, in_string, expression)
+                i = end
+            run = i
+            continue
+        if text[i] == "\\" and in_string:
+            i += 2
+            continue
+        if text[i] == '"':
+            in_string = not in_string
+        i += 1
+    if run < len(text):
+        yield TemplatePiece("text", run, len(text))
+
+
+def whole_name(body: str) -> str | None:
+    """``name`` when the payload text is exactly ``$name``, else None."""
+    match = _NAME_RE.fullmatch(body.strip())
+    return match.group(1) if match else None
+
+
 def _substitute(text: str, namespace: Mapping[str, Any]) -> tuple[str, list[tuple[str, Any]], list[_Span]]:
-    """Replace each ``${expr}``, tracking whether it stands inside a JSON string."""
+    """Replace each ``${expr}``; remember where replaced text came from, for error positions."""
     out: list[str] = []
     subs: list[tuple[str, Any]] = []
     spans: list[_Span] = []
-    in_string = False
-    i = length = 0
-    while i < len(text):
-        if text.startswith("$${", i):
-            piece, end = "${", i + 3
-        elif text.startswith("${", i):
-            expr, end = _expression_at(text, i)
-            value = _evaluate(expr, namespace)
-            subs.append((expr, value))
-            piece = _render(expr, value, in_string)
+    length = 0
+    for piece in scan_template(text):
+        if piece.kind == "text":
+            rendered = text[piece.start : piece.end]
+        elif piece.kind == "escape":
+            rendered = "${"
         else:
-            end = i + (2 if text[i] == "\\" and in_string else 1)
-            piece = text[i:end]
-            if piece == '"':
-                in_string = not in_string
-        if end - i != len(piece) or piece == "${":
-            spans.append(_Span(length, length + len(piece), i, end))
-        out.append(piece)
-        length += len(piece)
-        i = end
+            expression = piece.expression or ""
+            value = _evaluate(expression, namespace)
+            subs.append((expression, value))
+            rendered = render_value(expression, value, piece.in_string)
+        if piece.kind != "text":
+            spans.append(_Span(length, length + len(rendered), piece.start, piece.end))
+        out.append(rendered)
+        length += len(rendered)
     return "".join(out), subs, spans
 
 
@@ -164,7 +216,8 @@ def _evaluate(expr: str, namespace: Mapping[str, Any]) -> Any:
         raise PayloadError(f"${{{expr}}} raised {type(exc).__name__}: {exc}") from None
 
 
-def _render(expr: str, value: Any, in_string: bool) -> str:
+def render_value(expr: str, value: Any, in_string: bool) -> str:
+    """What ``${expr}`` with ``value`` becomes: its JSON, or inside a string its escaped text."""
     if in_string:
         text = value if isinstance(value, str) else _dumps(value, what=f"${{{expr}}}")
         return json.dumps(text)[1:-1]

@@ -40,9 +40,9 @@ class Slot:
     @property
     def text(self) -> str:
         """What the notebook pasted into the payload for this site."""
-        from lambda_magic._payload import _render
+        from lambda_magic._payload import render_value
 
-        return _render(self.expression, self.value, self.in_string)
+        return render_value(self.expression, self.value, self.in_string)
 
 
 Piece = str | Slot
@@ -173,27 +173,17 @@ def _split(text: str, subs: tuple[tuple[str, Any], ...]) -> tuple[Piece, ...] | 
 
 
 def _scan(text: str) -> list[str | tuple[str, bool]]:
-    """Literal text and ``(expression, in_string)`` sites, exactly as ``_payload`` reads
-    them (``$${`` is a literal ``${``; backslash escapes are skipped inside strings)."""
-    from lambda_magic._payload import _expression_at
+    """Literal text and ``(expression, in_string)`` sites, read by ``_payload``'s own
+    scanner (``$${`` is a literal ``${``)."""
+    from lambda_magic._payload import scan_template
 
     out: list[str | tuple[str, bool]] = []
     literal: list[str] = []
-    in_string = False
-    i = 0
-    while i < len(text):
-        if text.startswith("$${", i):
-            literal.append("${")
-            i += 3
-        elif text.startswith("${", i):
-            expression, i = _expression_at(text, i)
-            out.extend(["".join(literal), (expression, in_string)])
+    for piece in scan_template(text):
+        if piece.kind == "expr":
+            out.extend(["".join(literal), (piece.expression or "", piece.in_string)])
             literal = []
         else:
-            end = i + (2 if text[i] == "\\" and in_string else 1)
-            if text[i] == '"':
-                in_string = not in_string
-            literal.append(text[i:end])
-            i = end
+            literal.append("${" if piece.kind == "escape" else text[piece.start : piece.end])
     out.append("".join(literal))
     return [site for site in out if site != ""]
