@@ -192,7 +192,9 @@ class _Run:
         self.concurrency = settings.max_concurrency
         self.client = client or client_for(settings, pool_size=self.concurrency)
         self.limiter = AdaptiveLimiter(self.concurrency)
-        self.queue: queue.Queue[tuple[int, InvokeRequest] | None] = queue.Queue(maxsize=self.concurrency)
+        # SimpleQueue: its get() blocks in C; a Queue's Python condition costs every call a wakeup.
+        self.queue: queue.SimpleQueue[tuple[int, InvokeRequest] | None] = queue.SimpleQueue()
+        self.ahead = 2 * self.concurrency  # requests read but unfinished, at most
         self.entries: list[Entry | None] = []
         self.pending: dict[int, InvokeRequest] = {}  # queued or sending, not finished
         self.in_flight: set[int] = set()  # taken by a worker past the cancel check
@@ -200,6 +202,7 @@ class _Run:
         self.done = 0
         self.shown = 0
         self.draining = False
+        self.reader_waiting = False
         self.cancelled = False
         self.changed = threading.Condition()
 
@@ -262,12 +265,16 @@ class _Run:
         return request
 
     def _enqueue(self, index: int, request: InvokeRequest, bar: Any) -> None:
+        """Queue the request once fewer than ``ahead`` are unfinished: events are read lazily."""
         while True:
-            try:
-                self.queue.put((index, request), timeout=TICK)
+            with self.changed:
+                self.reader_waiting = len(self.pending) > self.ahead
+                if self.reader_waiting:
+                    self.changed.wait(TICK)
+            if not self.reader_waiting:
                 break
-            except queue.Full:
-                self._tick(bar)
+            self._tick(bar)
+        self.queue.put((index, request))
         self._tick(bar)
 
     def _drain(self, bar: Any) -> None:
@@ -308,7 +315,7 @@ class _Run:
 
     def _stop_workers(self, workers: list[threading.Thread]) -> None:
         for _ in workers:  # the queue is empty now: every call finished or was dropped
-            self.queue.put_nowait(None)
+            self.queue.put(None)
         if not self.cancelled:
             for worker in workers:
                 worker.join()
@@ -339,7 +346,7 @@ class _Run:
                 self.entries[index] = entry if entry is not None else _failed(
                     index, request, InvokeError("no result", function=self.function))
                 self.done += 1
-                if self.draining and self.done >= len(self.entries):
+                if self.reader_waiting or (self.draining and self.done >= len(self.entries)):
                     self.changed.notify_all()
 
     def _send(self, index: int, request: InvokeRequest, slot: Slot) -> Entry:
