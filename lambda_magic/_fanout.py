@@ -38,7 +38,7 @@ from lambda_magic._request import InvokeRequest, make_request
 from lambda_magic._responses import Entry, FailedInvocation, LambdaResponses, Outcome
 from lambda_magic._settings import Settings, resolve_settings
 
-__all__ = ["cell_event", "cell_events", "fan_out", "invoke_many"]
+__all__ = ["cell_event", "cell_events", "fan_out", "index_ranges", "invoke_many", "progress_bar"]
 
 #: Seconds between progress updates while waiting (also how soon Ctrl-C is noticed).
 TICK = 0.1
@@ -103,8 +103,7 @@ def fan_out(
     """
     if settings.max_concurrency < 1:
         raise ParameterError(f"concurrency must be at least 1, not {settings.max_concurrency}")
-    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
-        raise ParameterError(f"events must be a list or other iterable of events, not a {type(events).__name__}")
+    _check_events(events)
     shared = make_request(function, None, **fields)
     fields["client_context"] = shared.client_context
 
@@ -114,6 +113,14 @@ def fan_out(
 
     run = _Run(function, build, settings, origin=origin, cell=cell, client=client)
     return run.run(events, progress=progress)
+
+
+def _check_events(events: Any) -> None:
+    kind = type(events).__name__
+    if kind == "DataFrame":  # iterating one gives its column names, never what was meant
+        raise ParameterError("events is a DataFrame: pass df.to_dict('records') for one event per row")
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+        raise ParameterError(f"events must be a list or other iterable of events, not a {kind}")
 
 
 def cell_events(text: str, namespace: Mapping[str, Any]) -> tuple[Iterable[Any], dict[str, Any]]:

@@ -106,6 +106,9 @@ def test_common_fields_are_checked_before_anything_is_sent(fake: FakeLambda) -> 
         invoke_many("fn", _ids(3), concurrency=0, progress=False)
     with pytest.raises(lambda_magic.ParameterError, match=r"^events must be a list or other iterable .* not a dict$"):
         invoke_many("fn", {"id": 1}, progress=False)
+    pandas = pytest.importorskip("pandas")
+    with pytest.raises(lambda_magic.ParameterError, match=r"df.to_dict\('records'\) for one event per row"):
+        invoke_many("fn", pandas.DataFrame({"id": [1, 2]}), progress=False)
     assert fake.calls == []
 
 
