@@ -177,6 +177,8 @@ class InvokeMagics(Magics):
             )
         if args.output:
             self._ns[args.output] = results
+        if not results.complete:
+            _stop_after_interrupt(results, args.output, quiet=args.quiet)
         if not results.ok and (args.raise_ or settings.raise_on_error):
             stored = f" (results stored in {args.output})" if args.output else ""
             raise UsageError(f"{len(results.errors):,} of {len(results):,} calls did not succeed{stored}: "
@@ -224,6 +226,16 @@ class InvokeMagics(Magics):
                 apply_config_line(line)
             else:
                 print(settings_table())
+
+
+def _stop_after_interrupt(results: Any, output: str | None, *, quiet: bool) -> None:
+    """Show what completed, then fail the cell: a Ctrl-C must also stop "Run all"."""
+    from IPython.display import display
+
+    if not quiet:
+        display(results)
+    kept = f"results stored in {output}" if output else "every response is in lambda_magic.history"
+    raise UsageError(f"{results.note} ({kept})")
 
 
 def _check_output_name(name: str | None) -> None:
