@@ -57,3 +57,13 @@ def test_display_has_no_side_effects() -> None:
 def test_event_display_says_accepted() -> None:
     response = make(b"", status_code=202, invocation_type="Event", qualifier=None)
     assert "202 accepted (Event)" in response_text(response)
+
+
+def test_huge_function_error_is_clipped_in_display_only() -> None:
+    body = {"errorMessage": "m" * 3_000_000, "errorType": "ValueError",
+            "stackTrace": [f'  File "/var/task/app.py", line {n}, in handler\n' for n in range(100_000)]}
+    response = make(json.dumps(body).encode(), function_error="Unhandled")
+    for shown in (response._repr_html_(), response_text(response)):
+        assert len(shown) < 10 * DISPLAY_LIMIT
+        assert "ValueError" in shown
+    assert len(response.error.message) == 3_000_000 and len(response.error.stack_trace) == 100_000
