@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 __all__ = ["bench_env", "fake_server", "sandbox_server"]
 
@@ -48,15 +48,21 @@ def bench_env() -> None:
 
 
 @contextmanager
-def fake_server(delay: float) -> Iterator[str]:
-    """A FakeLambda in a child process answering after ``delay`` s; yields its URL."""
-    child = subprocess.Popen([sys.executable, "-c", _FAKE, str(delay)], stdin=subprocess.PIPE,
+def child_server(source: str, *args: str) -> Iterator[str]:
+    """Run ``source`` (which prints its URL, then serves until stdin closes) in a child
+    process; yield the URL, and stop the child afterwards."""
+    child = subprocess.Popen([sys.executable, "-c", source, *args], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
         yield child.stdout.readline().strip()
     finally:
         _stop(child)
+
+
+def fake_server(delay: float) -> AbstractContextManager[str]:
+    """A FakeLambda in a child process answering after ``delay`` s; yields its URL."""
+    return child_server(_FAKE, str(delay))
 
 
 @contextmanager

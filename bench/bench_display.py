@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from _servers import bench_env
+from _servers import bench_env, child_server
 
 SIZE = 6 * 1024 * 1024 - 1024  # just under Lambda's 6 MB synchronous limit
 TARGET_BYTES, TARGET_MS = 200 * 1024, 200.0
@@ -54,19 +51,9 @@ sys.stdin.read()
 CASES = ("json-object", "json-array", "text", "one-long-string", "binary", "function-error")
 
 
-@contextmanager
-def server() -> Iterator[str]:
+def server() -> AbstractContextManager[str]:
     """The FakeLambda that sends the large bodies, in a child process."""
-    child = subprocess.Popen([sys.executable, "-c", _SERVER, str(SIZE)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        yield child.stdout.readline().strip()
-    finally:
-        assert child.stdin is not None
-        child.stdin.close()
-        child.terminate()
-        child.wait(timeout=10)
+    return child_server(_SERVER, str(SIZE))
 
 
 def bundle_size(formatter: Any, obj: Any) -> tuple[int, float, list[str]]:
