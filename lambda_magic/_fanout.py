@@ -101,8 +101,6 @@ def fan_out(
     bytes; with ``label`` each request records ``label[i]`` and its event as substitution.
     ``client`` replaces the shared client built from the settings (a transport seam).
     """
-    if settings.max_concurrency < 1:
-        raise ParameterError(f"concurrency must be at least 1, not {settings.max_concurrency}")
     _check_events(events)
     shared = make_request(function, None, **fields)
     fields["client_context"] = shared.client_context

@@ -29,7 +29,7 @@ from typing import Any
 from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from traitlets.config import SingletonConfigurable
 
-from lambda_magic._exceptions import SettingsError
+from lambda_magic._exceptions import ParameterError, SettingsError
 
 __all__ = [
     "DEFAULTS",
@@ -56,6 +56,19 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _CREDENTIAL_KEYS = ("access_key", "profile")
+_POSITIVE = ("read_timeout", "connect_timeout", "throttle_max_wait")
+_AT_LEAST = {"throttle_retries": 0, "max_concurrency": 1}
+
+
+def range_problem(key: str, value: Any) -> str | None:
+    """What is wrong with a numeric setting's value, or None: the one range check."""
+    if value is None:
+        return None
+    if key in _POSITIVE and value <= 0:
+        return f"{key} must be a positive number of seconds, not {value:g}"
+    if key in _AT_LEAST and value < _AT_LEAST[key]:
+        return f"{key} must be at least {_AT_LEAST[key]}, not {value}"
+    return None
 
 
 def _text(help_text: str) -> Unicode:
@@ -88,20 +101,12 @@ class LambdaMagic(SingletonConfigurable):
     max_concurrency = Int(None, allow_none=True, help="Calls in flight at once in a "
                           "fan-out (default 16).").tag(config=True)
 
-    @validate("read_timeout", "connect_timeout", "throttle_max_wait")
-    def _positive_number(self, proposal: Any) -> Any:
-        value = proposal["value"]
-        if value is not None and value <= 0:
-            raise TraitError(f"{proposal['trait'].name} must be a positive number of seconds")
-        return value
-
-    @validate("throttle_retries", "max_concurrency")
-    def _count(self, proposal: Any) -> Any:
-        value, name = proposal["value"], proposal["trait"].name
-        low = 1 if name == "max_concurrency" else 0
-        if value is not None and value < low:
-            raise TraitError(f"{name} must be an integer of at least {low}")
-        return value
+    @validate(*_POSITIVE, *_AT_LEAST)
+    def _in_range(self, proposal: Any) -> Any:
+        problem = range_problem(proposal["trait"].name, proposal["value"])
+        if problem:
+            raise TraitError(problem)
+        return proposal["value"]
 
     def values(self) -> dict[str, Any]:
         """The settings this session has set."""
@@ -219,14 +224,19 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     kind = {Bool: bool, Float: float, Int: int}.get(type(trait), str)
     try:
         if kind is bool and isinstance(value, str):
-            return _BOOL_WORDS[value.strip().lower()]
-        if kind is bool and not isinstance(value, bool):
+            value = _BOOL_WORDS[value.strip().lower()]
+        elif kind is bool and not isinstance(value, bool):
             raise ValueError
-        return kind(value)
+        value = kind(value)
     except (KeyError, TypeError, ValueError):
         raise SettingsError(
             f"setting {key} = {value!r} ({where}) is not a valid {kind.__name__}"
         ) from None
+    problem = range_problem(key, value)
+    if problem:
+        # A call's own option is a bad parameter; a file or session value a bad setting.
+        raise (ParameterError if where == "option" else SettingsError)(f"{problem} ({where})")
+    return value
 
 
 def project_file(start: Path | None = None) -> Path | None:

@@ -359,7 +359,7 @@ def test_each_raise_fails_the_cell_after_storing(shell: Any, fake: FakeLambda) -
     ("fn --each", "$nothing", "$nothing: name 'nothing' is not defined in the notebook; define it first"),
     ("fn --each", "$text", "--each: $text is a str, not a list of events"),
     ("fn --concurrency 4", "[]", "--concurrency needs --each (one invocation per element of a JSON array)"),
-    ("fn --each --concurrency 0", "[]", "concurrency must be at least 1, not 0"),
+    ("fn --each --concurrency 0", "[]", "max_concurrency must be at least 1, not 0 (option)"),
     ("fn --each --durable-execution-name x", "[]",
      "--durable-execution-name names one execution: it cannot be used with --each"),
 ])

@@ -148,6 +148,7 @@ def test_history_records_the_cell(shell: Any, fake: FakeLambda) -> None:
         ("%%lambda_invoke fn --bogus\n{}", "unrecognized arguments: --bogus"),
         ("%%lambda_invoke fn -c '{unclosed\n{}", "cannot parse the magic's line"),
         ("%%lambda_invoke\n{}", "the following arguments are required: function"),
+        ("%%lambda_invoke fn --timeout -1\n{}", "read_timeout must be a positive number of seconds, not -1 (option)"),
     ],
 )
 def test_user_mistakes_are_one_line_usage_errors_and_nothing_is_sent(

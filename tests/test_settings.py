@@ -129,3 +129,13 @@ def test_lambda_config_bad_word_is_a_usage_error(shell: Any) -> None:
     result = shell.run_cell("%lambda_config region")
     assert type(result.error_in_exec) is UsageError
     assert "is not key=value" in str(result.error_in_exec)
+
+
+def test_out_of_range_values_are_refused_in_every_layer(isolated: Path) -> None:
+    from lambda_magic import ParameterError
+
+    with pytest.raises(ParameterError, match=r"read_timeout must be a positive number of seconds, not 0 \(option\)"):
+        resolve_settings({"read_timeout": 0})
+    write(isolated / "lambda_magic.toml", "throttle_retries = -2\n")
+    with pytest.raises(SettingsError, match=r"throttle_retries must be at least 0, not -2 \(.*lambda_magic.toml\)"):
+        resolve_settings()
