@@ -13,10 +13,9 @@ from typing import Any
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.utils.process import arg_split
 
 from lambda_magic._history import HistoryTable, history
-from lambda_magic._magics import usage_errors
+from lambda_magic._magics import parse_line, usage_errors
 
 __all__ = ["HistoryMagics", "watch_cells"]
 
@@ -42,15 +41,6 @@ def watch_cells(shell: Any) -> None:
 
     shell.events.register("pre_run_cell", before)
     shell.events.register("post_run_cell", after)
-
-
-def _parse(magic: Any, line: str) -> Any:
-    """Shell-quoted words; options may come before or after the positionals."""
-    try:
-        argv = arg_split(line, posix=True)
-    except ValueError as exc:
-        raise UsageError(f"cannot parse the magic's line ({exc}): check its quotes") from None
-    return magic.parser.parse_intermixed_args(argv)
 
 
 @magics_class
@@ -80,7 +70,7 @@ class HistoryMagics(Magics):
 
         Credentials are never recorded. ``%lambda_export`` turns entries into a runbook.
         """
-        args = _parse(self.lambda_history, line)
+        args = parse_line(self.lambda_history, line)
         with usage_errors():
             if args.clear:
                 if args.entries:
@@ -122,7 +112,7 @@ class HistoryMagics(Magics):
         """
         from lambda_magic._export import export
 
-        args = _parse(self.lambda_export, line)
+        args = parse_line(self.lambda_export, line)
         with usage_errors():
             text = export(
                 args.format, args.entries, name=args.name, path=args.path,

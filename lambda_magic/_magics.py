@@ -33,7 +33,11 @@ def usage_errors() -> Iterator[None]:
 
 
 def parse_line(magic: Any, line: str) -> Any:
-    """Parse a magic's line with shell quoting, so JSON in quotes stays one argument."""
+    """Parse a magic's line with shell quoting, so JSON in quotes stays one argument.
+
+    Every lambda_magic magic parses its line here; options may come before or after the
+    positionals. IPython's own ``parse_argstring`` would keep the quote characters.
+    """
     return argparse.Namespace(**vars(_parsed(magic.parser, line)))  # a copy: callers may change it
 
 
@@ -44,7 +48,7 @@ def _parsed(parser: Any, line: str) -> Any:
         argv = arg_split(line, posix=True)
     except ValueError as exc:
         raise UsageError(f"cannot parse the magic's line ({exc}): check its quotes") from None
-    return parser.parse_args(argv)
+    return parser.parse_intermixed_args(argv)
 
 
 @magics_class

@@ -135,12 +135,10 @@ def expression_names(text: str) -> list[str]:
 
 
 def _parse(line: str) -> Namespace | None:
-    from IPython.utils.process import arg_split
-
-    from lambda_magic._magics import InvokeMagics
+    from lambda_magic._magics import InvokeMagics, parse_line
 
     try:
-        return InvokeMagics.lambda_invoke.parser.parse_args(arg_split(line, posix=True))
+        return parse_line(InvokeMagics.lambda_invoke, line)  # type: ignore[no-any-return]
     except Exception:  # a line the magic itself would refuse: not a template source
         return None
 

@@ -79,11 +79,13 @@ def test_user_errors_are_one_line_usage_errors(ip: Any, tmp_path: Path) -> None:
 
 
 def test_template_functions_are_served(ip: Any, tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text("def handler(event, context):\n    return 'from sam'\n")
-    (tmp_path / "template.yaml").write_text(
+    project = tmp_path / "my project"  # a quoted path with a space reaches the sandbox unquoted
+    project.mkdir()
+    (project / "app.py").write_text("def handler(event, context):\n    return 'from sam'\n")
+    (project / "template.yaml").write_text(
         "Resources:\n  Mine:\n    Type: AWS::Serverless::Function\n"
         "    Properties: {Handler: app.handler, Runtime: python3.11, CodeUri: .}\n")
-    ip.run_line_magic("lambda_sandbox", f"start --no-demo --template {tmp_path / 'template.yaml'}")
+    ip.run_line_magic("lambda_sandbox", f"start --no-demo --template '{project / 'template.yaml'}'")
     import lambda_magic
 
     assert lambda_magic.invoke("Mine").payload == "from sam"

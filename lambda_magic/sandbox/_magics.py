@@ -9,6 +9,8 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
+from lambda_magic._magics import parse_line
+
 if TYPE_CHECKING:
     from lambda_magic.sandbox._sandbox import Sandbox
 
@@ -53,7 +55,7 @@ class SandboxMagics(Magics):
         ``%lambda_sandbox status`` lists functions and warm workers; ``%lambda_sandbox stop``
         kills the workers and clears the settings it set.
         """
-        args = magic_arguments.parse_argstring(self.lambda_sandbox, line)
+        args = parse_line(self.lambda_sandbox, line)
         if args.action == "start":
             _start(template=args.template, port=args.port, demo=not args.no_demo)
         elif args.action == "status":
