@@ -6,15 +6,17 @@ Cell text is JSON with two additions, so that one response can feed the next cal
 - ``${expr}`` anywhere is replaced by the JSON encoding of the Python expression (inside a
   JSON string literal, by its text, escaped); ``$${`` writes a literal ``${``.
 
-Whatever comes out is checked to be JSON, with the line and column of any mistake, before
-anything is sent.
+The text is checked to be strict JSON (no ``NaN`` or ``Infinity``: JSON has no such values)
+with each ``${expr}`` stood in by a placeholder *before* any expression is evaluated, so a
+side-effecting expression never runs for a cell that is then refused; the expanded text is
+checked again before anything is sent. Errors give the line and column as written.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,14 @@ from lambda_magic._exceptions import PayloadError
 __all__ = [
     "ExpandedPayload",
     "TemplatePiece",
+    "check_json",
     "encode_payload",
     "expand_payload",
     "lookup",
     "read_payload_file",
     "render_value",
     "scan_template",
+    "strict_loads",
     "whole_name",
 ]
 
@@ -38,10 +42,13 @@ _NAME_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 @dataclass(frozen=True)
 class ExpandedPayload:
-    """The bytes to send, and the ``${expr}`` substitutions that produced them."""
+    """The bytes to send, the ``${expr}`` substitutions that produced them, and the template
+    as written (``template``, its scanned ``pieces``) so history and export carry it as is."""
 
     data: bytes | None
     substitutions: tuple[tuple[str, Any], ...] = ()
+    template: str | None = None
+    pieces: tuple[TemplatePiece, ...] = ()
 
 
 def encode_payload(value: Any) -> bytes | None:
@@ -51,7 +58,7 @@ def encode_payload(value: Any) -> bytes | None:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, str):
-        _check_json(value, what="payload")
+        check_json(value, what="payload")
         return value.encode()
     return _dumps(value, what="payload").encode()
 
@@ -64,13 +71,19 @@ def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
     name = whole_name(body)
     if name:
         value = lookup(name, namespace)
-        return ExpandedPayload(_dumps(value, what=f"${name}").encode(), ((body, value),))
+        return ExpandedPayload(_dumps(value, what=f"${name}").encode(), ((body, value),), body)
     if "$" not in body:  # nothing to substitute: skip the character-by-character scan
-        _check_json(body, what="payload")
-        return ExpandedPayload(body.encode())
-    expanded, subs, spans = _substitute(body, namespace)
-    _check_json(expanded, what="payload", original=body, spans=spans)
-    return ExpandedPayload(expanded.encode(), tuple(subs))
+        check_json(body, what="payload")
+        return ExpandedPayload(body.encode(), template=body)
+    pieces = tuple(scan_template(body))
+    # The JSON around the slots is checked before any expression runs: an expression may
+    # have side effects, and a cell refused for a trailing comma must not have had them.
+    standin, spans = _render(body, pieces, _placeholder)
+    check_json(standin, what="payload", original=body, spans=spans)
+    subs: list[tuple[str, Any]] = []
+    expanded, spans = _render(body, pieces, _evaluator(namespace, subs))
+    check_json(expanded, what="payload", original=body, spans=spans)
+    return ExpandedPayload(expanded.encode(), tuple(subs), body, pieces)
 
 
 def read_payload_file(spec: str) -> str:
@@ -138,27 +151,38 @@ def whole_name(body: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _substitute(text: str, namespace: Mapping[str, Any]) -> tuple[str, list[tuple[str, Any]], list[_Span]]:
-    """Replace each ``${expr}``; remember where replaced text came from, for error positions."""
+def _render(text: str, pieces: tuple[TemplatePiece, ...],
+            slot: Callable[[TemplatePiece], str]) -> tuple[str, list[_Span]]:
+    """Join the pieces, each ``${expr}`` rendered by ``slot``; remember where replaced text
+    came from, for error positions."""
     out: list[str] = []
-    subs: list[tuple[str, Any]] = []
     spans: list[_Span] = []
     length = 0
-    for piece in scan_template(text):
+    for piece in pieces:
         if piece.kind == "text":
             rendered = text[piece.start : piece.end]
-        elif piece.kind == "escape":
-            rendered = "${"
         else:
-            expression = piece.expression or ""
-            value = _evaluate(expression, namespace)
-            subs.append((expression, value))
-            rendered = render_value(expression, value, piece.in_string)
-        if piece.kind != "text":
+            rendered = "${" if piece.kind == "escape" else slot(piece)
             spans.append(_Span(length, length + len(rendered), piece.start, piece.end))
         out.append(rendered)
         length += len(rendered)
-    return "".join(out), subs, spans
+    return "".join(out), spans
+
+
+def _placeholder(piece: TemplatePiece) -> str:
+    # Outside a string a slot becomes one JSON value (any value may stand where "" does);
+    # inside a string, escaped text, which any text may stand for.
+    return "" if piece.in_string else '""'
+
+
+def _evaluator(namespace: Mapping[str, Any], subs: list[tuple[str, Any]]) -> Callable[[TemplatePiece], str]:
+    def slot(piece: TemplatePiece) -> str:
+        expression = piece.expression or ""
+        value = _evaluate(expression, namespace)
+        subs.append((expression, value))
+        return render_value(expression, value, piece.in_string)
+
+    return slot
 
 
 @dataclass(frozen=True)
@@ -233,13 +257,33 @@ def _dumps(value: Any, *, what: str) -> str:
         ) from None
 
 
-def _check_json(text: str, *, what: str, original: str | None = None, spans: list[_Span] | None = None) -> None:
-    """Raise a one-line error with the line and column in the text as the user wrote it."""
+def check_json(text: str, *, what: str, original: str | None = None,
+               spans: list[_Span] | None = None) -> Any:
+    """Parse strict JSON, or raise a one-line error with the line and column as written."""
     try:
-        json.loads(text)
+        return strict_loads(text)
     except json.JSONDecodeError as exc:
         line, col = _position(original or text, _original_index(exc.pos, spans or []))
         raise PayloadError(f"{what} is not valid JSON: {exc.msg} at line {line}, column {col}") from None
+    except ValueError as exc:
+        raise PayloadError(f"{what} is not valid JSON: {exc}") from None
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` without the NaN/Infinity extension; a ValueError names what is wrong."""
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("it is nested too deeply; flatten it") from None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError) or "digits" not in str(exc):
+            raise
+        # Python refuses to parse integers of more than sys.get_int_max_str_digits() digits.
+        raise ValueError("it has an integer too long to parse; send it as a string") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value; send null or a string instead")
 
 
 def _position(text: str, index: int) -> tuple[int, int]:

@@ -158,13 +158,17 @@ def parse_client_context(value: Any) -> dict[str, Any] | None:
     if value is None or value == "":
         return None
     if isinstance(value, (str, bytes)):
+        from lambda_magic._payload import strict_loads
+
         try:
-            value = json.loads(value)
+            value = strict_loads(value)
         except json.JSONDecodeError as exc:
             raise ParameterError(
                 f"client context is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg}): give a JSON object such as '{{\"custom\": {{\"k\": \"v\"}}}}'"
             ) from None
+        except ValueError as exc:
+            raise ParameterError(f"client context is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ParameterError(
             f"client context must be a JSON object, not {type(value).__name__}: "
@@ -184,7 +188,7 @@ def encode_client_context(context: dict[str, Any] | None) -> str | None:
     if context is None:
         return None
     try:
-        text = json.dumps(context, separators=(",", ":"))
+        text = json.dumps(context, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"client context cannot be encoded as JSON: {exc}") from None
     return base64.b64encode(text.encode()).decode()

@@ -110,3 +110,37 @@ def test_api_payload_encoding(value: object, expected: bytes | None) -> None:
 def test_api_payload_text_must_be_json() -> None:
     with pytest.raises(PayloadError, match="line 1, column 1"):
         encode_payload("hello")
+
+
+def test_json_around_the_slots_is_checked_before_any_expression_runs() -> None:
+    calls: list[str] = []
+    ns = {"create_ticket": lambda: calls.append("ran") or "T-1"}
+    with pytest.raises(PayloadError, match=r"not valid JSON: .* line 1, column 3\d"):
+        expand_payload('{"ticket": ${create_ticket()}, }', ns)
+    assert calls == []
+    assert json.loads(expand_payload('{"ticket": ${create_ticket()}}', ns).data or b"") == {"ticket": "T-1"}
+    assert calls == ["ran"]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(constant: str) -> None:
+    for text in (f'{{"a": {constant}}}', f'{{"a": {constant}, "b": ${{n}}}}'):
+        with pytest.raises(PayloadError, match=f"{constant} is not a JSON value"):
+            expand_payload(text, NS)
+    with pytest.raises(PayloadError, match=f"{constant} is not a JSON value"):
+        encode_payload(f"[{constant}]")
+
+
+def test_a_huge_integer_is_one_line() -> None:
+    with pytest.raises(PayloadError, match="integer too long to parse; send it as a string"):
+        expand_payload('{"n": ' + "9" * 5000 + "}", NS)
+
+
+def test_the_template_is_recorded_as_written() -> None:
+    text = '{"id": ${resp.payload["id"]}, "note": "x ${text}", "raw": "$${keep}"}'
+    expanded = expand_payload(text + "\n", NS)
+    assert expanded.template == text
+    assert [piece.kind for piece in expanded.pieces] == ["text", "expr", "text", "expr", "text", "escape", "text"]
+    assert [text[p.start:p.end] for p in expanded.pieces if p.kind == "expr"] == ['${resp.payload["id"]}', "${text}"]
+    assert expand_payload("$event", NS).template == "$event"
+    assert expand_payload('{"a": 1}', NS).template == '{"a": 1}'
