@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambda_magic._engine import CallContext, RetryPolicy
-from lambda_magic._exceptions import LambdaMagicError
+from lambda_magic._exceptions import CredentialsError, LambdaMagicError, SettingsError
 from lambda_magic._history import history
 from lambda_magic._payload import encode_payload
 from lambda_magic._request import InvokeRequest, make_request
@@ -81,7 +81,7 @@ def execute(
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
     ``sleep`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
     """
-    from lambda_magic._client import client_for
+    from lambda_magic._client import client_for, forget_client
     from lambda_magic._engine import invoke as engine_invoke
 
     client = client or client_for(settings)
@@ -92,6 +92,8 @@ def execute(
         response = engine_invoke(client, request, policy=policy_for(settings), context=context,
                                  sleep=sleep or time.sleep)
     except LambdaMagicError as error:
+        if isinstance(error, (SettingsError, CredentialsError)):
+            forget_client(client)  # a failed credential resolution is never cached
         history.record(request, error=error, **where)
         raise
     history.record(request, response=response, **where)

@@ -6,6 +6,7 @@ or repr here ever contains it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import warnings
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from lambda_magic._exceptions import SettingsError
 
-__all__ = ["SecretFileWarning", "read_secret"]
+__all__ = ["SecretFileWarning", "read_secret", "secret_stamp"]
 
 
 class SecretFileWarning(UserWarning):
@@ -32,7 +33,33 @@ def read_secret(spec: str) -> str:
     return _from_file(Path(spec).expanduser())
 
 
+def secret_stamp(spec: str) -> str:
+    """What changes when the secret changes, without reading a file and without the secret.
+
+    A file is known by its identity (inode, size, modification time): one ``stat``, no read.
+    """
+    if spec.startswith("env:") or spec.startswith("keyring:"):
+        return hashlib.blake2b(read_secret(spec).encode(), digest_size=16).hexdigest()
+    path = Path(spec).expanduser()
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    return f"{path}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+def _unreadable(path: Path, exc: OSError) -> SettingsError:
+    return SettingsError(
+        f"secret_key_path {str(path)!r} cannot be read ({exc.strerror}): point it at a file "
+        "holding only the secret key, or use env:VAR"
+    )
+
+
 def _from_env(name: str) -> str:
+    if not name:
+        raise SettingsError(
+            "secret_key_path env: names no variable: write env:VAR, e.g. env:AWS_SECRET_ACCESS_KEY"
+        )
     value = os.environ.get(name)
     if not value:
         raise SettingsError(
@@ -71,9 +98,10 @@ def _from_file(path: Path) -> str:
         mode = path.stat().st_mode
         value = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
+        raise _unreadable(path, exc) from None
+    except UnicodeDecodeError:
         raise SettingsError(
-            f"secret_key_path {str(path)!r} cannot be read ({exc.strerror}): point it at a file "
-            "holding only the secret key, or use env:VAR"
+            f"secret key file {path} is not UTF-8 text: put only the secret access key in it"
         ) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO) and path not in _warned:
         _warned.add(path)
