@@ -45,19 +45,20 @@ def _chain_rows(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 def apply_config_line(line: str) -> None:
-    """Apply ``key=value ...`` (an empty value unsets) or ``--reset`` to the session."""
+    """Apply ``key=value ...`` (shell quoting; an empty value unsets) or ``--reset [KEY...]``."""
     session = session_settings()
-    words = line.split()
-    if words == ["--reset"]:
-        session.clear()
+    words = _words(line)
+    if words and words[0] == "--reset":
+        session.clear(*_reset_keys(words[1:]))
         _forget_clients()
         return
     changes: dict[str, str] = {}
     for word in words:
         key, sep, value = word.partition("=")
         if not sep or key not in SETTING_KEYS:
+            shown = word if not key.startswith("access_key") else "access_key..."
             raise SettingsError(
-                f"{word!r} is not key=value with a known key; known: {', '.join(SETTING_KEYS)}"
+                f"{shown!r} is not key=value with a known key; known: {', '.join(SETTING_KEYS)}"
             )
         changes[key] = value
     unset = [key for key, value in changes.items() if value == ""]
@@ -65,6 +66,25 @@ def apply_config_line(line: str) -> None:
         session.clear(*unset)
     session.update(**{key: value for key, value in changes.items() if value != ""})
     _forget_clients()
+
+
+def _words(line: str) -> list[str]:
+    """The line split like a shell would (quotes removed), as every other magic reads it."""
+    from IPython.utils.process import arg_split
+
+    try:
+        return list(arg_split(line, posix=True))
+    except ValueError as exc:
+        raise SettingsError(f"cannot parse the line ({exc}): check its quotes") from None
+
+
+def _reset_keys(keys: list[str]) -> list[str]:
+    for key in keys:
+        if key not in SETTING_KEYS:
+            hint = (f"--reset takes setting names, not key=value: %lambda_config --reset {key.partition('=')[0]}"
+                    if "=" in key else f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
+            raise SettingsError(hint)
+    return keys
 
 
 def _forget_clients() -> None:

@@ -178,6 +178,11 @@ def map_error(exc: BaseException, *, request: InvokeRequest, context: CallContex
     context = context or CallContext()
     if isinstance(exc, bx.ClientError):
         return _client_error(exc, request, context)
+    if isinstance(exc, bx.HTTPClientError) and _before_sending(exc):
+        return SettingsError(
+            f"the request to {_target(request)} could not be sent ({_cause(exc)}): check "
+            "endpoint_url (nothing was sent)"
+        )
     for kinds, handler in _botocore_handlers(bx):
         if isinstance(exc, kinds):
             return handler(exc, request, context)
@@ -201,6 +206,31 @@ def _botocore_handlers(bx: Any) -> list[tuple[Any, Callable[..., LambdaMagicErro
             "AWS_DEFAULT_REGION")),
         (bx.ParamValidationError, lambda exc, *_: ParameterError(" ".join(str(exc).split()))),
     ]
+
+
+def _before_sending(exc: BaseException) -> bool:
+    """Whether the failure came before any byte of the request left the machine.
+
+    botocore wraps urllib3's error (``exc.kwargs["error"]``); the ones below are raised while
+    a URL is parsed or a connection is set up, before the request is written. Any other
+    failure (a reset, a broken pipe, an incomplete read) may come after the request went out.
+    """
+    import http.client
+
+    from urllib3 import exceptions as ux
+
+    early = (ux.LocationValueError, ux.NewConnectionError, http.client.InvalidURL)
+    cause: BaseException | None = getattr(exc, "kwargs", {}).get("error", exc.__cause__)
+    while cause is not None:
+        if isinstance(cause, early):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _cause(exc: BaseException) -> str:
+    error = getattr(exc, "kwargs", {}).get("error", exc)
+    return " ".join(f"{type(error).__name__}: {error}".split())[:200]
 
 
 def _unreachable(exc: Any, request: InvokeRequest, context: CallContext) -> LambdaMagicError:

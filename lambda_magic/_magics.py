@@ -7,7 +7,10 @@ IPython's own ``UsageError`` (one line, no traceback) at this boundary.
 from __future__ import annotations
 
 import argparse
+import builtins
 import functools
+import keyword
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -120,7 +123,7 @@ class InvokeMagics(Magics):
             [{"id": 1}, {"id": 2}, {"id": 3}]
         """
         args = parse_line(self.lambda_invoke, line)
-        _check_output_name(args.output)
+        _check_output_name(args.output, self.shell)
         if args.each or args.concurrency is not None:
             return self._each(args, cell)
         with usage_errors():
@@ -220,7 +223,9 @@ class InvokeMagics(Magics):
         ``%lambda_config`` lists every setting, its effective value and where it came from
         (option, session, project file, user file, default; secrets masked).
         ``%lambda_config region=eu-west-1 read_timeout=30`` sets session values;
-        ``%lambda_config region=`` unsets one; ``%lambda_config --reset`` unsets all.
+        ``%lambda_config region=`` unsets one; ``%lambda_config --reset region profile``
+        unsets the named ones, ``%lambda_config --reset`` all. Values are read with shell
+        quoting: ``secret_key_path="~/my keys/secret"``.
         The same settings are traits of ``%config LambdaMagic``.
         """
         from lambda_magic._config_view import apply_config_line, settings_table
@@ -242,6 +247,18 @@ def _stop_after_interrupt(results: Any, output: str | None, *, quiet: bool) -> N
     raise UsageError(f"{results.note} ({kept})")
 
 
-def _check_output_name(name: str | None) -> None:
-    if name is not None and not name.isidentifier():
-        raise UsageError(f"-o {name!r} is not a Python variable name: use letters, digits and _")
+#: IPython's numbered history names (_5, _i5, _ii, _iii) and Python's dunders.
+_RESERVED_RE = re.compile(r"_+|_i+|_i?\d+|__\w*__")
+
+
+def _check_output_name(name: str | None, shell: Any) -> None:
+    """``-o`` must name a variable the notebook can read back and the session survives."""
+    if name is None:
+        return
+    if not name.isidentifier():
+        raise UsageError(f"-o {name!r} is not a Python variable name: use letters, digits and _, e.g. -o resp")
+    if keyword.iskeyword(name):
+        raise UsageError(f"-o {name}: {name} is a Python keyword; choose another name, e.g. -o resp")
+    if hasattr(builtins, name) or name in getattr(shell, "user_ns_hidden", {}) or _RESERVED_RE.fullmatch(name):
+        raise UsageError(f"-o {name}: {name} is a Python builtin or IPython's own name; choose "
+                         "another name, e.g. -o resp")

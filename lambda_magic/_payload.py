@@ -93,6 +93,11 @@ def read_payload_file(spec: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PayloadError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PayloadError(
+            f"payload file {str(path)!r} is not UTF-8 (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}): JSON is UTF-8; save the file as UTF-8"
+        ) from None
 
 
 def lookup(name: str, namespace: Mapping[str, Any]) -> Any:

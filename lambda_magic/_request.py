@@ -31,10 +31,15 @@ INVOCATION_TYPES = {
 PAYLOAD_LIMITS = {"RequestResponse": 6 * 1024 * 1024, "DryRun": 6 * 1024 * 1024, "Event": 1024 * 1024}
 CLIENT_CONTEXT_LIMIT = 3583
 
+# The botocore model's FunctionName pattern, with the region part widened to every
+# partition's regionRegex in botocore/data/partitions.json (the model's leaves out
+# aws-eusc's eusc-de-east-1), and named groups for the checks the pattern cannot make.
 _FUNCTION_RE = re.compile(
-    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
-    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-[a-z]{2}|[a-z]{2}((-gov)|(-iso([a-z]?)))?)-[a-z]+-\d{1,2}:)?"
+    r"(\d{12}:)?(function:)?(?P<name>[a-zA-Z0-9-_\.]+)(:(?P<qualifier>\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
 )
+#: Lambda's limit on a function's own name (the ARN around it may be longer, up to 256).
+NAME_LIMIT = 64
 _QUALIFIER_RE = re.compile(r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+")
 _TENANT_RE = re.compile(r"[a-zA-Z0-9._:/=+\-@ ]+")
 _DURABLE_RE = re.compile(r"[a-zA-Z0-9-_]+")
@@ -97,7 +102,7 @@ def make_request(
 ) -> InvokeRequest:
     """Validate every field and build an ``InvokeRequest``; raise one-line errors."""
     kind = normalize_invocation_type(invocation_type)
-    _check_function_name(function_name)
+    _check_function_name(function_name, qualifier)
     _check_pattern("qualifier", qualifier, _QUALIFIER_RE, 128, "a version number, an alias or $LATEST")
     _check_pattern("tenant id", tenant_id, _TENANT_RE, 256, "letters, digits, spaces and ._:/=+-@")
     _check_pattern(
@@ -128,12 +133,23 @@ def normalize_invocation_type(value: str) -> str:
     return kind
 
 
-def _check_function_name(name: str) -> None:
+def _check_function_name(name: str, qualifier: str | None = None) -> None:
     if not isinstance(name, str) or not name.strip():
         raise ParameterError("no function given: name the function, e.g. %%lambda_invoke my-function")
-    if len(name) > 256 or not _FUNCTION_RE.fullmatch(name):
+    match = _FUNCTION_RE.fullmatch(name) if len(name) <= 256 else None
+    if match is None:
         raise ParameterError(
-            f"malformed function name {name!r}: use a name, name:alias, or a function ARN"
+            f"malformed function name {name[:80]!r}: use a name, name:alias, or a function ARN"
+        )
+    if len(match["name"]) > NAME_LIMIT:
+        raise ParameterError(
+            f"function name {match['name'][:20]}... has {len(match['name'])} characters: Lambda "
+            f"allows {NAME_LIMIT} at most; check the name"
+        )
+    named = match["qualifier"]
+    if named and qualifier and named != qualifier:
+        raise ParameterError(
+            f"{name} already names qualifier {named}, and -q says {qualifier}: give one of them"
         )
 
 

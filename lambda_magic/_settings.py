@@ -19,7 +19,9 @@ read only when a client is built, and is never stored here.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,16 +60,59 @@ DEFAULTS: dict[str, Any] = {
 _CREDENTIAL_KEYS = ("access_key", "profile")
 _POSITIVE = ("read_timeout", "connect_timeout", "throttle_max_wait")
 _AT_LEAST = {"throttle_retries": 0, "max_concurrency": 1}
+#: Upper bounds, and why: a bound far above any real use still keeps a typo (1e300, inf)
+#: from reaching the socket layer, or a thread pool.
+_AT_MOST: dict[str, tuple[float, str]] = {
+    "read_timeout": (3600, "Lambda runs a function for 900 s at most"),
+    "connect_timeout": (300, "a connection that takes longer will not come"),
+    "throttle_max_wait": (3600, "an hour of retrying"),
+    "throttle_retries": (100, "more retries only wait longer"),
+    "max_concurrency": (1000, "Lambda's default account concurrency is 1,000: more calls in "
+                        "flight are throttled"),
+}
+#: How a call names a setting, for messages about the option the user typed.
+OPTION_NAMES = {"read_timeout": "--timeout", "max_concurrency": "--concurrency",
+                "endpoint_url": "--endpoint-url", "region": "--region", "profile": "--profile"}
+# botocore's own rule for a region (a host name label: botocore.utils.validate_region_name).
+_REGION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
 
 
 def range_problem(key: str, value: Any) -> str | None:
     """What is wrong with a numeric setting's value, or None: the one range check."""
-    if value is None:
+    if value is None or key not in _AT_MOST:
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{key} must be a finite number, not {value}"
     if key in _POSITIVE and value <= 0:
         return f"{key} must be a positive number of seconds, not {value:g}"
     if key in _AT_LEAST and value < _AT_LEAST[key]:
         return f"{key} must be at least {_AT_LEAST[key]}, not {value}"
+    limit, why = _AT_MOST[key]
+    if value > limit:
+        return f"{key} must be at most {limit:,} ({why}), not {value:g}"
+    return None
+
+
+def text_problem(key: str, value: str) -> str | None:
+    """What is wrong with a text setting's value (region, endpoint_url), or None."""
+    if key == "region" and not _REGION_RE.fullmatch(value):
+        return f"region {value!r} is not a region name: use one such as us-east-1 or eu-west-1"
+    if key == "endpoint_url":
+        return _endpoint_problem(value)
+    return None
+
+
+def _endpoint_problem(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    hint = "use http(s)://host[:port], e.g. http://127.0.0.1:9001"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"endpoint_url {url!r} is not a URL ({exc}): {hint}"
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        return f"endpoint_url {url!r} is not an http or https URL: {hint}"
     return None
 
 
@@ -101,12 +146,26 @@ class LambdaMagic(SingletonConfigurable):
     max_concurrency = Int(None, allow_none=True, help="Calls in flight at once in a "
                           "fan-out (default 16).").tag(config=True)
 
-    @validate(*_POSITIVE, *_AT_LEAST)
+    @validate(*_AT_MOST, "region", "endpoint_url")
     def _in_range(self, proposal: Any) -> Any:
-        problem = range_problem(proposal["trait"].name, proposal["value"])
+        key, value = proposal["trait"].name, proposal["value"]
+        if isinstance(value, bool) and key in _AT_MOST:  # traitlets takes True for 1
+            raise TraitError(f"{key} must be a number, not {value}")
+        problem = text_problem(key, value) if isinstance(value, str) else range_problem(key, value)
         if problem:
             raise TraitError(problem)
-        return proposal["value"]
+        return value
+
+    @classmethod
+    def class_get_trait_help(cls, trait: Any, inst: Any = None, helptext: str | None = None) -> str:
+        """``%config LambdaMagic``'s text for one trait, the access key id masked."""
+        text = super().class_get_trait_help(trait, inst, helptext)
+        key = getattr(inst, "access_key", None) if trait.name == "access_key" else None
+        if key:
+            from lambda_magic._config_view import mask
+
+            text = text.replace(repr(key), repr(mask(key)))
+        return text
 
     def values(self) -> dict[str, Any]:
         """The settings this session has set."""
@@ -217,26 +276,51 @@ _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
 
 
 def _coerce(key: str, value: Any, where: str) -> Any:
-    """Turn text (from a file or ``%lambda_config``) into the setting's type."""
+    """Turn text (from a file or ``%lambda_config``) into the setting's type, and check it."""
     trait = LambdaMagic.class_traits()[key] if key in SETTING_KEYS else None
     if value is None or trait is None:
         return value
     kind = {Bool: bool, Float: float, Int: int}.get(type(trait), str)
     try:
-        if kind is bool and isinstance(value, str):
-            value = _BOOL_WORDS[value.strip().lower()]
-        elif kind is bool and not isinstance(value, bool):
-            raise ValueError
-        value = kind(value)
-    except (KeyError, TypeError, ValueError):
-        raise SettingsError(
-            f"setting {key} = {value!r} ({where}) is not a valid {kind.__name__}"
+        value = _convert(kind, value)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        name = {bool: "true or false", float: "number", int: "whole number", str: "text"}[kind]
+        raise _error(where)(
+            f"setting {key} = {_shown(key, value)} ({where}) is not {'a ' if kind is not bool else ''}"
+            f"{name}: write e.g. {key}={_EXAMPLES[kind]}"
         ) from None
-    problem = range_problem(key, value)
+    problem = text_problem(key, value) if kind is str else range_problem(key, value)
     if problem:
-        # A call's own option is a bad parameter; a file or session value a bad setting.
-        raise (ParameterError if where == "option" else SettingsError)(f"{problem} ({where})")
+        raise _error(where)(f"{problem} ({where})")
     return value
+
+
+_EXAMPLES = {bool: "true", float: "30", int: "4", str: "eu-west-1"}
+
+
+def _convert(kind: type, value: Any) -> Any:
+    """``value`` as ``kind``: text is parsed, a value of the wrong type is refused, never
+    truncated (2.7 is not an int) nor turned into its ``str()``."""
+    if isinstance(value, str) and kind is not str:
+        text = value.strip()
+        return _BOOL_WORDS[text.lower()] if kind is bool else kind(text)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    if isinstance(value, bool) or not isinstance(value, kind if kind is not float else (int, float)):
+        raise TypeError
+    return kind(value)
+
+
+def _shown(key: str, value: Any) -> str:
+    # A key id never goes into a message whole.
+    return "'****'" if key == "access_key" else repr(value)[:60]
+
+
+def _error(where: str) -> type[SettingsError] | type[ParameterError]:
+    # A call's own option is a bad parameter; a file or session value a bad setting.
+    return ParameterError if where == "option" else SettingsError
 
 
 def project_file(start: Path | None = None) -> Path | None:
@@ -287,6 +371,11 @@ def _load_toml(path: Path) -> dict[str, Any]:
         import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"settings file {path} is not UTF-8 (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}): save it as UTF-8"
+        ) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"cannot read settings file {path}: {exc}") from None
     _TOML_CACHE[path] = (mtime, data)

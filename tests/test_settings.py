@@ -74,7 +74,7 @@ def test_session_profile_beats_file_keys(isolated: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [('regoin = "x"\n', "unknown setting 'regoin'"), ('read_timeout = "soon"\n', "is not a valid float"),
+    [('regoin = "x"\n', "unknown setting 'regoin'"), ('read_timeout = "soon"\n', "is not a number"),
      ("region = [\n", "cannot read settings file")],
 )
 def test_bad_project_file_is_one_line(isolated: Path, text: str, message: str) -> None:
@@ -86,7 +86,7 @@ def test_bad_project_file_is_one_line(isolated: Path, text: str, message: str) -
 @pytest.mark.parametrize(
     ("values", "message"),
     [({"read_timeout": -1}, "must be a positive number"), ({"max_concurrency": 0}, "at least 1"),
-     ({"log_tail": "maybe"}, "not a valid bool"), ({"colour": "blue"}, "unknown setting 'colour'")],
+     ({"log_tail": "maybe"}, "is not true or false"), ({"colour": "blue"}, "unknown setting 'colour'")],
 )
 def test_bad_session_values_change_nothing(values: dict[str, Any], message: str) -> None:
     session_settings().update(region="kept")

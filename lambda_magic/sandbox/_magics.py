@@ -21,6 +21,8 @@ _SETTING_KEYS = ("endpoint_url", "region", "access_key", "secret_key_path")
 # One sandbox per process, like the session settings it points at: reloading the extension
 # must not orphan a running sandbox.
 _session: dict[str, Sandbox] = {}
+# The session settings ``start`` replaced, put back by ``stop``.
+_replaced: dict[str, Any] = {}
 
 
 def session_sandbox() -> Sandbox | None:
@@ -53,7 +55,7 @@ class SandboxMagics(Magics):
         functions are echo, fail, sleep, logger, health_check (alias prod) and
         restart_service; ``--template template.yaml`` adds a SAM template's functions.
         ``%lambda_sandbox status`` lists functions and warm workers; ``%lambda_sandbox stop``
-        kills the workers and clears the settings it set.
+        kills the workers and restores the settings ``start`` replaced.
         """
         args = parse_line(self.lambda_sandbox, line)
         if args.action == "start":
@@ -78,6 +80,8 @@ def _start(*, template: str | None, port: int, demo: bool) -> None:
     except SandboxError as err:
         raise UsageError(str(err)) from None
     _session["sandbox"] = sandbox
+    _replaced.clear()
+    _replaced.update({key: getattr(session_settings(), key) for key in _SETTING_KEYS})
     os.environ[SECRET_VARIABLE] = "sandbox"
     session_settings().update(endpoint_url=sandbox.endpoint_url, region=sandbox.region,
                               access_key="sandbox", secret_key_path=f"env:{SECRET_VARIABLE}")
@@ -95,9 +99,14 @@ def _stop() -> str:
     url = sandbox.endpoint_url
     sandbox.stop()
     settings = session_settings()
-    if settings.endpoint_url == url:  # leave settings alone if the user re-pointed them
-        settings.clear(*_SETTING_KEYS)
-    return f"sandbox at {url} stopped; session settings cleared"
+    if settings.endpoint_url != url:  # leave settings alone if the user re-pointed them
+        return f"sandbox at {url} stopped; session settings left as you set them"
+    settings.clear(*_SETTING_KEYS)
+    before = {key: value for key, value in _replaced.items() if value is not None}
+    settings.update(**before)
+    if not before:
+        return f"sandbox at {url} stopped; session settings cleared"
+    return f"sandbox at {url} stopped; session settings restored to what they were before start"
 
 
 def _status_text() -> str:
