@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 
 from lambda_magic import history
 from lambda_magic._exceptions import FunctionNotFoundError
-from lambda_magic._history import History, HistoryError, HistoryTable, parse_selection
+from lambda_magic.runbook._history import History, HistoryError, HistoryTable, parse_selection
 from lambda_magic._request import make_request
 from lambda_magic._response import LambdaResponse
 from lambda_magic.testing import FakeLambda, Reply
@@ -245,7 +245,7 @@ def test_numbered_cells_are_remembered_with_their_outcome(shell: Any) -> None:
 
 
 def test_the_cell_hook_is_registered_once(shell: Any) -> None:
-    from lambda_magic._history_magics import HistoryMagics
+    from lambda_magic.runbook._history_magics import HistoryMagics
 
     before = len(shell.events.callbacks["pre_run_cell"])
     HistoryMagics(shell=shell)

@@ -14,7 +14,7 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from lambda_magic._history import HistoryTable, history
+from lambda_magic.runbook._history import HistoryTable, history
 from lambda_magic._magics import parse_line, usage_errors
 
 __all__ = ["HistoryMagics", "watch_cells"]
@@ -110,7 +110,7 @@ class HistoryMagics(Magics):
         A Rundeck step fails when its function fails, and the job stops there; the script
         exits 1 at the first failure. Selecting an entry that failed needs --include-failed.
         """
-        from lambda_magic._export import export
+        from lambda_magic.runbook._export import export
 
         args = parse_line(self.lambda_export, line)
         with usage_errors():

@@ -236,12 +236,12 @@ class HistoryTable:
 
     def text(self) -> str:
         """The table as plain text."""
-        from lambda_magic._history_display import history_text
+        from lambda_magic.runbook._history_display import history_text
 
         return history_text(self.entries)
 
     def _repr_html_(self) -> str:
-        from lambda_magic._history_display import history_html
+        from lambda_magic.runbook._history_display import history_html
 
         return history_html(self.entries)
 
