@@ -27,7 +27,7 @@ from lambda_magic._exceptions import (
     SettingsError,
     ThrottledError,
 )
-from lambda_magic._history import History, HistoryEntry, history
+from lambda_magic.runbook._history import History, HistoryEntry, history
 from lambda_magic._settings import LambdaMagic, Settings, resolve_settings, session_settings
 
 if TYPE_CHECKING:
@@ -93,9 +93,9 @@ _LAZY: dict[str, str] = {
     "execute": "lambda_magic._api",
     "invoke": "lambda_magic._api",
     "make_request": "lambda_magic._request",
-    "ExportError": "lambda_magic._export",
-    "HistoryError": "lambda_magic._history",
-    "export": "lambda_magic._export",
+    "ExportError": "lambda_magic.runbook._export",
+    "HistoryError": "lambda_magic.runbook._history",
+    "export": "lambda_magic.runbook._export",
     "FailedInvocation": "lambda_magic._responses",
     "FakeLambda": "lambda_magic.testing",
     "LambdaResponses": "lambda_magic._responses",

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 
 from lambda_magic import history
 from lambda_magic._exceptions import FunctionNotFoundError
-from lambda_magic._history import History, HistoryError, HistoryTable, parse_selection
+from lambda_magic.runbook._history import History, HistoryError, HistoryTable, parse_selection
 from lambda_magic._request import make_request
 from lambda_magic._response import LambdaResponse
 from lambda_magic.testing import FakeLambda, Reply
@@ -245,10 +245,39 @@ def test_numbered_cells_are_remembered_with_their_outcome(shell: Any) -> None:
 
 
 def test_the_cell_hook_is_registered_once(shell: Any) -> None:
-    from lambda_magic._history_magics import HistoryMagics
+    from lambda_magic.runbook._history_magics import HistoryMagics
 
     before = len(shell.events.callbacks["pre_run_cell"])
     HistoryMagics(shell=shell)
     shell.run_line_magic("unload_ext", "lambda_magic")
     shell.run_line_magic("load_ext", "lambda_magic")
     assert len(shell.events.callbacks["pre_run_cell"]) == before
+
+
+def test_entries_carry_the_number_the_cell_ran_as(shell: Any, fake: FakeLambda) -> None:
+    """Under the installed IPython, ``In [n]`` is the number ``run_cell`` gave the cell."""
+    result = shell.run_cell('%lambda_invoke echo --payload \'{"n": 1}\' --quiet', store_history=True)
+    assert result.error_in_exec is None
+    assert history[-1].execution_count == result.execution_count
+    assert history.cells()[-1].execution_count == result.execution_count
+    assert f"In [{result.execution_count}]" in history.table().text()
+
+
+def test_prompt_numbers_hold_when_the_shell_counts_up_before_pre_run_cell(shell: Any, fake: FakeLambda) -> None:
+    """IPython 9 (``run_cell_async`` in IPython/core/interactiveshell.py, read with ``fetch``):
+    ``execution_count = result.execution_count = self.execution_count``, then
+    ``self.execution_count += 1``, then ``pre_run_cell``. Replayed here event by event on
+    the real shell, whatever IPython is installed: the entry must say the cell's number."""
+    from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
+
+    source = '%lambda_invoke echo --payload \'{"n": 9}\' --quiet'
+    info = ExecutionInfo(source, store_history=True, silent=False, shell_futures=True, cell_id=None)
+    result = ExecutionResult(info)
+    number = result.execution_count = shell.execution_count
+    shell.execution_count += 1
+    shell.events.trigger("pre_run_cell", info)
+    shell.run_line_magic("lambda_invoke", source.removeprefix("%lambda_invoke "))
+    shell.events.trigger("post_run_cell", result)
+    assert history[-1].execution_count == number and history[-1].where == f"In [{number}]"
+    assert history.cells()[-1].execution_count == number
+    assert f"In [{number}]" in history.table().text()

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from lambda_magic._exceptions import LambdaMagicError
-from lambda_magic._history import History, HistoryEntry
+from lambda_magic.runbook._history import History, HistoryEntry
 from lambda_magic._payload import expand_payload
-from lambda_magic._payload_template import (
+from lambda_magic.runbook._template import (
     Slot,
     expression_names,
     invoke_calls,

@@ -14,10 +14,10 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from lambda_magic._history import HistoryTable, history
+from lambda_magic.runbook._history import HistoryTable, history
 from lambda_magic._magics import parse_line, usage_errors
 
-__all__ = ["HistoryMagics", "watch_cells"]
+__all__ = ["HistoryMagics", "started_count", "watch_cells"]
 
 _watched: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -33,14 +33,29 @@ def watch_cells(shell: Any) -> None:
     _watched.add(shell)
 
     def before(info: Any) -> None:
-        count = shell.execution_count if getattr(info, "store_history", False) else None
+        count = started_count(shell) if getattr(info, "store_history", False) else None
         history.begin_cell(info.raw_cell or "", count)
 
     def after(result: Any) -> None:
-        history.end_cell(ok=bool(getattr(result, "success", True)))
+        stored = getattr(getattr(result, "info", None), "store_history", False)
+        count = getattr(result, "execution_count", None) if stored else None
+        history.end_cell(ok=bool(getattr(result, "success", True)), execution_count=count)
 
     shell.events.register("pre_run_cell", before)
     shell.events.register("post_run_cell", after)
+
+
+def started_count(shell: Any) -> int:
+    """The ``In [n]`` number of the cell that is starting, as ``pre_run_cell`` sees it.
+
+    IPython 9 counts up before ``pre_run_cell`` (``run_cell_async`` in
+    IPython/core/interactiveshell.py keeps the cell's number in ``result.execution_count``),
+    IPython 8 after the cell ran. ``post_run_cell`` passes the settled number either way.
+    """
+    import IPython
+
+    count = int(shell.execution_count)
+    return count - 1 if IPython.version_info[0] >= 9 else count
 
 
 @magics_class
@@ -110,7 +125,7 @@ class HistoryMagics(Magics):
         A Rundeck step fails when its function fails, and the job stops there; the script
         exits 1 at the first failure. Selecting an entry that failed needs --include-failed.
         """
-        from lambda_magic._export import export
+        from lambda_magic.runbook._export import export
 
         args = parse_line(self.lambda_export, line)
         with usage_errors():

@@ -10,7 +10,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lambda_magic._history import HistoryEntry
+    from lambda_magic.runbook._history import HistoryEntry
 
 __all__ = ["COLUMNS", "history_html", "history_rows", "history_text"]
 

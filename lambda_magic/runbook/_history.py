@@ -14,7 +14,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -122,6 +122,7 @@ class History:
         self._lock = threading.Lock()
         self._counter = 0
         self._cell: CellRun | None = None
+        self._cell_entries: list[int] = []
         self._cells: deque[CellRun] = deque(maxlen=maxlen)
 
     @property
@@ -151,6 +152,8 @@ class History:
             self._counter += 1
             entry = HistoryEntry(self._counter, request, **details)
             self._entries.append(entry)
+            if cell is not None and entry.source is cell.source:
+                self._cell_entries.append(entry.index)
             return entry
 
     def clear(self) -> None:
@@ -160,16 +163,38 @@ class History:
             self._cells.clear()
 
     def begin_cell(self, source: str, execution_count: int | None = None) -> None:
-        """Attribute the entries recorded from now on to this notebook cell."""
-        self._cell = CellRun(execution_count, source)
+        """Attribute the entries recorded from now on to this notebook cell; ``end_cell``
+        may correct its number once the shell has settled it."""
+        with self._lock:
+            self._cell = CellRun(execution_count, source)
+            self._cell_entries = []
 
-    def end_cell(self, ok: bool = True) -> None:
+    def end_cell(self, ok: bool = True, execution_count: int | None = None) -> None:
         """Stop attributing entries to a cell (the form and callbacks run outside cells);
-        remember the cell if it has an ``In [n]`` number."""
-        cell, self._cell = self._cell, None
-        if cell is not None and cell.execution_count is not None:
-            with self._lock:
-                self._cells.append(CellRun(cell.execution_count, cell.source, ok))
+        remember the cell if it has an ``In [n]`` number.
+
+        ``execution_count`` is the number the shell finally gave the cell (IPython's
+        ``ExecutionResult.execution_count``): the cell's entries take it, since the number
+        read when the cell started can be off by one (IPython 9 counts up before
+        ``pre_run_cell``, IPython 8 after the cell).
+        """
+        with self._lock:
+            cell, self._cell = self._cell, None
+            if cell is None:
+                return
+            count = execution_count if execution_count is not None else cell.execution_count
+            if count != cell.execution_count and self._cell_entries:
+                self._renumber(set(self._cell_entries), count)
+            self._cell_entries = []
+            if count is not None:
+                self._cells.append(CellRun(count, cell.source, ok))
+
+    def _renumber(self, indexes: set[int], count: int | None) -> None:
+        """Give the entries numbered ``indexes`` the cell number ``count`` (lock held)."""
+        self._entries = deque(
+            (replace(entry, execution_count=count) if entry.index in indexes else entry for entry in self._entries),
+            maxlen=self._entries.maxlen,
+        )
 
     def cells(self) -> list[CellRun]:
         """The numbered cells that ran since the last clear, oldest first."""
@@ -236,12 +261,12 @@ class HistoryTable:
 
     def text(self) -> str:
         """The table as plain text."""
-        from lambda_magic._history_display import history_text
+        from lambda_magic.runbook._history_display import history_text
 
         return history_text(self.entries)
 
     def _repr_html_(self) -> str:
-        from lambda_magic._history_display import history_html
+        from lambda_magic.runbook._history_display import history_html
 
         return history_html(self.entries)
 

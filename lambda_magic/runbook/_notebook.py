@@ -19,8 +19,8 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic._export import Parameter, Runbook, Step
-from lambda_magic._history import CellRun
+from lambda_magic.runbook._export import Parameter, Runbook, Step
+from lambda_magic.runbook._history import CellRun
 
 __all__ = ["cell_names", "render_notebook"]
 
@@ -177,7 +177,7 @@ def _free_names(sources: list[str]) -> list[str]:
 
 def cell_names(source: str) -> tuple[list[str], set[str]]:
     """The names a cell reads (in order) and the names it binds, magics included."""
-    from lambda_magic._payload_template import expression_names, invoke_calls
+    from lambda_magic.runbook._template import expression_names, invoke_calls
 
     used, binds = _python_names(source)
     for args, body in invoke_calls(source):

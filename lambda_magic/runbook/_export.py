@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from lambda_magic._exceptions import LambdaMagicError
-from lambda_magic._history import CellRun, History, HistoryEntry, history
-from lambda_magic._payload_template import Slot, payload_template
+from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
+from lambda_magic.runbook._template import Slot, payload_template
 
 __all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
 
 #: Each format and the "module:function" that renders a ``Runbook`` in it.
 FORMATS: dict[str, str] = {
-    "rundeck": "lambda_magic._export_rundeck:render_rundeck",
-    "python": "lambda_magic._export_python:render_python",
-    "magic": "lambda_magic._export_notebook:render_notebook",
+    "rundeck": "lambda_magic.runbook._rundeck:render_rundeck",
+    "python": "lambda_magic.runbook._python:render_python",
+    "magic": "lambda_magic.runbook._notebook:render_notebook",
 }
 DEFAULT_NAME = "Lambda runbook"
 _RESERVED = frozenset({"region", "endpoint_url", "help", "h"})

@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic._export import Parameter, Runbook, Step
+from lambda_magic.runbook._export import Parameter, Runbook, Step
 from lambda_magic._request import encode_client_context
 
 __all__ = ["cli_arguments", "render_rundeck", "shell_variable", "step_script"]

@@ -20,7 +20,7 @@ from lambda_magic._exceptions import LambdaMagicError
 if TYPE_CHECKING:
     from argparse import Namespace
 
-    from lambda_magic._history import HistoryEntry
+    from lambda_magic.runbook._history import HistoryEntry
 
 __all__ = ["Piece", "Slot", "expression_names", "invoke_calls", "payload_template", "render", "template_text"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic._export import Parameter, Runbook, Step
+from lambda_magic.runbook._export import Parameter, Runbook, Step
 
 __all__ = ["render_python"]
 
