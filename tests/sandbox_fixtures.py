@@ -63,3 +63,28 @@ def log_of(response: dict[str, Any]) -> str:
 def client_context(data: dict[str, Any]) -> str:
     """``ClientContext`` as boto3 wants it: base64 of a JSON object."""
     return base64.b64encode(json.dumps(data).encode()).decode()
+
+
+def signed_headers(sandbox: Sandbox, method: str, path: str, body: bytes = b"") -> dict[str, str]:
+    """Headers botocore's SigV4 signer puts on a raw request to the sandbox (dummy key)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=sandbox.endpoint_url + path, data=body)
+    SigV4Auth(Credentials("sandbox", "sandbox"), "lambda", sandbox.region).add_auth(request)
+    return dict(request.headers.items())
+
+
+def raw_request(sandbox: Sandbox, head: bytes, body: bytes = b"", *, timeout: float = 10) -> bytes:
+    """Send bytes as they are to the sandbox's API port; the whole answer (until close)."""
+    import socket
+
+    port = int(sandbox.endpoint_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head + body)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)

@@ -27,7 +27,7 @@ class SandboxError(LambdaMagicError):
 
 # The Lambda API spells the message key per error shape; botocore reads either, but the
 # modeled exception's attributes follow the shape, so keep the spelling of the model.
-_CAPITAL_MESSAGE = frozenset({"ResourceNotFoundException"})
+_CAPITAL_MESSAGE = frozenset({"ResourceNotFoundException", "ServiceException"})
 
 
 class ApiError(Exception):

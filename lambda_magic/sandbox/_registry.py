@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lambda_magic.sandbox._errors import SandboxError, invalid_parameter, not_found
+from lambda_magic.sandbox._errors import ApiError, SandboxError, invalid_parameter, not_found
 
 __all__ = [
     "ACCOUNT_ID",
@@ -215,8 +215,9 @@ class Registry:
     def find(self, target: str, qualifier: str | None = None) -> tuple[Function, str | None]:
         """The function a name or ARN designates and the qualifier it carries, else 404."""
         match = _TARGET_RE.fullmatch(target)
-        if match is None or (match["account"] and match["account"] != ACCOUNT_ID):
+        if match is None:
             raise not_found(f"Function not found: {target}")
+        _check_reachable(target, match["region"], match["account"])
         derived = match["qualifier"]
         if derived and qualifier and derived != qualifier:
             raise invalid_parameter(
@@ -251,6 +252,20 @@ class Registry:
                 f"({function.name} has no {what} {qualifier!r})"
             )
         return version
+
+
+def _check_reachable(target: str, region: str | None, account: str | None) -> None:
+    """Refuse an ARN of another region or account with the error Lambda answers."""
+    if region and region != REGION:
+        raise not_found(f"Functions from '{region}' are not reachable in this region "
+                        f"('{REGION}')")
+    if account and account != ACCOUNT_ID:
+        raise ApiError(
+            "AccessDeniedException", 403,
+            f"User: arn:aws:iam::{ACCOUNT_ID}:user/sandbox is not authorized to perform: "
+            f"lambda:InvokeFunction on resource: {target} because no resource-based policy "
+            "allows the lambda:InvokeFunction action",
+        )
 
 
 def _check_concurrency(name: str, reserved: int | None) -> None:

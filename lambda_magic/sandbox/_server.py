@@ -4,6 +4,10 @@ Errors are answered the way Lambda answers them, which is what botocore's rest-j
 reads: the error code in the ``x-amzn-ErrorType`` header, ``{"Type": "User", "message": ...}``
 in the body, the modeled status; so ``client.exceptions.ResourceNotFoundException`` and its
 siblings are raised on the client side.
+
+Every request passes one gate first (``_gate.refusal``: SigV4-signed, loopback ``Host``, no
+``Origin``), then one dispatch point (``_ApiHandler._route``: method + path -> handler); an
+API added to the sandbox adds a branch there and inherits the gate.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lambda_magic.sandbox import _control_plane as cp
 from lambda_magic.sandbox._errors import ApiError, invalid_parameter, not_found
-from lambda_magic.sandbox._http import LeanHandler
+from lambda_magic.sandbox._gate import refusal
+from lambda_magic.sandbox._http import BadBody, LeanHandler
 from lambda_magic.sandbox._invocation import MAX_SYNC_PAYLOAD, Invocation
 from lambda_magic.sandbox._invoker import Invoker
 from lambda_magic.sandbox._logs import tail_b64
@@ -39,6 +44,9 @@ MAX_CLIENT_CONTEXT = 3583  # bytes, after base64 encoding
 _READ_LIMIT = 64 * 1024 * 1024
 _PREFIX = "2015-03-31"
 _INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+# A client that sends nothing for this long is dropped: idle or half-open connections must
+# not hold a server thread each for ever.
+SOCKET_TIMEOUT = 60.0
 
 
 class ApiServer(ThreadingHTTPServer):
@@ -99,6 +107,7 @@ class ApiServer(ThreadingHTTPServer):
 
 class _ApiHandler(LeanHandler):
     server: ApiServer  # type: ignore[assignment]
+    timeout = SOCKET_TIMEOUT  # StreamRequestHandler.setup() applies it to the socket
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -115,7 +124,12 @@ class _ApiHandler(LeanHandler):
     def _dispatch(self, method: str) -> None:
         request_id = str(uuid.uuid4())
         try:
+            self._admit(method)
             self._route(method, request_id)
+        except BadBody as err:
+            code = "InvalidRequestContentException" if err.status == 400 else "LengthRequired"
+            headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": code}
+            self.send_json(err.status, {"Type": "User", "message": str(err)}, headers)
         except OSError:  # the client went away (or the sandbox is stopping): nobody to answer
             self.close_connection = True
         except ApiError as err:
@@ -124,7 +138,16 @@ class _ApiHandler(LeanHandler):
         except Exception as err:  # a sandbox bug: answer like a Lambda service error
             _log.exception("sandbox error on %s %s", method, self.path)
             headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": "ServiceException"}
-            self.send_json(500, {"Type": "Service", "message": f"sandbox error: {err}"}, headers)
+            self.send_json(500, {"Type": "Service", "Message": f"sandbox error: {err}"}, headers)
+
+    def _admit(self, method: str) -> None:
+        """Refuse (403, one log line) what the gate refuses, without reading its body."""
+        error = refusal(self.headers)
+        if error is not None:
+            self.close_connection = True
+            _log.warning("sandbox refused %s %s from %s: %s", method, self.path[:200],
+                         self.client_address[0], error.message)
+            raise error
 
     def _route(self, method: str, request_id: str) -> None:
         url = urlsplit(self.path)
