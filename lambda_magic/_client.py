@@ -16,7 +16,7 @@ from lambda_magic._exceptions import SettingsError
 from lambda_magic._secrets import read_secret
 from lambda_magic._settings import Settings
 
-__all__ = ["clear_clients", "client_for", "credential_summary"]
+__all__ = ["clear_clients", "client_for", "credential_summary", "service_client"]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
@@ -119,3 +119,37 @@ def credential_summary(settings: Settings) -> dict[str, str | None]:
         "region": settings.region or session.region_name,
         "credentials": None if credentials is None else credentials.method,
     }
+
+
+def service_client(settings: Settings, service: str) -> Any:
+    """The cached client of a helper service (``logs``, ``cloudformation``) for these settings.
+
+    Same identity, region and endpoint as the Lambda client (a sandbox or LocalStack serves
+    every service on one endpoint). These calls only read, so botocore's standard retries
+    stay on for them.
+    """
+    identity, secret = _identity(settings)
+    key = (service, identity, settings.region, settings.endpoint_url, settings.connect_timeout)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = _new_service_client(_session(identity, secret), settings, service)
+        return client
+
+
+def _new_service_client(session: Any, settings: Settings, service: str) -> Any:
+    from botocore.config import Config
+    from botocore.exceptions import NoRegionError
+
+    config = Config(connect_timeout=settings.connect_timeout, retries={"mode": "standard"},
+                    user_agent_extra=USER_AGENT)
+    try:
+        return session.client(service, region_name=settings.region,
+                              endpoint_url=settings.endpoint_url, config=config)
+    except NoRegionError:
+        raise SettingsError(
+            "no AWS region: pass --region, run %lambda_config region=us-east-1, or set "
+            "AWS_DEFAULT_REGION"
+        ) from None
+    except ValueError as exc:
+        raise SettingsError(f"endpoint_url {settings.endpoint_url!r} is not usable: {exc}") from None
