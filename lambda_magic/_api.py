@@ -36,6 +36,7 @@ def invoke(
     endpoint_url: str | None = None,
     read_timeout: float | None = None,
     raise_on_error: bool | None = None,
+    stack_name: str | None = None,
 ) -> LambdaResponse:
     """Invoke a Lambda function once and return its ``LambdaResponse``.
 
@@ -45,13 +46,19 @@ def invoke(
     ``context.client_context``. Settings not given here come from the session, the project
     and user files, then the AWS chain. A function error is returned in the response unless
     ``raise_on_error`` (or the setting) is true, which raises ``FunctionError``.
+    ``function`` may be ``STACK/LogicalId`` (or a logical id with ``stack_name``): it is
+    looked up once in CloudFormation (``DescribeStackResource``).
     """
+    from lambda_magic._stacks import physical_name
+
     settings = resolve_settings({
         "region": region, "profile": profile, "endpoint_url": endpoint_url,
         "read_timeout": read_timeout, "raise_on_error": raise_on_error,
     })
+    payload_bytes = encode_payload(payload)
+    function, logical_id = physical_name(function, settings, stack_name=stack_name)
     request = make_request(
-        function, encode_payload(payload),
+        function, payload_bytes, logical_id=logical_id,
         invocation_type=invocation_type, qualifier=qualifier, client_context=client_context,
         log=settings.log_tail if log is None else log,
         tenant_id=tenant_id, durable_execution_name=durable_execution_name,

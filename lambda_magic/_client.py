@@ -25,7 +25,7 @@ from lambda_magic._exceptions import SettingsError
 from lambda_magic._secrets import read_secret, secret_stamp
 from lambda_magic._settings import Settings
 
-__all__ = ["AWS_VARIABLES", "clear_clients", "client_for", "credential_summary", "forget_client"]
+__all__ = ["AWS_VARIABLES", "clear_clients", "client_for", "credential_summary", "forget_client", "service_client"]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
@@ -162,7 +162,6 @@ def _new_session(source: tuple[Any, ...], settings: Settings) -> Any:
 
 def _new_client(session: Any, settings: Settings, pool: int) -> Any:
     from botocore.config import Config
-    from botocore.exceptions import NoRegionError
 
     config = Config(
         read_timeout=settings.read_timeout,
@@ -172,10 +171,15 @@ def _new_client(session: Any, settings: Settings, pool: int) -> Any:
         tcp_keepalive=True,
         user_agent_extra=USER_AGENT,
     )
+    return _build(session, "lambda", settings, config)
+
+
+def _build(session: Any, service: str, settings: Settings, config: Any) -> Any:
+    from botocore.exceptions import NoRegionError
+
     try:
-        return session.client(
-            "lambda", region_name=settings.region, endpoint_url=settings.endpoint_url, config=config
-        )
+        return session.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url,
+                              config=config)
     except NoRegionError:
         raise SettingsError(
             "no AWS region: pass --region, run %lambda_config region=us-east-1, or set "
@@ -195,3 +199,23 @@ def credential_summary(settings: Settings) -> dict[str, str | None]:
         "region": settings.region or session.region_name,
         "credentials": None if credentials is None else credentials.method,
     }
+
+
+def service_client(settings: Settings, service: str) -> Any:
+    """The cached client of a helper service (``logs``, ``cloudformation``) for these settings.
+
+    Same identity, region and endpoint as the Lambda client (a sandbox or LocalStack serves
+    every service on one endpoint). These calls only read, so botocore's standard retries
+    stay on for them.
+    """
+    from botocore.config import Config
+
+    source = credential_source(settings)
+    key = (service, source, settings.region, settings.endpoint_url, settings.connect_timeout)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            config = Config(connect_timeout=settings.connect_timeout, retries={"mode": "standard"},
+                            user_agent_extra=USER_AGENT)
+            client = _clients[key] = _build(_session(source, settings), service, settings, config)
+        return client

@@ -82,7 +82,7 @@ def _metrics(response: LambdaResponse) -> list[str]:
 
 def response_text(response: LambdaResponse) -> str:
     """A plain-text rendering for terminals: summary, payload, error and log."""
-    lines = [f"{response.target} {response.status_code} {_status_words(response)}",
+    lines = [f"{response.label} {response.status_code} {_status_words(response)}",
              " | ".join(_metrics(response))]
     error = response.error
     if error is not None:
@@ -106,7 +106,7 @@ def response_html(response: LambdaResponse) -> str:
     parts = [
         _STYLE,
         '<div class="lm-resp">',
-        f'<div><b>{escape(response.target)}</b> <span class="{css}">{response.status_code} '
+        f'<div><b>{escape(response.label)}</b> <span class="{css}">{response.status_code} '
         f"{escape(_status_words(response))}</span></div>",
         f'<div class="lm-note">{escape(" | ".join(_metrics(response)))}</div>',
     ]

@@ -35,7 +35,7 @@ from lambda_magic._exceptions import (
 from lambda_magic._request import InvokeRequest
 from lambda_magic._response import LambdaResponse
 
-__all__ = ["RetryPolicy", "invoke", "map_error"]
+__all__ = ["RetryPolicy", "invoke", "map_error", "map_service_error"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ def _response(answer: dict[str, Any], request: InvokeRequest, elapsed: float, co
         request_id=meta.get("RequestId"),
         elapsed=elapsed,
         region=context.region,
+        logical_id=request.logical_id,
     )
 
 
@@ -311,6 +312,39 @@ def _client_error(exc: Any, request: InvokeRequest, context: CallContext) -> Lam
             f"Lambda answered {status} {code} for {target}: the function may have run; it was "
             "not re-sent, check its logs before invoking again", **kw)
     return InvokeError(f"invoking {target} failed: {code}: {message}", **kw)
+
+
+_DENIED_CODES = {"AccessDeniedException", "AccessDenied", "KMSAccessDeniedException"}
+
+
+def map_service_error(
+    exc: BaseException, *, action: str, permission: str, function: str, region: str | None = None,
+) -> LambdaMagicError:
+    """Map an error of a read-only helper call (CloudWatch Logs, CloudFormation) to ours.
+
+    ``action`` says what was being done ("reading the logs of fn"), ``permission`` is the
+    IAM action it needs, named when access is denied.
+    """
+    from botocore import exceptions as bx
+
+    kw: dict[str, Any] = {"function": function, "region": region}
+    if not isinstance(exc, bx.ClientError):
+        if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError, bx.NoRegionError,
+                            bx.TokenRetrievalError, bx.SSOError, bx.ConnectTimeoutError,
+                            bx.EndpointConnectionError)):
+            return map_error(exc, request=InvokeRequest(function), context=CallContext(region))
+        return InvokeError(f"{action} failed: {type(exc).__name__}: {exc}", **kw)
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    message = " ".join(str(error.get("Message") or code).split())
+    kw.update(code=code, request_id=exc.response.get("ResponseMetadata", {}).get("RequestId"))
+    if code in _DENIED_CODES:
+        return AccessDeniedError(f"access denied {action}: the credentials need {permission} "
+                                 f"({message})", **kw)
+    if code in _CREDENTIAL_CODES:
+        return CredentialsError(f"AWS refused the credentials ({code}) {action}: refresh them "
+                                "(aws sso login, new keys) and try again", **kw)
+    return InvokeError(f"{action} failed: {code}: {message}", **kw)
 
 
 def _retry_after(response: dict[str, Any]) -> float | None:

@@ -66,7 +66,11 @@ class InvokeMagics(Magics):
 
     @no_var_expand
     @magic_arguments.magic_arguments()
-    @magic_arguments.argument("function", help="Function name, name:alias, or (partial) ARN.")
+    @magic_arguments.argument(
+        "function", help="Function name, name:alias, (partial) ARN, or STACK/LogicalId.")
+    @magic_arguments.argument(
+        "--stack-name", dest="stack_name",
+        help="CloudFormation stack whose logical id FUNCTION is (as STACK/LogicalId).")
     @magic_arguments.argument(
         "-t", "--type", dest="invocation_type", default="RequestResponse",
         help="RequestResponse (request, the default), Event (asynchronous) or DryRun.")
@@ -140,16 +144,18 @@ class InvokeMagics(Magics):
 
     def _build(self, args: Any, cell: str | None) -> tuple[Any, Any]:
         from lambda_magic._request import make_request
+        from lambda_magic._stacks import physical_name
 
         settings = self._settings(args)
         expanded = self._payload(args, cell)
+        function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
         request = make_request(
-            args.function, expanded.data,
+            function, expanded.data,
             invocation_type=args.invocation_type, qualifier=args.qualifier,
             client_context=self._client_context(args.client_context),
             log=settings.log_tail and not args.no_log,
             tenant_id=args.tenant_id, durable_execution_name=args.durable_execution_name,
-            substitutions=expanded.substitutions,
+            substitutions=expanded.substitutions, logical_id=logical_id,
         )
         return request, settings
 
@@ -167,6 +173,7 @@ class InvokeMagics(Magics):
     def _each(self, args: Any, cell: str | None) -> Any:
         """``--each``: one invocation per event, through ``_fanout.fan_out``."""
         from lambda_magic._fanout import cell_event, cell_events, fan_out
+        from lambda_magic._stacks import physical_name
 
         if not args.each:
             raise UsageError("--concurrency needs --each (one invocation per element of a JSON array)")
@@ -175,8 +182,9 @@ class InvokeMagics(Magics):
         with usage_errors():
             settings = self._settings(args)
             events, origin = cell_events(self._payload_text(args, cell), self._ns)
+            function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
             results = fan_out(
-                args.function, events, settings, encode=cell_event, origin="magic",
+                function, events, settings, logical_id=logical_id, encode=cell_event, origin="magic",
                 cell=cell or f"%%lambda_invoke {args.function} --each", progress=not args.quiet,
                 invocation_type=args.invocation_type, qualifier=args.qualifier,
                 client_context=self._client_context(args.client_context),

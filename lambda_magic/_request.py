@@ -63,6 +63,8 @@ class InvokeRequest:
     durable_execution_name: str | None = None
     #: ``${expr}`` texts and the values they had, kept for history and runbook export.
     substitutions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    #: ``STACK/LogicalId`` when the function was named by its stack (``_stacks``).
+    logical_id: str | None = field(default=None, compare=False)
 
     @property
     def wants_log(self) -> bool:
@@ -99,6 +101,7 @@ def make_request(
     tenant_id: str | None = None,
     durable_execution_name: str | None = None,
     substitutions: tuple[tuple[str, Any], ...] = (),
+    logical_id: str | None = None,
 ) -> InvokeRequest:
     """Validate every field and build an ``InvokeRequest``; raise one-line errors."""
     kind = normalize_invocation_type(invocation_type)
@@ -120,6 +123,7 @@ def make_request(
         tenant_id=tenant_id,
         durable_execution_name=durable_execution_name,
         substitutions=substitutions,
+        logical_id=logical_id,
     )
 
 

@@ -96,6 +96,7 @@ class LambdaResponse:
         request_id: str | None = None,
         elapsed: float = 0.0,
         region: str | None = None,
+        logical_id: str | None = None,
     ) -> None:
         self.function_name = function_name
         self.qualifier = qualifier
@@ -108,6 +109,7 @@ class LambdaResponse:
         self.request_id = request_id
         self.elapsed = elapsed
         self.region = region
+        self.logical_id = logical_id
 
     @cached_property
     def payload(self) -> Any:
@@ -144,6 +146,13 @@ class LambdaResponse:
     def target(self) -> str:
         """``function:qualifier`` as called (the function alone without a qualifier)."""
         return f"{self.function_name}:{self.qualifier}" if self.qualifier else self.function_name
+
+    @property
+    def label(self) -> str:
+        """The heading: ``target``, or ``LogicalId (target)`` when named by its stack."""
+        if self.logical_id:
+            return f"{self.logical_id.rpartition('/')[2]} ({self.target})"
+        return self.target
 
     def raise_for_error(self) -> LambdaResponse:
         """Raise ``FunctionError`` if the function failed; return self otherwise."""

@@ -66,6 +66,11 @@ class HistoryEntry:
         return self.request.function_name
 
     @property
+    def logical_id(self) -> str | None:
+        """``STACK/LogicalId`` when the function was named by its stack, else None."""
+        return self.request.logical_id
+
+    @property
     def qualifier(self) -> str | None:
         """The version or alias called, if any."""
         return self.request.qualifier

@@ -28,6 +28,8 @@ from lambda_magic.sandbox._workers import Run
 __all__ = ["Invoker", "LogSink"]
 
 LogSink = Callable[[str, bytes], None]
+#: Receives (function name, log stream, log) of every finished invocation.
+LogRecorder = Callable[[str, str, bytes], None]
 _RECENT_LOGS = 20
 _EVENT_THREADS = 8
 _THROTTLE_BACKOFF = 0.2
@@ -36,9 +38,11 @@ _THROTTLE_BACKOFF = 0.2
 class Invoker:
     """Runs invocations on the sandbox's pools."""
 
-    def __init__(self, pools: Pools, *, log_sink: LogSink | None = None) -> None:
+    def __init__(self, pools: Pools, *, log_sink: LogSink | None = None,
+                 log_recorder: LogRecorder | None = None) -> None:
         self._pools = pools
         self._log_sink = log_sink
+        self._log_recorder = log_recorder
         self._events = ThreadPoolExecutor(_EVENT_THREADS, thread_name_prefix="lambda-sandbox-event")
         self._recent: dict[str, collections.deque[bytes]] = collections.defaultdict(
             lambda: collections.deque(maxlen=_RECENT_LOGS)
@@ -59,6 +63,8 @@ class Invoker:
             payload, error = response_too_large_error(), "Unhandled"
         log = _log_of(invocation, spec, run, error_body=payload if run.timed_out else None)
         self._recent[spec.name].append(log)
+        if self._log_recorder is not None:
+            self._log_recorder(spec.name, run.log_stream, log)
         if self._log_sink is not None:
             self._log_sink(spec.name, log)
         return Outcome(invocation.request_id, spec.version, payload, error, log)

@@ -41,6 +41,7 @@ class SamFunction:
     description: str = ""
     reserved_concurrency: int | None = None
     alias: str | None = None  # AutoPublishAlias: publish version 1 and point this alias at it
+    logical_id: str = ""  # the resource's key in the template
 
 
 @dataclass
@@ -50,6 +51,7 @@ class SamTemplate:
     path: Path
     functions: list[SamFunction]
     skipped: dict[str, str]
+    description: str = ""
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -92,7 +94,7 @@ def load_template(path: str | Path, parameters: dict[str, str] | None = None) ->
             functions.append(_function(logical_id, resource, globals_, context))
         except _Skip as skip:
             skipped[logical_id] = str(skip)
-    return SamTemplate(path, functions, skipped)
+    return SamTemplate(path, functions, skipped, str(document.get("Description") or ""))
 
 
 class _Skip(Exception):
@@ -185,6 +187,7 @@ def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any
         reserved_concurrency=None if reserved is None else int(reserved),
         alias=str(ctx.resolve(props["AutoPublishAlias"])) if props.get("AutoPublishAlias")
         and serverless else None,
+        logical_id=logical_id,
     )
 
 

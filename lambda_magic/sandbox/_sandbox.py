@@ -20,10 +20,12 @@ from typing import Any, TextIO
 from lambda_magic.sandbox._errors import SandboxError
 from lambda_magic.sandbox._invoker import Invoker, LogSink
 from lambda_magic.sandbox._logs import LogPump
+from lambda_magic.sandbox._logs_api import LogStore
 from lambda_magic.sandbox._pool import Pools
 from lambda_magic.sandbox._registry import LATEST, REGION, Function, FunctionVersion, Registry
 from lambda_magic.sandbox._sam import SamFunction, SamTemplate, load_template
 from lambda_magic.sandbox._server import ApiServer
+from lambda_magic.sandbox._stacks_api import Stack, StackSet
 from lambda_magic.sandbox._workers import Spawner, Worker
 
 __all__ = ["DEMO_DIR", "Sandbox"]
@@ -56,6 +58,7 @@ class Sandbox:
         demo: bool = True,
         max_workers: int = 8,
         log_stream: TextIO | None = None,
+        stack_name: str | None = None,
     ) -> None:
         if max_workers < 1:
             raise SandboxError("max_workers must be at least 1")
@@ -67,10 +70,13 @@ class Sandbox:
         self._lock = threading.Lock()
         self._parts: _Running | None = None
         self._skipped: dict[str, str] = {}
+        #: Each loaded template as a CloudFormation stack; every invocation's log as events.
+        self.stacks = StackSet()
+        self.log_store = LogStore()
         if demo:
             self._add_demo()
         if template is not None:
-            self.load_template(template)
+            self.load_template(template, stack_name=stack_name)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -80,7 +86,8 @@ class Sandbox:
             if self._parts is None:
                 _require_runtime()
                 self._parts = _Running.start(self._port, self.registry, self._max_workers,
-                                             self._log_sink if self._log_stream else None)
+                                             self._log_sink if self._log_stream else None,
+                                             stacks=self.stacks, log_store=self.log_store)
                 _RUNNING.add(self)
         return self
 
@@ -164,17 +171,21 @@ class Sandbox:
         """Point ``alias`` at ``version`` of function ``name``."""
         self.registry.create_alias(name, alias, version, description=description)
 
-    def load_template(self, path: str | Path, *, parameters: dict[str, str] | None = None
-                      ) -> list[str]:
+    def load_template(self, path: str | Path, *, parameters: dict[str, str] | None = None,
+                      stack_name: str | None = None) -> list[str]:
         """Add the Python functions of a SAM template; returns their names.
 
         Functions it cannot run (other runtimes, images, code in S3) are listed with the
-        reason in ``status()["skipped"]``.
+        reason in ``status()["skipped"]``. The template is also served as a CloudFormation
+        stack named ``stack_name`` (default: the template's folder name).
         """
         template = load_template(path, parameters)
         for function in template.functions:
             self._add_sam_function(function, template)
         self._skipped.update(template.skipped)
+        self.stacks.add(Stack(stack_name or template.path.parent.name,
+                              {f.logical_id: f.name for f in template.functions},
+                              description=template.description))
         return [function.name for function in template.functions]
 
     def _add_sam_function(self, function: SamFunction, template: SamTemplate) -> None:
@@ -262,13 +273,14 @@ class _Running:
     """What exists only while the sandbox serves."""
 
     def __init__(self, port: int, registry: Registry, max_workers: int,
-                 log_sink: LogSink | None) -> None:
+                 log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore) -> None:
         self.pump = LogPump()
         self.spawner = Spawner()
         self.pools = Pools(max_workers, self._make_worker)
-        self.invoker = Invoker(self.pools, log_sink=log_sink)
+        self.invoker = Invoker(self.pools, log_sink=log_sink, log_recorder=log_store.record)
         try:
-            self.server = ApiServer(port, registry, self.invoker)
+            self.server = ApiServer(port, registry, self.invoker, stacks=stacks,
+                                    log_store=log_store)
         except OSError as err:
             self.pump.close()
             self.spawner.close()
@@ -277,8 +289,8 @@ class _Running:
 
     @classmethod
     def start(cls, port: int, registry: Registry, max_workers: int,
-              log_sink: LogSink | None) -> _Running:
-        running = cls(port, registry, max_workers, log_sink)
+              log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore) -> _Running:
+        running = cls(port, registry, max_workers, log_sink, stacks=stacks, log_store=log_store)
         running.server.start()
         return running
 

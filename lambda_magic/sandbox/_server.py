@@ -33,7 +33,9 @@ from lambda_magic.sandbox._http import BadBody, LeanHandler
 from lambda_magic.sandbox._invocation import MAX_SYNC_PAYLOAD, Invocation
 from lambda_magic.sandbox._invoker import Invoker
 from lambda_magic.sandbox._logs import tail_b64
+from lambda_magic.sandbox._logs_api import TARGET_PREFIX, LogStore, handle_logs_request
 from lambda_magic.sandbox._registry import Registry, Resolved, function_arn
+from lambda_magic.sandbox._stacks_api import StackSet, handle_stacks_request
 
 __all__ = ["ApiServer"]
 
@@ -55,9 +57,12 @@ class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, port: int, registry: Registry, invoker: Invoker) -> None:
+    def __init__(self, port: int, registry: Registry, invoker: Invoker, *,
+                 stacks: StackSet | None = None, log_store: LogStore | None = None) -> None:
         self.registry = registry
         self.invoker = invoker
+        self.stacks = stacks or StackSet()
+        self.log_store = log_store or LogStore()
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _ApiHandler)
@@ -153,6 +158,9 @@ class _ApiHandler(LeanHandler):
         url = urlsplit(self.path)
         parts = [unquote(part) for part in url.path.strip("/").split("/")]
         query = dict(parse_qsl(url.query))
+        if method == "POST" and url.path in ("", "/"):
+            self._service(request_id)
+            return
         if len(parts) < 2 or parts[:2] != [_PREFIX, "functions"]:
             self._unknown(method)
             return
@@ -163,6 +171,18 @@ class _ApiHandler(LeanHandler):
             self.send_json(200, self._read(rest, query), {"x-amzn-RequestId": request_id})
         else:
             self._unknown(method)
+
+    def _service(self, request_id: str) -> None:
+        """CloudFormation (query protocol) and CloudWatch Logs (JSON protocol) on ``/``."""
+        body = self.read_body(_READ_LIMIT) or b""
+        target = self.headers.get("X-Amz-Target") or ""
+        headers = {"x-amzn-RequestId": request_id}
+        if target.startswith(TARGET_PREFIX):
+            status, data = handle_logs_request(self.server.log_store, target, body)
+            self.send(status, json.dumps(data).encode(), headers, "application/x-amz-json-1.1")
+        else:
+            status, xml = handle_stacks_request(self.server.stacks, body, request_id)
+            self.send(status, xml, headers, "text/xml")
 
     def _unknown(self, method: str) -> None:
         self.read_body(_READ_LIMIT)

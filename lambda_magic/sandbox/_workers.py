@@ -104,6 +104,7 @@ class Run:
     init_ms: float | None
     max_memory_mb: int
     timed_out: bool
+    log_stream: str = ""  # the environment's CloudWatch stream, as Lambda names it
 
 
 class Worker:
@@ -132,11 +133,13 @@ class Worker:
 
     def _spawn(self, spawner: Spawner) -> tuple[subprocess.Popen[bytes], LogBuffer]:
         read_fd, write_fd = os.pipe()
+        env = worker_environment(self.spec, self._api.address)
+        self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         try:
             proc = spawner.spawn(
                 args=[sys.executable, "-m", "awslambdaric", self.spec.handler],
                 cwd=self.spec.code_dir,
-                env=worker_environment(self.spec, self._api.address),
+                env=env,
                 stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
                 # Own session: a Ctrl-C in the terminal or a kernel interrupt reaches the
                 # sandbox's owner, not its workers; killpg() also ends the handler's children.
@@ -189,7 +192,8 @@ class Worker:
                 self.state, self._current = "busy", invocation
         if dead:  # it died between invocations
             invocation.finish(exit_error(invocation.request_id, self.proc.poll()), is_error=True)
-            return Run(b"", pending, 0.0, None, self.max_memory_mb, timed_out=False)
+            return Run(b"", pending, 0.0, None, self.max_memory_mb, timed_out=False,
+                       log_stream=self.log_stream)
         self.invocations += 1
         self._slot.put(invocation)
         init_output = self._await_init(invocation) if cold else b""
@@ -202,7 +206,8 @@ class Worker:
         return Run(init_output=init_output, output=output,
                    duration_ms=(invocation.answered_at - started) * 1000,
                    init_ms=self.init_ms if cold else None,
-                   max_memory_mb=self.max_memory_mb, timed_out=timed_out)
+                   max_memory_mb=self.max_memory_mb, timed_out=timed_out,
+                   log_stream=self.log_stream)
 
     def _await_init(self, invocation: Invocation) -> bytes:
         """Wait for the runtime's first poll; kill a worker whose init overruns."""
