@@ -10,6 +10,8 @@ import json
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from lambda_magic._theme import THEME_CSS
+
 if TYPE_CHECKING:
     from lambda_magic._response import LambdaResponse
 
@@ -18,11 +20,11 @@ __all__ = ["DISPLAY_LIMIT", "payload_preview", "response_html", "response_text"]
 #: Characters of payload shown at most; the rest is elided with a note.
 DISPLAY_LIMIT = 20_000
 
-_STYLE = (
-    "<style>.lm-resp{font-family:var(--jp-code-font-family,monospace);font-size:12px}"
-    ".lm-resp .lm-ok{color:#137333;font-weight:bold}.lm-resp .lm-bad{color:#c5221f;font-weight:bold}"
-    ".lm-resp pre{max-height:24em;overflow:auto;background:var(--jp-layout-color2,#f5f5f5);"
-    "padding:6px;margin:4px 0}.lm-resp .lm-note{color:#777}</style>"
+_STYLE = THEME_CSS + (
+    "<style>.lm-resp{font-family:var(--jp-code-font-family,monospace);font-size:12px;text-align:left}"
+    ".lm-resp .lm-ok{color:var(--lm-ok);font-weight:bold}.lm-resp .lm-bad{color:var(--lm-bad);font-weight:bold}"
+    ".lm-resp pre{max-height:24em;overflow:auto;background:var(--lm-code-bg);"
+    "border:1px solid var(--lm-edge);padding:6px;margin:4px 0}.lm-resp .lm-note{color:var(--lm-note)}</style>"
 )
 
 

@@ -31,12 +31,14 @@ from typing import Any
 import ipywidgets as widgets
 
 from lambda_magic import _discovery
-from lambda_magic._exceptions import LambdaMagicError, PayloadError
+from lambda_magic._exceptions import InvokeError, LambdaMagicError, PayloadError
+from lambda_magic._form_bridge import FormBridge
 from lambda_magic._payload import expand_payload, lookup, scan_template, whole_name
 from lambda_magic._request import InvokeRequest, make_request, parse_client_context
 from lambda_magic._response import LambdaResponse
 from lambda_magic._samples import sample_choices, sample_event
 from lambda_magic._settings import Settings, resolve_settings
+from lambda_magic._theme import THEME_CSS
 
 __all__ = ["FormControls", "LambdaForm", "check_template", "form", "format_template", "magic_cell"]
 
@@ -44,6 +46,10 @@ __all__ = ["FormControls", "LambdaForm", "check_template", "form", "format_templ
 INVOCATION_CHOICES = [("Request", "RequestResponse"), ("Event", "Event"), ("DryRun", "DryRun")]
 
 ResultCallback = Callable[[LambdaResponse], Any]
+
+#: Above this many characters the payload is sent to the kernel and checked when the box
+#: loses focus, not on every keystroke (each keystroke would send the whole text).
+LARGE_PAYLOAD = 256 * 1024
 
 
 # --- the payload template, checked and formatted without evaluating anything -------------
@@ -176,13 +182,18 @@ class FormControls:
     log_tail: widgets.Checkbox
     region: widgets.Text
     profile: widgets.Text
-    advanced: widgets.Accordion
+    advanced: widgets.ToggleButton
+    advanced_panel: widgets.VBox
     invoke: widgets.Button
+    cancel: widgets.Button
+    summary: widgets.HTML
     copy: widgets.Button
     elapsed: widgets.Label
     status: widgets.HTML
     magic: widgets.Textarea
     output: widgets.Output
+    bridge: FormBridge
+    style: widgets.HTML
 
 
 _LABEL = {"description_width": "8.5em"}
@@ -204,12 +215,19 @@ def _build_controls(*, function: str, payload: str, log: bool, region: str, prof
                                  placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
         payload_status=widgets.HTML(),
         **_advanced_controls(log=log, region=region, profile=profile),
-        invoke=widgets.Button(description="Invoke", button_style="primary", icon="play"),
+        invoke=widgets.Button(description="Invoke", button_style="primary", icon="play",
+                              tooltip="Invoke (Ctrl+Enter in the payload)"),
+        cancel=widgets.Button(description="Cancel", icon="stop", tooltip="Stop the running call",
+                              layout=widgets.Layout(display="none")),
+        summary=widgets.HTML(),
         copy=widgets.Button(description="Copy as magic", icon="copy"),
         elapsed=widgets.Label(),
         status=widgets.HTML(),
-        magic=widgets.Textarea(rows=6, layout=widgets.Layout(width="100%", display="none")),
+        magic=widgets.Textarea(rows=6, description="Magic cell", style=_LABEL,
+                               layout=widgets.Layout(width="auto", display="none")),
         output=widgets.Output(),
+        bridge=FormBridge(),
+        style=widgets.HTML(THEME_CSS + _FORM_CSS, layout=widgets.Layout(display="none")),
     )
 
 
@@ -230,8 +248,11 @@ def _advanced_controls(*, log: bool, region: str, profile: str) -> dict[str, Any
         "profile": widgets.Text(value=profile, description="Profile", placeholder="default", style=_LABEL,
                                 continuous_update=False),
     }
-    controls["advanced"] = widgets.Accordion(children=[widgets.VBox(list(controls.values()))],
-                                             titles=("Advanced",), selected_index=None)
+    controls["advanced_panel"] = widgets.VBox(list(controls.values()), layout=widgets.Layout(display="none"))
+    # A real button (Tab reaches it, Enter and Space toggle it); the bridge adds aria-expanded.
+    controls["advanced"] = widgets.ToggleButton(description="Advanced", icon="caret-right",
+                                                tooltip="Invocation type, qualifier, client context, "
+                                                "log tail, region, profile")
     return controls
 
 
@@ -245,9 +266,12 @@ def _layout(c: FormControls) -> widgets.VBox:
         c.payload,
         c.payload_status,
         c.advanced,
-        widgets.HBox([c.invoke, c.copy, c.elapsed]),
+        c.advanced_panel,
+        widgets.HBox([c.invoke, c.cancel, c.summary, c.copy, c.elapsed]),
         c.magic,
         c.output,
+        c.bridge,
+        c.style,
     ])
     box.add_class("lambda-magic-form")
     for role in fields(c):  # stable CSS hooks (lm-function, lm-invoke...) for styling and browser tests
@@ -255,9 +279,18 @@ def _layout(c: FormControls) -> widgets.VBox:
     return box
 
 
+#: Labels and rows start at one x; the qualifier's hint fits; the payload box has an edge.
+_FORM_CSS = (
+    "<style>.lambda-magic-form .widget-label{text-align:left}"
+    ".lambda-magic-form .lm-qualifier input{min-width:18em}"
+    ".lambda-magic-form textarea{border:1px solid var(--lm-edge)}"
+    ".lambda-magic-form .lm-summary{color:var(--lm-note);font-size:12px;margin:0 6px}</style>"
+)
+
+
 def _note(text: str, *, error: bool = False) -> str:
-    """An escaped one-line note for an HTML widget."""
-    color = "#c5221f" if error else "#5f6368"
+    """An escaped one-line note for an HTML widget, in the theme's colours."""
+    color = "var(--lm-bad)" if error else "var(--lm-note)"
     return f'<span style="color:{color};font-size:12px">{escape(text)}</span>'
 
 
@@ -290,6 +323,10 @@ class _Ticker:
             self.label.value = f"running… {self.elapsed:.1f} s"
 
 
+_LARGE_HINT = ("large payload: checked when the box loses focus; a notebook variable "
+               "sent as $name is faster to edit")
+
+
 # --- the form ------------------------------------------------------------------------------
 
 
@@ -318,7 +355,11 @@ class LambdaForm:
         self._namespace = _user_namespace() if namespace is None else namespace
         self._callbacks: list[ResultCallback] = []
         self._running = False
-        self.controls = _build_controls(function=function or "", payload=payload, log=_log_default(),
+        self._notice = ""
+        self._chosen = function or ""
+        self._payload_ok = True
+        self._log_default = _log_default()
+        self.controls = _build_controls(function=function or "", payload=payload, log=self._log_default,
                                         region=region or "", profile=profile or "")
         self.widget = _layout(self.controls)
         self._connect()
@@ -330,15 +371,17 @@ class LambdaForm:
         c = self.controls
         c.refresh.on_click(lambda _button: self.refresh())
         c.invoke.on_click(lambda _button: self.invoke())
-        c.copy.on_click(lambda _button: self.show_magic())
+        c.copy.on_click(lambda _button: self._on_copy())
         c.format.on_click(lambda _button: self.format_payload())
-        c.function.observe(lambda _change: self._describe(), names="value")
+        c.function.observe(lambda _change: self._on_function(), names="value")
         c.payload.observe(lambda _change: self._check_payload(), names="value")
+        c.advanced.observe(lambda _change: self._show_advanced(), names="value")
+        c.bridge.on_event(self._on_browser_event)
         c.client_context.observe(lambda _change: self._check_client_context(), names="value")
         c.template.observe(self._on_template, names="value")
         for scope in (c.region, c.profile):
             scope.observe(lambda _change: self.refresh(), names="value")
-        for field in (c.invocation_type, c.qualifier, c.log_tail):
+        for field in (c.invocation_type, c.qualifier, c.log_tail, c.client_context):
             field.observe(lambda _change: self._update_state(), names="value")
 
     # --- public ---
@@ -371,17 +414,19 @@ class LambdaForm:
         )
 
     def invoke(self) -> LambdaResponse | None:
-        """Send the form's request (what Invoke does); the response, or None after an error."""
+        """Send the form's request (what Invoke does); the response, or None after an error.
+
+        The call runs in the kernel's main thread, like a magic cell's, so the kernel's
+        Interrupt (and Cancel, which asks the server for it) stops it the same way.
+        """
         c = self.controls
-        self._running = True
-        self._update_state()
+        self._set_running(True)
         try:
             with c.output:
                 c.output.clear_output()
                 return self._invoke_once()
         finally:
-            self._running = False
-            self._update_state()
+            self._set_running(False)
 
     def on_result(self, callback: ResultCallback) -> ResultCallback:
         """Call ``callback(response)`` after every response of this form (usable as decorator)."""
@@ -410,6 +455,10 @@ class LambdaForm:
         magic.layout.display = None
         return magic.value
 
+    def hide_magic(self) -> None:
+        """Hide the equivalent cell again."""
+        self.controls.magic.layout.display = "none"
+
     def format_payload(self) -> None:
         """Indent the payload JSON in place (templates kept); a note if it is not JSON."""
         c = self.controls
@@ -417,6 +466,8 @@ class LambdaForm:
             c.payload.value = format_template(c.payload.value)
         except PayloadError as error:
             c.payload_status.value = _note(str(error), error=True)
+            self._payload_ok = False
+            self._update_state()
 
     def refresh(self) -> None:
         """List the functions again (all pages), then the chosen function's details."""
@@ -437,7 +488,11 @@ class LambdaForm:
 
         label = self.controls.elapsed
         with _Ticker(label) as ticker:
-            response = self._send()
+            try:
+                response = self._send()
+            except KeyboardInterrupt:  # outside the call (the engine maps one inside it)
+                response = InvokeError("interrupted before the call was sent; nothing was sent",
+                                       function=self.function)
         # Only now: the ticker's thread has stopped writing to the label.
         if isinstance(response, LambdaMagicError):
             self.error = response
@@ -489,11 +544,15 @@ class LambdaForm:
 
     def _check_payload(self) -> None:
         c = self.controls
+        large = len(c.payload.value) > LARGE_PAYLOAD
+        c.payload.continuous_update = not large
         try:
             check_template(c.payload.value, self._namespace)
-            c.payload_status.value = ""
+            c.payload_status.value = _note(_LARGE_HINT) if large else ""
+            self._payload_ok = True
         except PayloadError as error:
             c.payload_status.value = _note(str(error), error=True)
+            self._payload_ok = False
         self._update_state()
 
     def _check_client_context(self) -> None:
@@ -503,7 +562,46 @@ class LambdaForm:
             c.client_context_status.value = ""
         except LambdaMagicError as error:
             c.client_context_status.value = _note(str(error), error=True)
-            c.advanced.selected_index = 0  # never hide why Invoke is disabled
+            c.advanced.value = True  # never hide why Invoke is disabled
+        self._update_state()
+
+    def _on_function(self) -> None:
+        """A client context was written for one function: clear it, and say so."""
+        c = self.controls
+        previous, self._chosen = self._chosen, self.function
+        self._notice = ""
+        if c.client_context.value.strip() and previous and previous != self.function:
+            c.client_context.value = ""
+            self._notice = f"client context cleared (it was set for {previous})"
+        self._describe()
+
+    def _show_advanced(self) -> None:
+        c = self.controls
+        c.advanced_panel.layout.display = None if c.advanced.value else "none"
+        c.advanced.icon = "caret-down" if c.advanced.value else "caret-right"
+        c.bridge.advanced_open = c.advanced.value
+
+    def _on_copy(self) -> None:
+        """The browser copies on the click itself; here the text box is toggled as fallback
+        (shown when the clipboard refused, or on a second click to see it)."""
+        if self.controls.magic.layout.display == "none":
+            self.show_magic()
+        else:
+            self.hide_magic()
+
+    def _on_browser_event(self, message: dict[str, Any]) -> None:
+        c = self.controls
+        if message.get("event") == "copied":
+            words = "copied to the clipboard" if message.get("ok") else "the clipboard refused: copy it from the box"
+            c.elapsed.value = words
+        elif message.get("event") == "cancel-failed":
+            c.elapsed.value = "Cancel could not reach the server: use the kernel's Interrupt"
+
+    def _set_running(self, running: bool) -> None:
+        c = self.controls
+        self._running = running
+        c.bridge.running = running
+        c.cancel.layout.display = None if running else "none"
         self._update_state()
 
     def _on_template(self, change: dict[str, Any]) -> None:
@@ -514,10 +612,27 @@ class LambdaForm:
 
     def _update_state(self) -> None:
         c = self.controls
-        invalid = bool(c.payload_status.value or c.client_context_status.value)
+        invalid = not self._payload_ok or bool(c.client_context_status.value)
         c.invoke.disabled = self._running or invalid or not self.function
+        c.summary.value = _note(" · ".join(self.what_will_happen()))
+        magic = self.magic_text()
+        c.bridge.magic = magic
         if c.magic.layout.display != "none":
-            c.magic.value = self.magic_text()
+            c.magic.value = magic
+
+    def what_will_happen(self) -> list[str]:
+        """What differs from a plain synchronous call, in a few words each (empty if nothing).
+
+        Shown next to Invoke, so settings hidden under a collapsed Advanced still show.
+        """
+        c = self.controls
+        words = [] if c.invocation_type.value == "RequestResponse" else [c.invocation_type.value]
+        words += [c.qualifier.value.strip()] if c.qualifier.value.strip() else []
+        words += ["client context set"] if c.client_context.value.strip() else []
+        sync = c.invocation_type.value == "RequestResponse"
+        words += ["no log tail"] if sync and c.log_tail.value != self._log_default else []
+        words += [value for value in (c.region.value.strip(), c.profile.value.strip()) if value]
+        return words + ([self._notice] if self._notice else [])
 
     # --- display ---
 

@@ -11,6 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from lambda_magic._responses import ERRORS_SHOWN, FailedInvocation, counts_text
+from lambda_magic._theme import THEME_CSS
 
 if TYPE_CHECKING:
     from lambda_magic._responses import Entry, LambdaResponses
@@ -20,10 +21,10 @@ __all__ = ["error_line", "responses_html", "responses_text", "summary_lines"]
 #: Characters of one error message shown at most.
 ERROR_WIDTH = 300
 
-_STYLE = (
-    "<style>.lm-many{font-family:var(--jp-code-font-family,monospace);font-size:12px}"
-    ".lm-many .lm-ok{color:#137333;font-weight:bold}.lm-many .lm-bad{color:#c5221f;font-weight:bold}"
-    ".lm-many .lm-note{color:#777}.lm-many ul{margin:2px 0 2px 1em;padding:0}</style>"
+_STYLE = THEME_CSS + (
+    "<style>.lm-many{font-family:var(--jp-code-font-family,monospace);font-size:12px;text-align:left}"
+    ".lm-many .lm-ok{color:var(--lm-ok);font-weight:bold}.lm-many .lm-bad{color:var(--lm-bad);font-weight:bold}"
+    ".lm-many .lm-note{color:var(--lm-note)}.lm-many ul{margin:2px 0 2px 1em;padding:0}</style>"
 )
 
 

@@ -197,7 +197,7 @@ def test_sample_templates_load_and_are_json(moto_lambda: Any) -> None:
 def test_advanced_is_collapsed_and_its_options_reach_the_request(fake: FakeLambda) -> None:
     f = form("fn", payload='{"id": 7}', namespace={})
     c = f.controls
-    assert c.advanced.selected_index is None
+    assert c.advanced.value is False and c.advanced_panel.layout.display == "none"
     _fill(f, invocation_type="Event", qualifier="prod", client_context='{"custom": {"who": "form"}}',
           log_tail=False)
     c.invoke.click()
@@ -213,7 +213,7 @@ def test_advanced_is_collapsed_and_its_options_reach_the_request(fake: FakeLambd
 def test_invalid_client_context_disables_invoke_and_opens_advanced(fake: FakeLambda) -> None:
     f = form("fn", namespace={})
     f.controls.client_context.value = "[1, 2]"
-    assert f.controls.invoke.disabled and f.controls.advanced.selected_index == 0
+    assert f.controls.invoke.disabled and f.controls.advanced.value is True
     assert "must be a JSON object" in f.controls.client_context_status.value
     f.controls.client_context.value = ""
     assert not f.controls.invoke.disabled

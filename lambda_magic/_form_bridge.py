@@ -1,0 +1,141 @@
+"""The form's browser side: keys, the Advanced disclosure, the clipboard and Cancel.
+
+Plain ipywidgets cannot hold a key inside the form, set ``aria-expanded``, write to the
+clipboard or act while the kernel is busy, so one small anywidget does these in the browser
+for the whole form (it finds the form's element from its own and listens there):
+
+- keys typed in the form stop at the form, so JupyterLab's notebook shortcuts ("b", arrows,
+  Ctrl+Enter) never see them; Ctrl/Cmd+Enter clicks Invoke instead;
+- the Advanced toggle carries ``aria-expanded`` and ``aria-controls``;
+- "Copy as magic" writes the cell to the clipboard in the click itself (browsers allow it
+  only there) and tells the kernel whether it could;
+- Cancel interrupts the kernel through the Jupyter server's REST API. While a call runs the
+  kernel is busy in it and reads no widget messages, so a Python click handler could never
+  run; the interrupt stops the call exactly as it stops a ``%%lambda_invoke`` cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import traitlets
+
+__all__ = ["FormBridge"]
+
+_ESM = r"""
+function xsrf() {
+  const match = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+function pageConfig() {
+  const node = document.getElementById("jupyter-config-data");
+  try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+}
+
+async function interruptKernel(kernelId) {
+  // Same request as the toolbar's Interrupt button.
+  const config = pageConfig();
+  const base = (config.baseUrl || "/").replace(/\/?$/, "/");
+  const headers = { "X-XSRFToken": xsrf() };
+  if (config.token) headers.Authorization = "token " + config.token;
+  const response = await fetch(base + "api/kernels/" + kernelId + "/interrupt",
+                               { method: "POST", headers, credentials: "same-origin" });
+  return response.ok;
+}
+
+function render({ model, el }) {
+  el.classList.add("lm-bridge");
+  let root = null;
+
+  function syncDisclosure() {
+    const toggle = root && root.querySelector("button.lm-advanced");
+    const panel = root && root.querySelector(".lm-advanced-panel");
+    if (!toggle) return;
+    toggle.setAttribute("aria-expanded", model.get("advanced_open") ? "true" : "false");
+    if (panel) {
+      panel.id = panel.id || "lm-advanced-" + model.get("form_id");
+      toggle.setAttribute("aria-controls", panel.id);
+    }
+  }
+
+  function onKeydown(event) {
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") {
+      event.preventDefault();
+      const invoke = root.querySelector("button.lm-invoke");
+      if (invoke && !invoke.disabled) invoke.click();
+    }
+    event.stopPropagation();  // the form's keys are the form's, not the notebook's
+  }
+
+  async function onClick(event) {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.classList.contains("lm-cancel") && model.get("running")) {
+      let ok = false;
+      try { ok = await interruptKernel(model.get("kernel_id")); } catch (e) { ok = false; }
+      if (!ok) model.send({ event: "cancel-failed" });
+    } else if (button.classList.contains("lm-copy")) {
+      let copied = false;
+      try { await navigator.clipboard.writeText(model.get("magic")); copied = true; } catch (e) {}
+      model.send({ event: "copied", ok: copied });
+    }
+  }
+
+  function attach() {
+    root = el.closest(".lambda-magic-form");
+    if (!root) { requestAnimationFrame(attach); return; }
+    root.setAttribute("data-lm-suppress-shortcuts", "true");
+    root.addEventListener("keydown", onKeydown);
+    root.addEventListener("click", onClick);
+    new MutationObserver(syncDisclosure).observe(root, { childList: true, subtree: true });
+    syncDisclosure();
+  }
+  model.on("change:advanced_open", syncDisclosure);
+  attach();
+  return () => {
+    if (root) {
+      root.removeEventListener("keydown", onKeydown);
+      root.removeEventListener("click", onClick);
+    }
+  };
+}
+export default { render };
+"""
+
+
+class FormBridge(anywidget.AnyWidget):  # type: ignore[misc]
+    """An invisible widget that gives the form keyboard, clipboard and Cancel behaviour.
+
+    ``magic`` is the text "Copy as magic" writes; ``running`` is true while a call runs
+    (Cancel acts only then); ``kernel_id`` is the kernel Cancel interrupts.
+    """
+
+    _esm = _ESM
+    magic = traitlets.Unicode("").tag(sync=True)
+    running = traitlets.Bool(False).tag(sync=True)
+    advanced_open = traitlets.Bool(False).tag(sync=True)
+    kernel_id = traitlets.Unicode("").tag(sync=True)
+    form_id = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(kernel_id=_kernel_id(), **kwargs)
+        self.form_id = self.model_id[:12]
+        self.layout.display = "none"  # nothing to see: it only listens
+
+    def on_event(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``callback(message)`` for each browser event ("copied", "cancel-failed")."""
+        self.on_msg(lambda _widget, content, _buffers: callback(content))
+
+
+def _kernel_id() -> str:
+    """The running kernel's id, from its connection file's name (``kernel-ID.json``)."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = get_connection_file().rsplit("/", 1)[-1]
+    except Exception:  # no kernel (a terminal, a test shell): Cancel has nothing to interrupt
+        return ""
+    return name.removeprefix("kernel-").removesuffix(".json")
