@@ -27,8 +27,8 @@ from lambda_magic._exceptions import (
     SettingsError,
     ThrottledError,
 )
-from lambda_magic.runbook._history import History, HistoryEntry, history
 from lambda_magic._settings import LambdaMagic, Settings, resolve_settings, session_settings
+from lambda_magic.runbook._history import History, HistoryEntry, history
 
 if TYPE_CHECKING:
     from lambda_magic._api import execute, invoke

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from lambda_magic._exceptions import LambdaMagicError
-from lambda_magic.runbook._history import History, HistoryEntry
 from lambda_magic._payload import expand_payload
+from lambda_magic._request import make_request
+from lambda_magic.runbook._history import History, HistoryEntry
 from lambda_magic.runbook._template import (
     Slot,
     expression_names,
@@ -17,7 +18,6 @@ from lambda_magic.runbook._template import (
     render,
     template_text,
 )
-from lambda_magic._request import make_request
 
 
 def _entry(text: str, namespace: dict[str, Any], *, cell: str | None = None, source: str | None = None) -> HistoryEntry:

@@ -20,8 +20,8 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic.runbook._export import Parameter, Runbook, Step
 from lambda_magic._request import encode_client_context
+from lambda_magic.runbook._export import Parameter, Runbook, Step
 
 __all__ = ["cli_arguments", "render_rundeck", "shell_variable", "step_script"]
 
