@@ -6,11 +6,9 @@ The magic, the form and ``invoke()`` all build an ``InvokeRequest`` and hand it 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
-from lambda_magic._engine import CallContext, RetryPolicy
+from lambda_magic._engine import CallContext, RetryHook, RetryPolicy, wait_then_retry
 from lambda_magic._exceptions import CredentialsError, LambdaMagicError, SettingsError
 from lambda_magic._payload import encode_payload
 from lambda_magic._request import InvokeRequest, make_request
@@ -81,12 +79,12 @@ def execute(
     origin: str = "api",
     cell: str | None = None,
     client: Any = None,
-    sleep: Callable[[float], None] | None = None,
+    retry: RetryHook | None = None,
 ) -> LambdaResponse:
     """Send ``request`` under ``settings`` and record it in the history.
 
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
-    ``sleep`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
+    ``retry`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
     """
     from lambda_magic._client import client_for, forget_client
     from lambda_magic._engine import invoke as engine_invoke
@@ -97,7 +95,7 @@ def execute(
              "endpoint_url": settings.endpoint_url}
     try:
         response = engine_invoke(client, request, policy=policy_for(settings), context=context,
-                                 sleep=sleep or time.sleep)
+                                 retry=retry or wait_then_retry)
     except LambdaMagicError as error:
         if isinstance(error, (SettingsError, CredentialsError)):
             forget_client(client)  # a failed credential resolution is never cached

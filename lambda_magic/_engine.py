@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from lambda_magic._exceptions import (
     AccessDeniedError,
@@ -35,7 +35,7 @@ from lambda_magic._exceptions import (
 from lambda_magic._request import InvokeRequest
 from lambda_magic._response import LambdaResponse
 
-__all__ = ["RetryPolicy", "invoke", "map_error", "map_service_error"]
+__all__ = ["RetryHook", "RetryPolicy", "invoke", "map_error", "map_service_error", "wait_then_retry"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,23 @@ class RetryPolicy:
         return delay if waited + delay <= self.max_wait else None
 
 
+class RetryHook(Protocol):
+    """Called before a call Lambda did not accept is sent again.
+
+    It gets the error that is being retried and the delay the policy proposes, waits as
+    long as it sees fit, and returns True to send again or False to stop: the engine then
+    reports that nothing runs for this call. The fan-out gives back its slot while waiting.
+    """
+
+    def __call__(self, error: InvokeError, delay: float) -> bool: ...
+
+
+def wait_then_retry(error: InvokeError, delay: float) -> bool:
+    """The default ``RetryHook``: sleep for the proposed delay, then retry."""
+    time.sleep(delay)
+    return True
+
+
 @dataclass(frozen=True)
 class CallContext:
     """What error messages need to say where the call went."""
@@ -73,9 +90,12 @@ def invoke(
     *,
     policy: RetryPolicy | None = None,
     context: CallContext | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    retry: RetryHook = wait_then_retry,
 ) -> LambdaResponse:
-    """Send ``request`` with ``client``; retry only what Lambda did not accept."""
+    """Send ``request`` with ``client``; retry only what Lambda did not accept.
+
+    Before each retry, ``retry(error, delay)`` decides whether to go on (see ``RetryHook``).
+    """
     policy = policy or RetryPolicy()
     context = context or CallContext()
     params = request.to_api_params()
@@ -85,13 +105,13 @@ def invoke(
         try:
             answer = _send(client, params, request, context)
         except (ThrottledError, EndpointUnreachableError) as error:
-            delay = policy.delay(error, attempt, waited)
+            failure, delay = error, policy.delay(error, attempt, waited)
             if delay is None:
                 raise _exhausted(error, attempt) from error
-            _wait(sleep, delay, request)
-            waited += delay
-            continue
-        return _response(answer, request, time.perf_counter() - started, context)
+        else:
+            return _response(answer, request, time.perf_counter() - started, context)
+        _wait(retry, failure, delay, request)
+        waited += delay
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
@@ -111,15 +131,17 @@ def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: 
         raise map_error(exc, request=request, context=context) from exc
 
 
-def _wait(sleep: Callable[[float], None], delay: float, request: InvokeRequest) -> None:
+def _wait(retry: RetryHook, error: InvokeError, delay: float, request: InvokeRequest) -> None:
     try:
-        sleep(delay)
+        go_on = retry(error, delay)
     except KeyboardInterrupt:
+        go_on = False
+    if not go_on:
         raise InvokeError(
             f"interrupted while waiting to retry a call to {_target(request)} that Lambda had "
             "not accepted; nothing is running for it",
             function=request.function_name,
-        ) from None
+        )
 
 
 def _exhausted(error: InvokeError, attempt: int) -> InvokeError:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import queue
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
@@ -359,7 +358,7 @@ class _Run:
 
         try:
             return execute(request, self.settings, origin=self.origin, cell=self.cell, client=self.client,
-                           sleep=partial(self._retry_wait, index, slot))
+                           retry=partial(self._retry_wait, index, slot))
         except LambdaMagicError as error:
             return _failed(index, request, error)
         except Exception as exc:  # a bug must not lose the input: keep it as a failed entry
@@ -367,14 +366,14 @@ class _Run:
                 f"invoking {request.function_name} failed unexpectedly: {type(exc).__name__}: {exc}",
                 function=request.function_name))
 
-    def _retry_wait(self, index: int, slot: Slot, delay: float) -> None:
-        """The engine's wait before re-sending a call Lambda did not accept.
+    def _retry_wait(self, index: int, slot: Slot, error: InvokeError, delay: float) -> bool:
+        """The engine's ``RetryHook``: wait before re-sending a call Lambda did not accept.
 
         The slot is given back while waiting; a throttle also lowers the calls in flight, a
-        refused connection does not (nothing reached Lambda).
+        refused connection does not (nothing reached Lambda). False once the fan-out is
+        cancelled: the engine then reports that nothing runs for this call.
         """
-        # The engine waits inside its ``except`` for the error it retries: that error is here.
-        throttled = not isinstance(sys.exc_info()[1], EndpointUnreachableError)
+        throttled = not isinstance(error, EndpointUnreachableError)
         with self.changed:
             self.waiting.add(index)
         self.limiter.release(slot, throttled=throttled, answered=throttled)
@@ -382,10 +381,9 @@ class _Run:
         with self.changed:
             if resumed and not self.cancelled:
                 self.waiting.discard(index)
-                return
+                return True
         self.limiter.release(slot, answered=False)
-        # The engine's signal for "stop waiting": it reports that nothing runs for this call.
-        raise KeyboardInterrupt
+        return False
 
     def _sleep_unless_cancelled(self, delay: float) -> bool:
         deadline = time.monotonic() + delay

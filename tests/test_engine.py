@@ -116,25 +116,45 @@ def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
     """Before-send failures are safe to retry: the call reaches the server once it is up."""
     port = closed_port()
     servers: list[FakeLambda] = []
-    slept: list[float] = []
+    retried: list[tuple[type, float]] = []
 
-    def sleep_then_start(delay: float) -> None:
-        slept.append(delay)
+    def start_then_retry(error: Exception, delay: float) -> bool:
+        retried.append((type(error), delay))
         if not servers:
             servers.append(FakeLambda(port=port).start())
+        return True
 
     from lambda_magic._client import client_for
     from lambda_magic._settings import resolve_settings
 
     client = client_for(resolve_settings({"endpoint_url": f"http://127.0.0.1:{port}"}))
     try:
-        response = invoke(client, make_request("fn", b'{"id": 9}'), sleep=sleep_then_start)
+        response = invoke(client, make_request("fn", b'{"id": 9}'), retry=start_then_retry)
     finally:
         for server in servers:
             server.stop()
     fake = servers[0]
     assert response.payload == {"id": 9}
-    assert fake.per_id[9] == 1 and len(slept) == 1
+    assert fake.per_id[9] == 1 and len(retried) == 1
+    assert retried[0][0] is EndpointUnreachableError  # the hook is told which error it retries
+    assert retried[0][1] >= 0
+
+
+def test_a_retry_hook_that_stops_ends_the_call_saying_nothing_runs(aws_env: None) -> None:
+    """A hook returning False stops retrying: one attempt, one line, nothing running."""
+    calls: list[float] = []
+
+    def stop(error: Exception, delay: float) -> bool:
+        calls.append(delay)
+        return False
+
+    from lambda_magic._client import client_for
+    from lambda_magic._settings import resolve_settings
+
+    client = client_for(resolve_settings({"endpoint_url": f"http://127.0.0.1:{closed_port()}"}))
+    with pytest.raises(InvokeError, match="nothing is running for it"):
+        invoke(client, make_request("fn", b"{}"), retry=stop)
+    assert len(calls) == 1
 
 
 def test_ctrl_c_during_a_call_says_it_may_still_run(fake: FakeLambda) -> None:

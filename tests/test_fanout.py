@@ -16,6 +16,7 @@ from IPython.lib.pretty import pretty
 
 import lambda_magic
 from lambda_magic import (
+    EndpointUnreachableError,
     FailedInvocation,
     InvocationUnknownError,
     LambdaResponse,
@@ -389,3 +390,27 @@ def test_public_names_are_lazy() -> None:
     assert "invoke_many" in lambda_magic.__all__ and "LambdaResponses" in lambda_magic.__all__
     assert lambda_magic.__all__ == sorted(lambda_magic.__all__)
     assert lambda_magic.invoke_many is invoke_many
+
+
+def test_refused_connections_keep_every_slot(aws_env: None) -> None:
+    """A refused connection reached no Lambda: the fan-out keeps all its calls in flight.
+
+    The engine tells its retry hook which error it retries; a throttle lowers the calls in
+    flight, a refused connection must not (it once dropped from 8 to 1 when the error was
+    read from ``sys.exc_info()`` and the wait moved out of the ``except`` block).
+    """
+    import socket
+
+    from lambda_magic._settings import session_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    session_settings().update(throttle_retries=3, throttle_max_wait=1)
+    results = lambda_magic.invoke_many("fn", [{"id": i} for i in range(24)], concurrency=8,
+                                       endpoint_url=f"http://127.0.0.1:{port}", progress=False)
+    failed = list(results.errors.values())
+    assert len(failed) == 24
+    assert all(isinstance(entry, FailedInvocation) and isinstance(entry.error, EndpointUnreachableError)
+               for entry in failed)
+    assert results.outcome.lowest_concurrency == 8
