@@ -17,10 +17,14 @@ the Python API raises them as they are::
     │   ├── InvalidRequestError      InvalidRequestContent / InvalidParameterValue / ...
     │   ├── CredentialsError         expired or invalid token, bad signature
     │   ├── EndpointUnreachableError connection refused or connect timeout, after the retries
-    │   ├── InvocationUnknownError   sent, but no answer: read timeout, dropped connection, 5xx
-    │   └── InterruptedInvocationError  Ctrl-C while the call was in flight
-    └── FunctionError                the function ran and failed (raise_for_error / --raise)
+    │   └── InvocationUnknownError   sent, but no answer: read timeout, dropped connection, 5xx
+    │       └── InterruptedInvocationError  Ctrl-C while the call was in flight
+    ├── FunctionError                the function ran and failed (raise_for_error / --raise)
+    ├── HistoryError                 a history selection is malformed or names missing entries
+    ├── ExportError                  the export cannot be made (format, selection, secret, file)
+    └── SandboxError                 the local sandbox refused what its owner asked
 
+Every class of the tree is defined here (a test compares this drawing with the code).
 botocore's exceptions are mapped to this tree in exactly one place: ``_engine.map_error``.
 """
 
@@ -35,8 +39,10 @@ __all__ = [
     "AccessDeniedError",
     "CredentialsError",
     "EndpointUnreachableError",
+    "ExportError",
     "FunctionError",
     "FunctionNotFoundError",
+    "HistoryError",
     "InterruptedInvocationError",
     "InvalidRequestError",
     "InvocationUnknownError",
@@ -46,6 +52,7 @@ __all__ = [
     "PayloadError",
     "RequestError",
     "RequestTooLargeError",
+    "SandboxError",
     "SettingsError",
     "ThrottledError",
 ]
@@ -143,3 +150,16 @@ class FunctionError(LambdaMagicError):
     def __init__(self, message: str, *, response: LambdaResponse) -> None:
         super().__init__(message)
         self.response = response
+
+
+class HistoryError(LambdaMagicError):
+    """A selection of history entries is malformed or names entries that are not there."""
+
+
+class ExportError(LambdaMagicError):
+    """The export cannot be made: unknown format, nothing to export, a failed entry
+    selected, a secret in the output, or an unwritable file."""
+
+
+class SandboxError(LambdaMagicError):
+    """The sandbox refused an operation of its owner; ``str()`` says what to do."""

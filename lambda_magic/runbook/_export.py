@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lambda_magic._exceptions import LambdaMagicError
+from lambda_magic._exceptions import ExportError, LambdaMagicError
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
 from lambda_magic.runbook._template import Slot, payload_template
 
@@ -36,11 +36,6 @@ DEFAULT_NAME = "Lambda runbook"
 _RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _MIN_SECRET = 16  # shorter values are not real keys, and would match innocent text
-
-
-class ExportError(LambdaMagicError):
-    """The export cannot be made: unknown format, nothing to export, a failed entry
-    selected, a secret in the output, or an unwritable file."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from lambda_magic._exceptions import LambdaMagicError
+from lambda_magic._exceptions import HistoryError, LambdaMagicError
 
 if TYPE_CHECKING:
     from lambda_magic._request import InvokeRequest
@@ -29,10 +29,6 @@ __all__ = ["CellRun", "History", "HistoryEntry", "HistoryError", "HistoryTable",
 
 #: Entries kept at most by default; the oldest are dropped first (their numbers stay unused).
 DEFAULT_MAXLEN = 10_000
-
-
-class HistoryError(LambdaMagicError):
-    """A selection of history entries is malformed or names entries that are not there."""
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Two kinds, kept apart because they travel differently::
 
-    LambdaMagicError (lambda_magic._exceptions)
-    └── SandboxError        the sandbox cannot do what its owner asked (start, add a function,
+    SandboxError            (in lambda_magic._exceptions, with every error of the package)
+                            the sandbox cannot do what its owner asked (start, add a function,
                             load a template); raised in the owner's process, one line
 
     ApiError                an error answer of the emulated Lambda API; never escapes the
@@ -16,13 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambda_magic._exceptions import LambdaMagicError
+from lambda_magic._exceptions import SandboxError
 
 __all__ = ["ApiError", "SandboxError"]
-
-
-class SandboxError(LambdaMagicError):
-    """The sandbox refused an operation of its owner; ``str()`` says what to do."""
 
 
 # The Lambda API spells the message key per error shape; botocore reads either, but the
