@@ -148,16 +148,15 @@ def _new_session(source: tuple[Any, ...], settings: Settings) -> Any:
     import boto3
     from botocore.exceptions import ProfileNotFound
 
+    from lambda_magic._engine import CLIENT_SETUP, map_error
+
     try:
         if source[0] == "keys":
             secret = read_secret(settings.secret_key_path or "")
             return boto3.Session(aws_access_key_id=source[1], aws_secret_access_key=secret)
         return boto3.Session(profile_name=source[1])
     except ProfileNotFound as exc:
-        raise SettingsError(
-            f"AWS profile {exc.kwargs.get('profile', source[1])!r} is not in ~/.aws/config or "
-            "~/.aws/credentials: check the name with `aws configure list-profiles`"
-        ) from None
+        raise map_error(exc, operation=CLIENT_SETUP) from None
 
 
 def _new_client(session: Any, settings: Settings, pool: int) -> Any:
@@ -177,16 +176,14 @@ def _new_client(session: Any, settings: Settings, pool: int) -> Any:
 def _build(session: Any, service: str, settings: Settings, config: Any) -> Any:
     from botocore.exceptions import NoRegionError
 
+    from lambda_magic._engine import CLIENT_SETUP, CallContext, map_error
+
     try:
         return session.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url,
                               config=config)
-    except NoRegionError:
-        raise SettingsError(
-            "no AWS region: pass --region, run %lambda_config region=us-east-1, or set "
-            "AWS_DEFAULT_REGION"
-        ) from None
-    except ValueError as exc:  # botocore's message for a malformed endpoint URL
-        raise SettingsError(f"endpoint_url {settings.endpoint_url!r} is not usable: {exc}") from None
+    except (NoRegionError, ValueError) as exc:  # ValueError: botocore's word for a malformed URL
+        context = CallContext(endpoint_url=settings.endpoint_url)
+        raise map_error(exc, operation=CLIENT_SETUP, context=context) from None
 
 
 def credential_summary(settings: Settings) -> dict[str, str | None]:

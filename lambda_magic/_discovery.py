@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lambda_magic._exceptions import AccessDeniedError, InvocationUnknownError, InvokeError, LambdaMagicError
-from lambda_magic._request import InvokeRequest
+from lambda_magic._exceptions import AccessDeniedError
 from lambda_magic._settings import Settings
 
 __all__ = [
@@ -157,31 +156,15 @@ def _all_pages(method: Callable[..., dict[str, Any]], field: str, *, target: str
 
 def _call(method: Callable[..., dict[str, Any]], *, target: str, client: Any, **params: Any) -> dict[str, Any]:
     """One control-plane call, its failure mapped by the engine's ``map_error``."""
-    from lambda_magic._engine import CallContext, map_error
+    from lambda_magic._engine import CallContext, Operation, map_error
 
     try:
         return method(**params)
     except Exception as exc:
-        context = CallContext(region=client.meta.region_name)
-        error = map_error(exc, request=InvokeRequest(function_name=target), context=context)
-        raise _reword(error, method) from exc
-
-
-def _reword(error: LambdaMagicError, method: Callable[..., Any]) -> LambdaMagicError:
-    """map_error words its messages for Invoke; say what this read-only call needs instead."""
-    if not isinstance(error, (AccessDeniedError, InvocationUnknownError)):
-        return error
-    action = "".join(part.title() for part in method.__name__.split("_"))
-    kw = {"function": error.function, "region": error.region, "code": error.code,
-          "request_id": error.request_id}
-    if isinstance(error, AccessDeniedError):
-        return AccessDeniedError(
-            f"access denied to {action} ({error.function}) in {error.region or 'its region'}: the "
-            f"credentials need lambda:{action}; invoking may still work, type the function name", **kw)
-    # A read changes nothing, so unlike an Invoke there is nothing that "may have run".
-    answer = f"answered {error.code}" if error.code else "gave no answer"
-    return InvokeError(f"{action} ({error.function}) failed: the endpoint {answer}; check "
-                       "endpoint_url and try Refresh", **kw)
+        action = "".join(part.title() for part in method.__name__.split("_"))
+        operation = Operation(f"calling {action} ({target})", permission=f"lambda:{action}", subject=target,
+                              if_denied="; invoking may still work, type the function name")
+        raise map_error(exc, operation=operation, context=CallContext(region=client.meta.region_name)) from exc
 
 
 def _version_order(version: str) -> tuple[int, str]:

@@ -35,7 +35,7 @@ from lambda_magic._exceptions import (
 from lambda_magic._request import InvokeRequest
 from lambda_magic._response import LambdaResponse
 
-__all__ = ["RetryHook", "RetryPolicy", "invoke", "map_error", "map_service_error", "wait_then_retry"]
+__all__ = ["CLIENT_SETUP", "Operation", "RetryHook", "RetryPolicy", "invoke", "map_error", "wait_then_retry"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,26 @@ class CallContext:
 
     region: str | None = None
     read_timeout: float | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A call other than Invoke, as ``map_error`` words its failures.
+
+    ``action`` says what was being done ("listing the functions"), ``permission`` the IAM
+    action it needs (named when access is denied), ``subject`` the function or stack it was
+    about, ``if_denied`` what to tell the user besides the missing permission.
+    """
+
+    action: str
+    permission: str = ""
+    subject: str | None = None
+    if_denied: str = ""
+
+
+#: Building a session or client: a bad profile, no region, a malformed endpoint URL.
+CLIENT_SETUP = Operation("setting up the AWS client")
 
 
 def invoke(
@@ -194,25 +214,56 @@ _INVALID_CODES = {
 _TOO_LARGE_CODES = {"RequestTooLargeException", "SerializedRequestEntityTooLargeException"}
 
 
-def map_error(exc: BaseException, *, request: InvokeRequest, context: CallContext | None = None) -> LambdaMagicError:
-    """Translate a botocore/boto3 exception into the matching ``LambdaMagicError``."""
+def map_error(
+    exc: BaseException,
+    *,
+    request: InvokeRequest | None = None,
+    operation: Operation | None = None,
+    context: CallContext | None = None,
+) -> LambdaMagicError:
+    """Translate a botocore/boto3 exception into the matching ``LambdaMagicError``.
+
+    The one mapping: for an Invoke pass its ``request``; for any other call (listing
+    functions, CloudFormation, CloudWatch Logs, building a client) pass its ``operation``.
+    """
     from botocore import exceptions as bx
 
     context = context or CallContext()
-    if isinstance(exc, bx.ClientError):
+    where = _Where.of(request, operation)
+    if isinstance(exc, bx.ClientError) and operation is not None:
+        return _operation_error(exc, operation, context)
+    if isinstance(exc, bx.ClientError) and request is not None:
         return _client_error(exc, request, context)
     if isinstance(exc, bx.HTTPClientError) and _before_sending(exc):
         return SettingsError(
-            f"the request to {_target(request)} could not be sent ({_cause(exc)}): check "
+            f"the request to {where.target} could not be sent ({_cause(exc)}): check "
             "endpoint_url (nothing was sent)"
         )
+    if isinstance(exc, ValueError) and operation is CLIENT_SETUP:  # botocore's word for a bad URL
+        return SettingsError(f"endpoint_url {context.endpoint_url!r} is not usable: {exc}")
     for kinds, handler in _botocore_handlers(bx):
         if isinstance(exc, kinds):
-            return handler(exc, request, context)
-    return InvokeError(
-        f"invoking {_target(request)} failed: {type(exc).__name__}: {exc}",
-        function=request.function_name, region=context.region,
-    )
+            return handler(exc, where, context)
+    return InvokeError(f"{where.doing} failed: {type(exc).__name__}: {exc}",
+                       function=where.function, region=context.region)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """What a failed call was about, for the messages of both kinds of call."""
+
+    target: str  # "fn:prod", or the operation's subject
+    function: str | None
+    doing: str  # "invoking fn:prod", "listing the functions"
+    reading: bool  # a read changes nothing: nothing "may have run"
+
+    @classmethod
+    def of(cls, request: InvokeRequest | None, operation: Operation | None) -> _Where:
+        if operation is not None:
+            return cls(operation.subject or operation.action, operation.subject, operation.action, True)
+        if request is None:
+            raise TypeError("map_error needs the request or the operation that failed")
+        return cls(_target(request), request.function_name, f"invoking {_target(request)}", False)
 
 
 def _botocore_handlers(bx: Any) -> list[tuple[Any, Callable[..., LambdaMagicError]]]:
@@ -227,6 +278,7 @@ def _botocore_handlers(bx: Any) -> list[tuple[Any, Callable[..., LambdaMagicErro
         (bx.NoRegionError, lambda *_: SettingsError(
             "no AWS region: pass --region, run %lambda_config region=us-east-1, or set "
             "AWS_DEFAULT_REGION")),
+        (bx.ProfileNotFound, _no_profile),
         (bx.ParamValidationError, lambda exc, *_: ParameterError(" ".join(str(exc).split()))),
     ]
 
@@ -256,43 +308,60 @@ def _cause(exc: BaseException) -> str:
     return " ".join(f"{type(error).__name__}: {error}".split())[:200]
 
 
-def _unreachable(exc: Any, request: InvokeRequest, context: CallContext) -> LambdaMagicError:
-    url = getattr(exc, "kwargs", {}).get("endpoint_url", "the Lambda endpoint")
+def _unreachable(exc: Any, where: _Where, context: CallContext) -> LambdaMagicError:
+    url = getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")
     return EndpointUnreachableError(
         f"cannot connect to {url}: check endpoint_url and the network (nothing was sent)",
-        function=request.function_name, region=context.region,
+        function=where.function, region=context.region,
     )
 
 
-def _read_timeout(exc: Any, request: InvokeRequest, context: CallContext) -> LambdaMagicError:
+def _read_timeout(exc: Any, where: _Where, context: CallContext) -> LambdaMagicError:
+    if where.reading:
+        return _read_failed(where, context, "gave no answer in time")
     limit = f" of {context.read_timeout:g} s" if context.read_timeout else ""
     return InvocationUnknownError(
-        f"no answer from {_target(request)} within the read timeout{limit}: the function may "
+        f"no answer from {where.target} within the read timeout{limit}: the function may "
         "still be running and was not re-sent; raise read_timeout above the function's timeout",
-        function=request.function_name, region=context.region,
+        function=where.function, region=context.region,
     )
 
 
-def _no_answer(exc: Any, request: InvokeRequest, context: CallContext) -> LambdaMagicError:
+def _no_answer(exc: Any, where: _Where, context: CallContext) -> LambdaMagicError:
+    if where.reading:
+        return _read_failed(where, context, f"broke the connection ({type(exc).__name__})")
     return InvocationUnknownError(
-        f"the connection broke while invoking {_target(request)} ({type(exc).__name__}): the "
+        f"the connection broke while {where.doing} ({type(exc).__name__}): the "
         "function may have run; it was not re-sent, check its logs before invoking again",
-        function=request.function_name, region=context.region,
+        function=where.function, region=context.region,
     )
 
 
-def _no_credentials(exc: Any, request: InvokeRequest, context: CallContext) -> LambdaMagicError:
+def _read_failed(where: _Where, context: CallContext, what: str, **kw: Any) -> LambdaMagicError:
+    # A read changes nothing, so unlike an Invoke there is nothing that "may have run".
+    return InvokeError(f"{where.doing} failed: the endpoint {what}; check endpoint_url and try again",
+                       function=where.function, region=context.region, **kw)
+
+
+def _no_credentials(exc: Any, where: _Where, context: CallContext) -> LambdaMagicError:
     return SettingsError(
         "no AWS credentials: set access_key and secret_key_path (%lambda_config), choose a "
         "--profile, or configure the AWS CLI (aws configure)"
     )
 
 
-def _expired_sso(exc: Any, request: InvokeRequest, context: CallContext) -> LambdaMagicError:
+def _no_profile(exc: Any, where: _Where, context: CallContext) -> LambdaMagicError:
+    return SettingsError(
+        f"AWS profile {exc.kwargs.get('profile')!r} is not in ~/.aws/config or "
+        "~/.aws/credentials: check the name with `aws configure list-profiles`"
+    )
+
+
+def _expired_sso(exc: Any, where: _Where, context: CallContext) -> LambdaMagicError:
     return CredentialsError(
         f"the AWS login has expired or could not be refreshed ({type(exc).__name__}): run "
         "`aws sso login` (with --profile) and try again",
-        function=request.function_name, region=context.region,
+        function=where.function, region=context.region,
     )
 
 
@@ -339,34 +408,29 @@ def _client_error(exc: Any, request: InvokeRequest, context: CallContext) -> Lam
 _DENIED_CODES = {"AccessDeniedException", "AccessDenied", "KMSAccessDeniedException"}
 
 
-def map_service_error(
-    exc: BaseException, *, action: str, permission: str, function: str, region: str | None = None,
-) -> LambdaMagicError:
-    """Map an error of a read-only helper call (CloudWatch Logs, CloudFormation) to ours.
-
-    ``action`` says what was being done ("reading the logs of fn"), ``permission`` is the
-    IAM action it needs, named when access is denied.
-    """
-    from botocore import exceptions as bx
-
-    kw: dict[str, Any] = {"function": function, "region": region}
-    if not isinstance(exc, bx.ClientError):
-        if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError, bx.NoRegionError,
-                            bx.TokenRetrievalError, bx.SSOError, bx.ConnectTimeoutError,
-                            bx.EndpointConnectionError)):
-            return map_error(exc, request=InvokeRequest(function), context=CallContext(region))
-        return InvokeError(f"{action} failed: {type(exc).__name__}: {exc}", **kw)
+def _operation_error(exc: Any, operation: Operation, context: CallContext) -> LambdaMagicError:
+    """An error answer to a call other than Invoke (a read: nothing may have run)."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = " ".join(str(error.get("Message") or code).split())
-    kw.update(code=code, request_id=exc.response.get("ResponseMetadata", {}).get("RequestId"))
+    meta = exc.response.get("ResponseMetadata", {})
+    kw: dict[str, Any] = {"function": operation.subject, "region": context.region, "code": code,
+                          "request_id": meta.get("RequestId")}
+    if code == "ResourceNotFoundException":
+        return FunctionNotFoundError(f"{operation.subject or 'the resource'} not found in "
+                                     f"{context.region or 'its region'} ({message}): check the name and the region",
+                                     **kw)
     if code in _DENIED_CODES:
-        return AccessDeniedError(f"access denied {action}: the credentials need {permission} "
-                                 f"({message})", **kw)
+        return AccessDeniedError(
+            f"access denied {operation.action} in {context.region or 'its region'}: the credentials "
+            f"need {operation.permission}{operation.if_denied} ({message})", **kw)
     if code in _CREDENTIAL_CODES:
-        return CredentialsError(f"AWS refused the credentials ({code}) {action}: refresh them "
+        return CredentialsError(f"AWS refused the credentials ({code}) {operation.action}: refresh them "
                                 "(aws sso login, new keys) and try again", **kw)
-    return InvokeError(f"{action} failed: {code}: {message}", **kw)
+    if int(meta.get("HTTPStatusCode") or 0) >= 500:
+        where = _Where.of(None, operation)
+        return _read_failed(where, context, f"answered {code}", code=code, request_id=kw["request_id"])
+    return InvokeError(f"{operation.action} failed: {code}: {message}", **kw)
 
 
 def _retry_after(response: dict[str, Any]) -> float | None:

@@ -111,11 +111,11 @@ def _describe(client: Any, stack: str, logical_id: str) -> str:
 
 
 def _mapped(exc: Exception, stack: str, logical_id: str, client: Any) -> Exception:
-    from lambda_magic._engine import map_service_error
+    from lambda_magic._engine import CallContext, Operation, map_error
 
-    return map_service_error(exc, action=f"looking up {stack}/{logical_id} in CloudFormation",
-                             permission=PERMISSION, function=f"{stack}/{logical_id}",
-                             region=client.meta.region_name)
+    operation = Operation(f"looking up {stack}/{logical_id} in CloudFormation", permission=PERMISSION,
+                          subject=f"{stack}/{logical_id}")
+    return map_error(exc, operation=operation, context=CallContext(region=client.meta.region_name))
 
 
 def physical_name(function: str, settings: Settings, *, stack_name: str | None = None

@@ -125,7 +125,7 @@ def test_a_5xx_on_a_read_is_not_worded_as_an_invocation(aws_env: None) -> None:
     with FakeLambda() as fake, pytest.raises(InvokeError) as caught:
         list_functions(_settings(endpoint_url=fake.url))
     assert "may have run" not in str(caught.value)
-    assert str(caught.value).startswith("ListFunctions (ListFunctions) failed: the endpoint answered 501")
+    assert str(caught.value).startswith("calling ListFunctions (ListFunctions) failed: the endpoint answered 501")
 
 
 def test_unreachable_endpoint(aws_env: None) -> None:

@@ -255,3 +255,24 @@ def test_botocore_local_errors_map() -> None:
     assert isinstance(map_with(bx.ParamValidationError(report="bad")), ParameterError)
     assert isinstance(map_with(bx.ConnectTimeoutError(endpoint_url="http://x")), EndpointUnreachableError)
     assert isinstance(map_with(RuntimeError("odd")), InvokeError)
+
+
+def test_botocore_errors_are_worded_in_one_place() -> None:
+    """The client, discovery and stacks map through ``map_error``: no second copy of its words."""
+    from pathlib import Path
+
+    package = Path(lambda_magic.__file__).parent
+    sources = {path: path.read_text() for path in package.rglob("*.py")}
+    for phrase in ("no AWS region", "is not in ~/.aws/config", "is not usable: "):
+        holders = [path.name for path, text in sources.items() if phrase in text]
+        assert holders == ["_engine.py"], (phrase, holders)
+    importers = sorted(path.name for path, text in sources.items() if "from botocore.exceptions import" in text
+                       and "except" in text and "map_error" not in text and path.name != "_engine.py")
+    assert importers == [], importers
+
+
+def test_map_error_needs_the_request_or_the_operation() -> None:
+    from lambda_magic._engine import map_error
+
+    with pytest.raises(TypeError, match="request or the operation"):
+        map_error(RuntimeError("x"))
