@@ -27,22 +27,28 @@ def _magic_classes() -> list[type]:
 
 
 def load(ipython: Any) -> None:
-    """Register every magics class and make ``%config LambdaMagic`` reach the settings."""
+    """Register every magics class, the history's cell hooks, and make ``%config LambdaMagic``
+    reach the settings."""
     from lambda_magic._settings import LambdaMagic
+    from lambda_magic.runbook._history_magics import watch_cells
 
     settings = LambdaMagic.instance(parent=ipython)
     if settings not in ipython.configurables:
         ipython.configurables.append(settings)
     for magics in _magic_classes():
         ipython.register_magics(magics)
+    watch_cells(ipython)
 
 
 def unload(ipython: Any) -> None:
-    """Remove the magics this extension registered (settings keep their values)."""
+    """Remove everything ``load`` added: magics, hooks, the settings' ``%config`` entry
+    (settings keep their values)."""
+    from lambda_magic.runbook._history_magics import unwatch_cells
+
     registered = ipython.magics_manager.magics
     for magics in _magic_classes():
-        instance = magics(shell=ipython)
-        for kind, names in instance.magics.items():
+        for kind, names in magics.magics.items():  # type: ignore[attr-defined]  # set by @magics_class
             for name in names:
                 registered[kind].pop(name, None)
+    unwatch_cells(ipython)
     ipython.configurables[:] = [c for c in ipython.configurables if type(c).__name__ != "LambdaMagic"]

@@ -8,6 +8,7 @@ Both magics parse and dispatch only: the table is ``History.table``, the export 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core import magic_arguments
@@ -17,20 +18,21 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from lambda_magic._magics import parse_line, usage_errors
 from lambda_magic.runbook._history import HistoryTable, history
 
-__all__ = ["HistoryMagics", "started_count", "watch_cells"]
+__all__ = ["HistoryMagics", "started_count", "unwatch_cells", "watch_cells"]
 
-_watched: weakref.WeakSet[Any] = weakref.WeakSet()
+#: Each watched shell and the two hooks registered on it (so unloading can remove them).
+_hooks: weakref.WeakKeyDictionary[Any, tuple[Callable[[Any], None], Callable[[Any], None]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def watch_cells(shell: Any) -> None:
     """Record, for each invocation, the cell that ran it (its text and ``In [n]``).
 
-    Registered once per shell; entries made outside a cell (the form's button, a thread
-    that outlives its cell) get no cell.
+    Registered once per shell, by loading the extension; entries made outside a cell (the
+    form's button, a thread that outlives its cell) get no cell.
     """
-    if shell in _watched:
+    if shell in _hooks:
         return
-    _watched.add(shell)
 
     def before(info: Any) -> None:
         count = started_count(shell) if getattr(info, "store_history", False) else None
@@ -43,6 +45,15 @@ def watch_cells(shell: Any) -> None:
 
     shell.events.register("pre_run_cell", before)
     shell.events.register("post_run_cell", after)
+    _hooks[shell] = (before, after)
+
+
+def unwatch_cells(shell: Any) -> None:
+    """Remove the hooks ``watch_cells`` registered on ``shell`` (``%unload_ext``)."""
+    hooks = _hooks.pop(shell, None)
+    if hooks is not None:
+        shell.events.unregister("pre_run_cell", hooks[0])
+        shell.events.unregister("post_run_cell", hooks[1])
 
 
 def started_count(shell: Any) -> int:
@@ -61,11 +72,6 @@ def started_count(shell: Any) -> int:
 @magics_class
 class HistoryMagics(Magics):
     """Look back at this session's invocations and export them as a runbook."""
-
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
-        if shell is not None:
-            watch_cells(shell)
 
     @magic_arguments.magic_arguments()
     @magic_arguments.argument("entries", nargs="?", help="Entries to show, e.g. 1-3,5 (default: all).")
