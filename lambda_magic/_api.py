@@ -49,10 +49,10 @@ def invoke(
     """
     from lambda_magic._stacks import physical_name
 
-    settings = resolve_settings({
-        "region": region, "profile": profile, "endpoint_url": endpoint_url,
-        "read_timeout": read_timeout, "raise_on_error": raise_on_error,
-    })
+    settings = resolve_settings(
+        region=region, profile=profile, endpoint_url=endpoint_url, read_timeout=read_timeout,
+        raise_on_error=raise_on_error
+    )
     payload_bytes = encode_payload(payload)
     function, logical_id = physical_name(function, settings, stack_name=stack_name)
     request = make_request(

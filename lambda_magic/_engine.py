@@ -34,6 +34,7 @@ from lambda_magic._exceptions import (
 )
 from lambda_magic._request import InvokeRequest
 from lambda_magic._response import LambdaResponse
+from lambda_magic._settings import DEFAULTS
 
 __all__ = ["CLIENT_SETUP", "Operation", "RetryHook", "RetryPolicy", "invoke", "map_error", "wait_then_retry"]
 
@@ -42,8 +43,8 @@ __all__ = ["CLIENT_SETUP", "Operation", "RetryHook", "RetryPolicy", "invoke", "m
 class RetryPolicy:
     """How often and how long to retry calls that Lambda did not accept."""
 
-    retries: int = 6
-    max_wait: float = 60.0
+    retries: int = DEFAULTS["throttle_retries"]
+    max_wait: float = DEFAULTS["throttle_max_wait"]
     base: float = 0.1
     cap: float = 20.0
 

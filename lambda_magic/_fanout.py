@@ -70,10 +70,10 @@ def invoke_many(
     throttling halves that until Lambda recovers. A failed call stays in the results as a
     ``FailedInvocation``; Ctrl-C returns what completed. ``progress`` shows a progress bar.
     """
-    settings = resolve_settings({
-        "region": region, "profile": profile, "endpoint_url": endpoint_url,
-        "read_timeout": read_timeout, "max_concurrency": concurrency,
-    })
+    settings = resolve_settings(
+        region=region, profile=profile, endpoint_url=endpoint_url, read_timeout=read_timeout,
+        max_concurrency=concurrency
+    )
     return fan_out(
         function, events, settings, progress=progress,
         invocation_type=invocation_type, qualifier=qualifier, client_context=client_context,

@@ -394,11 +394,10 @@ class LambdaForm:
     def settings(self) -> Settings:
         """The settings a call from this form uses: its region/profile/endpoint over the rest."""
         c = self.controls
-        return resolve_settings({
-            "region": c.region.value.strip() or None,
-            "profile": c.profile.value.strip() or None,
-            "endpoint_url": self.endpoint_url,
-        })
+        return resolve_settings(
+            region=c.region.value.strip() or None, profile=c.profile.value.strip() or None,
+            endpoint_url=self.endpoint_url
+        )
 
     def request(self) -> InvokeRequest:
         """Build the request from the form's fields, evaluating ``${expr}`` now."""

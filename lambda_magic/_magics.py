@@ -137,10 +137,10 @@ class InvokeMagics(Magics):
     def _settings(self, args: Any) -> Any:
         from lambda_magic._settings import resolve_settings
 
-        return resolve_settings({
-            "region": args.region, "profile": args.profile, "endpoint_url": args.endpoint_url,
-            "read_timeout": args.read_timeout, "max_concurrency": args.concurrency,
-        })
+        return resolve_settings(
+            region=args.region, profile=args.profile, endpoint_url=args.endpoint_url,
+            read_timeout=args.read_timeout, max_concurrency=args.concurrency
+        )
 
     def _build(self, args: Any, cell: str | None) -> tuple[Any, Any]:
         from lambda_magic._request import make_request

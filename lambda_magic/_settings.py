@@ -35,59 +35,99 @@ from lambda_magic._exceptions import ParameterError, SettingsError
 
 __all__ = [
     "DEFAULTS",
+    "SETTINGS",
     "SETTING_KEYS",
+    "TABLE",
     "LambdaMagic",
+    "Setting",
     "Settings",
     "project_file",
     "resolve_settings",
     "session_settings",
+    "settings_table",
     "user_file",
 ]
 
-#: Built-in values for settings that nothing else set.
-DEFAULTS: dict[str, Any] = {
-    "log_tail": True,
-    "raise_on_error": False,
-    # Lambda's maximum function timeout is 900 s; waiting longer means a timed-out read
-    # is never a function that is merely slow.
-    "read_timeout": 960.0,
-    "connect_timeout": 10.0,
-    "throttle_retries": 6,
-    "throttle_max_wait": 60.0,
-    "max_concurrency": 16,
-}
+@dataclass(frozen=True)
+class Setting:
+    """One setting, declared once: the session trait, the default, the checks, ``Settings``'
+    field default and the README's table all come from it."""
 
-_CREDENTIAL_KEYS = ("access_key", "profile")
-_POSITIVE = ("read_timeout", "connect_timeout", "throttle_max_wait")
-_AT_LEAST = {"throttle_retries": 0, "max_concurrency": 1}
-#: Upper bounds, and why: a bound far above any real use still keeps a typo (1e300, inf)
-#: from reaching the socket layer, or a thread pool.
-_AT_MOST: dict[str, tuple[float, str]] = {
-    "read_timeout": (3600, "Lambda runs a function for 900 s at most"),
-    "connect_timeout": (300, "a connection that takes longer will not come"),
-    "throttle_max_wait": (3600, "an hour of retrying"),
-    "throttle_retries": (100, "more retries only wait longer"),
-    "max_concurrency": (1000, "Lambda's default account concurrency is 1,000: more calls in "
-                        "flight are throttled"),
-}
+    name: str
+    kind: type  # str, bool, float or int
+    meaning: str  # the trait's help and the README's "meaning" column
+    default: Any = None  # None: unset unless a layer sets it
+    shown_default: str = ""  # the README's default column when ``default`` says too little
+    minimum: float | None = None
+    positive: bool = False  # seconds: more than zero
+    maximum: tuple[float, str] | None = None  # the bound, and why
+    option: str | None = None  # how a magic's option names it in messages
+    secret: bool = False  # masked wherever it is shown
+
+
+_CHAIN = "the AWS chain"
+#: Every setting of lambda_magic, in the order ``%lambda_config`` and the README list them.
+TABLE: tuple[Setting, ...] = (
+    Setting("access_key", str, "AWS access key id (needs `secret_key_path`)", shown_default=_CHAIN, secret=True),
+    Setting("secret_key_path", str, "where the secret key lives: a file path, `env:VAR`, or "
+            "`keyring:SERVICE/USERNAME`", shown_default=_CHAIN),
+    Setting("region", str, "AWS region", shown_default=_CHAIN, option="--region"),
+    Setting("profile", str, "a profile of `~/.aws/config`, instead of keys", shown_default=_CHAIN,
+            option="--profile"),
+    Setting("endpoint_url", str, "the Lambda endpoint (the sandbox, a VPC endpoint)", shown_default="AWS's",
+            option="--endpoint-url"),
+    Setting("log_tail", bool, "ask for the log tail on synchronous calls", True),
+    Setting("raise_on_error", bool, "a function error fails the cell", False),
+    # Lambda's maximum function timeout is 900 s; waiting longer means a timed-out read is
+    # never a function that is merely slow.
+    Setting("read_timeout", float, "seconds to wait for an answer", 960.0,
+            "`960` (Lambda's 900 s maximum plus a margin)", positive=True,
+            maximum=(3600, "Lambda runs a function for 900 s at most"), option="--timeout"),
+    Setting("connect_timeout", float, "seconds to wait for a connection", 10.0, positive=True,
+            maximum=(300, "a connection that takes longer will not come")),
+    Setting("throttle_retries", int, "retries of a throttled or unconnectable call", 6, minimum=0,
+            maximum=(100, "more retries only wait longer")),
+    Setting("throttle_max_wait", float, "seconds spent waiting between those retries at most", 60.0,
+            positive=True, maximum=(3600, "an hour of retrying")),
+    Setting("max_concurrency", int, "calls in flight at once in a fan-out", 16, minimum=1,
+            maximum=(1000, "Lambda's default account concurrency is 1,000: more calls in flight are throttled"),
+            option="--concurrency"),
+)
+SETTINGS: dict[str, Setting] = {setting.name: setting for setting in TABLE}
+SETTING_KEYS: tuple[str, ...] = tuple(SETTINGS)
+#: Built-in values for settings that nothing else set.
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in TABLE if s.default is not None}
 #: How a call names a setting, for messages about the option the user typed.
-OPTION_NAMES = {"read_timeout": "--timeout", "max_concurrency": "--concurrency",
-                "endpoint_url": "--endpoint-url", "region": "--region", "profile": "--profile"}
+OPTION_NAMES: dict[str, str] = {s.name: s.option for s in TABLE if s.option}
+_CREDENTIAL_KEYS = ("access_key", "profile")
+_NUMERIC = tuple(s.name for s in TABLE if s.kind in (int, float))
+
+
+def settings_table() -> str:
+    """The README's table of settings (a test keeps the README equal to it)."""
+    rows = ["| key | meaning | default |", "|---|---|---|"]
+    for s in TABLE:
+        default = s.shown_default or f"`{str(s.default).lower() if s.kind is bool else f'{s.default:g}'}`"
+        rows.append(f"| `{s.name}` | {s.meaning} | {default} |")
+    return "\n".join(rows)
+
+
 # botocore's own rule for a region (a host name label: botocore.utils.validate_region_name).
 _REGION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
 
 
 def range_problem(key: str, value: Any) -> str | None:
     """What is wrong with a numeric setting's value, or None: the one range check."""
-    if value is None or key not in _AT_MOST:
+    setting = SETTINGS.get(key)
+    if value is None or setting is None or setting.maximum is None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return f"{key} must be a finite number, not {value}"
-    if key in _POSITIVE and value <= 0:
+    if setting.positive and value <= 0:
         return f"{key} must be a positive number of seconds, not {value:g}"
-    if key in _AT_LEAST and value < _AT_LEAST[key]:
-        return f"{key} must be at least {_AT_LEAST[key]}, not {value}"
-    limit, why = _AT_MOST[key]
+    if setting.minimum is not None and value < setting.minimum:
+        return f"{key} must be at least {setting.minimum:g}, not {value}"
+    limit, why = setting.maximum
     if value > limit:
         return f"{key} must be at most {limit:,} ({why}), not {value:g}"
     return None
@@ -116,40 +156,25 @@ def _endpoint_problem(url: str) -> str | None:
     return None
 
 
-def _text(help_text: str) -> Unicode:
-    return Unicode(None, allow_none=True, help=help_text).tag(config=True)
+def _trait(setting: Setting) -> Any:
+    """The session trait of ``setting``: unset (None) until the session sets it."""
+    kind = {bool: Bool, float: Float, int: Int}.get(setting.kind, Unicode)
+    shown = setting.shown_default or f"{setting.default}"
+    text = setting.meaning.replace("`", "")
+    text = f"{text[0].upper()}{text[1:]} (default {shown.replace('`', '')})."
+    return kind(None, allow_none=True, help=text).tag(config=True)
 
 
 class LambdaMagic(SingletonConfigurable):
     """Session settings of lambda_magic (``%config LambdaMagic``); unset traits are None."""
 
-    access_key = _text("AWS access key id; needs secret_key_path.")
-    secret_key_path = _text(
-        "Where the secret access key lives, never the key itself: a file path, env:VAR, "
-        "or keyring:SERVICE/USERNAME."
-    )
-    region = _text("AWS region, e.g. us-east-1.")
-    profile = _text("A profile from ~/.aws/config; used instead of access_key.")
-    endpoint_url = _text("Lambda endpoint URL (the local sandbox, a VPC endpoint...).")
-    log_tail = Bool(None, allow_none=True, help="Ask for the log tail on synchronous calls "
-                    "(default True).").tag(config=True)
-    raise_on_error = Bool(None, allow_none=True, help="A function error fails the cell "
-                          "(default False).").tag(config=True)
-    read_timeout = Float(None, allow_none=True, help="Seconds to wait for the answer (default "
-                         "960: above Lambda's 900 s maximum).").tag(config=True)
-    connect_timeout = Float(None, allow_none=True, help="Seconds to wait for a connection "
-                            "(default 10).").tag(config=True)
-    throttle_retries = Int(None, allow_none=True, help="Retries of a throttled (429) or "
-                           "unconnectable call (default 6).").tag(config=True)
-    throttle_max_wait = Float(None, allow_none=True, help="Seconds spent waiting between "
-                              "those retries at most (default 60).").tag(config=True)
-    max_concurrency = Int(None, allow_none=True, help="Calls in flight at once in a "
-                          "fan-out (default 16).").tag(config=True)
+    # One trait per row of TABLE (a class body's namespace is its locals()).
+    locals().update({setting.name: _trait(setting) for setting in TABLE})
 
-    @validate(*_AT_MOST, "region", "endpoint_url")
+    @validate(*_NUMERIC, "region", "endpoint_url")
     def _in_range(self, proposal: Any) -> Any:
         key, value = proposal["trait"].name, proposal["value"]
-        if isinstance(value, bool) and key in _AT_MOST:  # traitlets takes True for 1
+        if isinstance(value, bool) and key in _NUMERIC:  # traitlets takes True for 1
             raise TraitError(f"{key} must be a number, not {value}")
         problem = text_problem(key, value) if isinstance(value, str) else range_problem(key, value)
         if problem:
@@ -192,11 +217,6 @@ class LambdaMagic(SingletonConfigurable):
             setattr(self, key, None)
 
 
-SETTING_KEYS: tuple[str, ...] = tuple(
-    name for name in LambdaMagic.class_trait_names(config=True)
-)
-
-
 def session_settings() -> LambdaMagic:
     """The session layer: one ``LambdaMagic`` per process, shared with ``%config``."""
     return LambdaMagic.instance()
@@ -204,26 +224,38 @@ def session_settings() -> LambdaMagic:
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved settings; ``sources`` says which layer gave each value."""
+    """Resolved settings; ``sources`` says which layer gave each value.
+
+    Typed fields for the checker, one per row of ``TABLE`` (a test keeps them equal), with
+    the table's defaults.
+    """
 
     access_key: str | None = field(default=None, repr=False)  # key ids stay out of reprs and logs
     secret_key_path: str | None = None
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
-    log_tail: bool = True
-    raise_on_error: bool = False
-    read_timeout: float = 960.0
-    connect_timeout: float = 10.0
-    throttle_retries: int = 6
-    throttle_max_wait: float = 60.0
-    max_concurrency: int = 16
+    log_tail: bool = DEFAULTS["log_tail"]
+    raise_on_error: bool = DEFAULTS["raise_on_error"]
+    read_timeout: float = DEFAULTS["read_timeout"]
+    connect_timeout: float = DEFAULTS["connect_timeout"]
+    throttle_retries: int = DEFAULTS["throttle_retries"]
+    throttle_max_wait: float = DEFAULTS["throttle_max_wait"]
+    max_concurrency: int = DEFAULTS["max_concurrency"]
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
-def resolve_settings(options: Mapping[str, Any] | None = None) -> Settings:
-    """Apply the precedence: option > session > project file > user file > default."""
-    layers = _layers(options or {})
+def resolve_settings(**options: Any) -> Settings:
+    """Apply the precedence: option > session > project file > user file > default.
+
+    ``options`` are a call's own settings by name (None: not given). A name that is not a
+    setting fails here, given or not, as a misspelled keyword argument does.
+    """
+    unknown = [key for key in options if key not in SETTINGS]
+    if unknown:
+        raise TypeError(f"resolve_settings() got an unexpected keyword argument {unknown[0]!r}; "
+                        f"settings are {', '.join(SETTING_KEYS)}")
+    layers = _layers(options)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key in SETTING_KEYS:
@@ -277,10 +309,10 @@ _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
 
 def _coerce(key: str, value: Any, where: str) -> Any:
     """Turn text (from a file or ``%lambda_config``) into the setting's type, and check it."""
-    trait = LambdaMagic.class_traits()[key] if key in SETTING_KEYS else None
-    if value is None or trait is None:
+    setting = SETTINGS.get(key)
+    if value is None or setting is None:
         return value
-    kind = {Bool: bool, Float: float, Int: int}.get(type(trait), str)
+    kind = setting.kind
     try:
         value = _convert(kind, value)
     except (KeyError, TypeError, ValueError, OverflowError):
@@ -315,7 +347,7 @@ def _convert(kind: type, value: Any) -> Any:
 
 def _shown(key: str, value: Any) -> str:
     # A key id never goes into a message whole.
-    return "'****'" if key == "access_key" else repr(value)[:60]
+    return "'****'" if SETTINGS[key].secret else repr(value)[:60]
 
 
 def _error(where: str) -> type[SettingsError] | type[ParameterError]:

@@ -47,7 +47,7 @@ def stubbed(aws_env: None) -> Iterator[tuple[Any, Stubber]]:
 
 
 def _settings(**options: Any) -> Any:
-    return resolve_settings(options)
+    return resolve_settings(**options)
 
 
 def test_lists_every_function_beyond_one_page_in_moto(moto_lambda: Any) -> None:

@@ -127,7 +127,7 @@ def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
     from lambda_magic._client import client_for
     from lambda_magic._settings import resolve_settings
 
-    client = client_for(resolve_settings({"endpoint_url": f"http://127.0.0.1:{port}"}))
+    client = client_for(resolve_settings(endpoint_url=f"http://127.0.0.1:{port}"))
     try:
         response = invoke(client, make_request("fn", b'{"id": 9}'), retry=start_then_retry)
     finally:
@@ -151,7 +151,7 @@ def test_a_retry_hook_that_stops_ends_the_call_saying_nothing_runs(aws_env: None
     from lambda_magic._client import client_for
     from lambda_magic._settings import resolve_settings
 
-    client = client_for(resolve_settings({"endpoint_url": f"http://127.0.0.1:{closed_port()}"}))
+    client = client_for(resolve_settings(endpoint_url=f"http://127.0.0.1:{closed_port()}"))
     with pytest.raises(InvokeError, match="nothing is running for it"):
         invoke(client, make_request("fn", b"{}"), retry=stop)
     assert len(calls) == 1

@@ -282,7 +282,7 @@ class _StubClient:
 
 
 def test_memory_of_a_large_fan_out_stays_near_its_results(aws_env: None) -> None:
-    settings = resolve_settings({"max_concurrency": 16})
+    settings = resolve_settings(max_concurrency=16)
     events = ({"id": i, "pad": "x" * 20} for i in range(10_000))
     tracemalloc.start()
     try:

@@ -115,7 +115,7 @@ def test_two_thousand_calls_through_faults_lose_nothing_and_repeat_nothing(fake:
     faults = Faults()
     fake.on("fn", faults.reply)
     session_settings().update(read_timeout=READ_TIMEOUT, throttle_retries=3, throttle_max_wait=5)
-    client = client_for(resolve_settings({}), pool_size=16)  # the cached client invoke_many will use
+    client = client_for(resolve_settings(), pool_size=16)  # the cached client invoke_many will use
     client.meta.events.register("before-send.lambda.Invoke", faults.before_send)
     results = invoke_many("fn", ({"id": i} for i in range(2000)), concurrency=16, progress=False)
     assert len(results) == 2000

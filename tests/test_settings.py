@@ -34,7 +34,7 @@ def test_each_layer_beats_the_one_below(isolated: Path, user_config: Path) -> No
     assert resolve_settings().region == "user-region"
     write(isolated / "lambda_magic.toml", 'region = "project-region"\nread_timeout = 22\n')
     session_settings().update(region="session-region")
-    settings = resolve_settings({"region": "option-region"})
+    settings = resolve_settings(region="option-region")
     assert settings.region == "option-region" and settings.sources["region"] == "option"
     assert resolve_settings().region == "session-region"
     assert resolve_settings().read_timeout == 22.0
@@ -59,7 +59,7 @@ def test_pyproject_without_the_table_is_skipped(isolated: Path) -> None:
 
 def test_option_profile_beats_session_keys() -> None:
     session_settings().update(access_key="AKIAEXAMPLEKEY12", secret_key_path="env:SECRET")
-    settings = resolve_settings({"profile": "ops"})
+    settings = resolve_settings(profile="ops")
     assert settings.profile == "ops" and settings.access_key is None and settings.secret_key_path is None
     keys = resolve_settings()
     assert keys.access_key == "AKIAEXAMPLEKEY12" and keys.profile is None
@@ -135,7 +135,45 @@ def test_out_of_range_values_are_refused_in_every_layer(isolated: Path) -> None:
     from lambda_magic import ParameterError
 
     with pytest.raises(ParameterError, match=r"read_timeout must be a positive number of seconds, not 0 \(option\)"):
-        resolve_settings({"read_timeout": 0})
+        resolve_settings(read_timeout=0)
     write(isolated / "lambda_magic.toml", "throttle_retries = -2\n")
     with pytest.raises(SettingsError, match=r"throttle_retries must be at least 0, not -2 \(.*lambda_magic.toml\)"):
         resolve_settings()
+
+
+def test_a_misspelled_setting_fails_at_the_call_even_when_none() -> None:
+    """``resolve_settings(regoin=None)`` once passed silently: the None was skipped unchecked."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'regoin'"):
+        resolve_settings(regoin=None)
+    with pytest.raises(TypeError, match="'regoin'"):
+        resolve_settings(regoin="eu-west-1")
+
+
+def test_every_setting_is_declared_once_in_the_table() -> None:
+    """The trait, the default, ``Settings``' field and the README row all come from TABLE."""
+    from dataclasses import fields
+    from pathlib import Path
+    from typing import get_type_hints
+
+    from lambda_magic._settings import DEFAULTS, TABLE, LambdaMagic, Settings, settings_table
+
+    names = [setting.name for setting in TABLE]
+    assert [f.name for f in fields(Settings) if f.name != "sources"] == names
+    hints = get_type_hints(Settings)
+    traits = LambdaMagic.class_traits(config=True)
+    assert sorted(traits) == sorted(names)
+    for setting in TABLE:
+        assert setting.kind in (hints[setting.name], *getattr(hints[setting.name], "__args__", ()))
+        field_default = {f.name: f.default for f in fields(Settings)}[setting.name]
+        assert field_default == setting.default, setting.name
+        assert setting.meaning.replace("`", "")[1:] in traits[setting.name].help
+    assert set(DEFAULTS) == {s.name for s in TABLE if s.default is not None}
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in readme
+
+
+def test_the_retry_policy_defaults_are_the_settings_defaults() -> None:
+    from lambda_magic._api import policy_for
+    from lambda_magic._engine import RetryPolicy
+
+    assert RetryPolicy() == policy_for(resolve_settings())

@@ -74,7 +74,7 @@ def test_cell_invokes_the_function_declared_as_the_logical_id(shell: Any, on_san
     from lambda_magic._stacks import clear_stack_cache
 
     clear_stack_cache()
-    calls = _count_lookups(resolve_settings({}))
+    calls = _count_lookups(resolve_settings())
     shell.run_cell_magic("lambda_invoke", "mystack/HealthCheck -o first", '{"n": 1}')
     shell.run_cell_magic("lambda_invoke", "mystack/HealthCheck -o second", '{"n": 2}')
     first, second = shell.user_ns["first"], shell.user_ns["second"]
@@ -168,7 +168,7 @@ def test_moto_generated_name_is_resolved_and_invoked(shell: Any, moto_stack: str
 
 def test_moto_unknown_stack_is_not_found(moto_stack: str) -> None:
     with pytest.raises(FunctionNotFoundError, match="stack other has no resource HealthCheck"):
-        resolve_function("other/HealthCheck", resolve_settings({}))
+        resolve_function("other/HealthCheck", resolve_settings())
 
 
 def test_access_denied_names_the_permission(aws_env: None) -> None:
@@ -179,7 +179,7 @@ def test_access_denied_names_the_permission(aws_env: None) -> None:
         stub.add_client_error("describe_stack_resource", "AccessDenied", "not authorized",
                               http_status_code=403)
         with pytest.raises(AccessDeniedError, match="need cloudformation:DescribeStackResource"):
-            resolve_function("mystack/HealthCheck", resolve_settings({}), client=client)
+            resolve_function("mystack/HealthCheck", resolve_settings(), client=client)
 
 
 @pytest.mark.parametrize(("name", "expected"), [

@@ -99,7 +99,7 @@ def _stop() -> str:
     url = sandbox.endpoint_url
     sandbox.stop()
     settings = session_settings()
-    if settings.endpoint_url != url:  # leave settings alone if the user re-pointed them
+    if settings.values().get("endpoint_url") != url:  # leave settings alone if the user re-pointed them
         return f"sandbox at {url} stopped; session settings left as you set them"
     settings.clear(*_SETTING_KEYS)
     before = {key: value for key, value in _replaced.items() if value is not None}
