@@ -169,12 +169,27 @@ class _NoBar:
 
 
 def progress_bar(function: str, total: int | None, *, enabled: bool) -> Any:
-    """tqdm.auto's bar (a widget in notebooks, text in terminals), or a silent stand-in."""
+    """A progress bar: a widget in a Jupyter kernel, text on stderr elsewhere, or a silent
+    stand-in.
+
+    Chosen on each call, not by ``tqdm.auto``, which decides once at its first import: a
+    terminal session that imported it while a kernel-like shell was set up kept the
+    widget bar, printing it as text to stdout.
+    """
     if not enabled:
         return _NoBar()
-    from tqdm.auto import tqdm
-
+    if _in_kernel():
+        from tqdm.notebook import tqdm
+    else:
+        from tqdm.std import tqdm
     return tqdm(total=total, desc=function, unit="call", dynamic_ncols=True)
+
+
+def _in_kernel() -> bool:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 class _Run:

@@ -139,6 +139,22 @@ def test_progress_bar_in_terminals(fake: FakeLambda, capsys: pytest.CaptureFixtu
     assert capsys.readouterr().err == ""
 
 
+def test_the_terminal_bar_does_not_depend_on_what_imported_tqdm_first(
+        fake: FakeLambda, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """tqdm.auto picks its bar once, at import, from whether ipykernel was imported (by any
+    test, or any library); the fan-out decides per call, from the shell it runs in."""
+    import ipykernel.zmqshell  # noqa: F401 - what tqdm.auto looks for
+
+    for name in [name for name in sys.modules if name.startswith("tqdm.auto")]:
+        monkeypatch.delitem(sys.modules, name)
+    import tqdm.auto
+    import tqdm.notebook
+
+    assert issubclass(tqdm.auto.tqdm, tqdm.notebook.tqdm)  # it was fooled...
+    invoke_many("fn", _ids(5), progress=True)
+    assert "5/5" in capsys.readouterr().err  # ...the fan-out was not
+
+
 # --- throttling --------------------------------------------------------------------------
 
 
