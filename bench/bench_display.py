@@ -96,8 +96,8 @@ def many() -> tuple[int, int, float]:
 
 
 def _ten_thousand() -> Any:
+    from lambda_magic._fanout_results import LambdaResponses, Outcome
     from lambda_magic._response import LambdaResponse
-    from lambda_magic._responses import LambdaResponses, Outcome
 
     entries = [LambdaResponse(function_name="fn", qualifier=None, invocation_type="RequestResponse",
                               status_code=200, raw_payload=b'{"errorMessage": "bad"}' if i % 10 == 0 else b"{}",

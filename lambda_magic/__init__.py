@@ -31,7 +31,7 @@ from lambda_magic._settings import LambdaMagic, Settings, resolve_settings, sess
 from lambda_magic.runbook._history import History, HistoryEntry, history
 
 if TYPE_CHECKING:
-    from lambda_magic._api import execute, invoke
+    from lambda_magic._invoke import execute, invoke
     from lambda_magic._request import InvokeRequest, make_request
     from lambda_magic._response import FunctionErrorInfo, LambdaResponse, Report
 
@@ -90,15 +90,15 @@ _LAZY: dict[str, str] = {
     "InvokeRequest": "lambda_magic._request",
     "LambdaResponse": "lambda_magic._response",
     "Report": "lambda_magic._response",
-    "execute": "lambda_magic._api",
-    "invoke": "lambda_magic._api",
+    "execute": "lambda_magic._invoke",
+    "invoke": "lambda_magic._invoke",
     "make_request": "lambda_magic._request",
     "ExportError": "lambda_magic.runbook._export",
     "HistoryError": "lambda_magic.runbook._history",
     "export": "lambda_magic.runbook._export",
-    "FailedInvocation": "lambda_magic._responses",
+    "FailedInvocation": "lambda_magic._fanout_results",
     "FakeLambda": "lambda_magic.testing",
-    "LambdaResponses": "lambda_magic._responses",
+    "LambdaResponses": "lambda_magic._fanout_results",
     "invoke_many": "lambda_magic._fanout",
     "LambdaForm": "lambda_magic._form",
     "form": "lambda_magic._form",

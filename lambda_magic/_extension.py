@@ -9,7 +9,7 @@ __all__ = ["MAGIC_CLASSES", "load", "unload"]
 
 #: Every magics class, as "module:Class"; each module is imported only when loading.
 MAGIC_CLASSES = [
-    "lambda_magic._magics:InvokeMagics",
+    "lambda_magic._invoke_magics:InvokeMagics",
     "lambda_magic._form_magics:FormMagics",
     "lambda_magic.runbook._history_magics:HistoryMagics",
     "lambda_magic.sandbox._magics:SandboxMagics",

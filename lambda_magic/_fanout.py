@@ -1,6 +1,6 @@
 """Fan-out: one invocation per event, at bounded and adaptive concurrency, nothing lost.
 
-Every call takes the single path (``_api.execute``: the engine, then the history) on one
+Every call takes the single path (``_invoke.execute``: the engine, then the history) on one
 shared client whose connection pool is as large as the concurrency. The main thread reads
 the events lazily, one per free slot of an ``AdaptiveLimiter``, and keeps the progress bar;
 worker threads send. Each input ends with exactly one entry, in input order
@@ -31,10 +31,10 @@ from lambda_magic._exceptions import (
     PayloadError,
     ThrottledError,
 )
+from lambda_magic._fanout_results import Entry, FailedInvocation, LambdaResponses, Outcome
 from lambda_magic._limiter import AdaptiveLimiter, Slot
 from lambda_magic._payload import encode_payload, expand_payload
 from lambda_magic._request import InvokeRequest, make_request
-from lambda_magic._responses import Entry, FailedInvocation, LambdaResponses, Outcome
 from lambda_magic._settings import Settings, resolve_settings
 
 __all__ = ["cell_event", "cell_events", "fan_out", "index_ranges", "invoke_many", "progress_bar"]
@@ -369,7 +369,7 @@ class _Run:
                     self.changed.notify_all()
 
     def _send(self, index: int, request: InvokeRequest, slot: Slot) -> Entry:
-        from lambda_magic._api import execute
+        from lambda_magic._invoke import execute
 
         try:
             return execute(request, self.settings, origin=self.origin, cell=self.cell, client=self.client,

@@ -5,7 +5,7 @@ A ``VBox`` of controls, an Invoke button and an ``Output``, as in ipywidgets' ow
 ``observe(names="value")``, the button is disabled while a call runs and re-enabled in
 ``finally``, and everything the call prints or displays goes inside ``with output:``.
 
-The form builds the request with ``make_request`` and sends it with ``_api.execute``, the
+The form builds the request with ``make_request`` and sends it with ``_invoke.execute``, the
 magic's own path; choices come from ``_discovery``. This is the only module that imports
 ipywidgets.
 
@@ -507,7 +507,7 @@ class LambdaForm:
 
     def _send(self) -> LambdaResponse | LambdaMagicError:
         """Build and send the request the magic's way; the response, or the error."""
-        from lambda_magic._api import execute
+        from lambda_magic._invoke import execute
 
         try:
             # The history's ``cell`` is the payload as written (a magic's body), so an

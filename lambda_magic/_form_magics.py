@@ -13,7 +13,7 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 
-from lambda_magic._magics import parse_line, usage_errors
+from lambda_magic._magic_line import parse_line, usage_errors
 
 __all__ = ["FormMagics", "has_widget_frontend"]
 

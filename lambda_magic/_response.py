@@ -1,7 +1,7 @@
 """``LambdaResponse``: what an invocation gave back, as Python objects.
 
 The raw body is kept once as bytes; ``payload`` decodes it on first use. Display methods
-live in ``_display`` and only return data.
+live in ``_response_display`` and only return data.
 """
 
 from __future__ import annotations
@@ -187,12 +187,12 @@ class LambdaResponse:
         return f"<LambdaResponse {self.target} {self.status_code} {state} {self.elapsed * 1000:.1f} ms>"
 
     def _repr_html_(self) -> str:
-        from lambda_magic._display import response_html
+        from lambda_magic._response_display import response_html
 
         return response_html(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        from lambda_magic._display import response_text
+        from lambda_magic._response_display import response_text
 
         printer.text(repr(self) if cycle else response_text(self))
 

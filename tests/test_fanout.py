@@ -27,8 +27,8 @@ from lambda_magic import (
     resolve_settings,
 )
 from lambda_magic._fanout import cell_events, fan_out, index_ranges
+from lambda_magic._fanout_results import percentiles
 from lambda_magic._limiter import AdaptiveLimiter
-from lambda_magic._responses import percentiles
 from lambda_magic.testing import Call, FakeLambda, Reply
 
 

@@ -173,7 +173,7 @@ def test_every_setting_is_declared_once_in_the_table() -> None:
 
 
 def test_the_retry_policy_defaults_are_the_settings_defaults() -> None:
-    from lambda_magic._api import policy_for
     from lambda_magic._engine import RetryPolicy
+    from lambda_magic._invoke import policy_for
 
     assert RetryPolicy() == policy_for(resolve_settings())

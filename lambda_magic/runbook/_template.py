@@ -135,7 +135,8 @@ def expression_names(text: str) -> list[str]:
 
 
 def _parse(line: str) -> Namespace | None:
-    from lambda_magic._magics import InvokeMagics, parse_line
+    from lambda_magic._invoke_magics import InvokeMagics
+    from lambda_magic._magic_line import parse_line
 
     try:
         return parse_line(InvokeMagics.lambda_invoke, line)  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from lambda_magic._magics import parse_line
+from lambda_magic._magic_line import parse_line
 
 if TYPE_CHECKING:
     from lambda_magic.sandbox._sandbox import Sandbox

@@ -201,12 +201,12 @@ class LambdaResponses(Sequence[Entry]):
         return f"<LambdaResponses {self.function_name} {counts_text(self.summary())}>"
 
     def _repr_html_(self) -> str:
-        from lambda_magic._responses_display import responses_html
+        from lambda_magic._fanout_results_display import responses_html
 
         return responses_html(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        from lambda_magic._responses_display import responses_text
+        from lambda_magic._fanout_results_display import responses_text
 
         printer.text(repr(self) if cycle else responses_text(self))
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from lambda_magic._responses import ERRORS_SHOWN, FailedInvocation, counts_text
+from lambda_magic._fanout_results import ERRORS_SHOWN, FailedInvocation, counts_text
 from lambda_magic._theme import THEME_CSS
 
 if TYPE_CHECKING:
-    from lambda_magic._responses import Entry, LambdaResponses
+    from lambda_magic._fanout_results import Entry, LambdaResponses
 
 __all__ = ["error_line", "responses_html", "responses_text", "summary_lines"]
 

@@ -6,7 +6,7 @@ import base64
 import json
 
 from lambda_magic import LambdaResponse
-from lambda_magic._display import DISPLAY_LIMIT, response_html, response_text
+from lambda_magic._response_display import DISPLAY_LIMIT, response_html, response_text
 from lambda_magic.testing import report_log
 
 

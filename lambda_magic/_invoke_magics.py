@@ -1,57 +1,25 @@
 """The ``%%lambda_invoke`` and ``%lambda_config`` magics: parse, dispatch, report.
 
-Everything here is a thin layer over ``_api.execute``; a ``LambdaMagicError`` becomes
+Everything here is a thin layer over ``_invoke.execute``; a ``LambdaMagicError`` becomes
 IPython's own ``UsageError`` (one line, no traceback) at this boundary.
 """
 
 from __future__ import annotations
 
-import argparse
 import builtins
-import functools
 import keyword
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.utils.process import arg_split
 
-from lambda_magic._exceptions import FunctionError, LambdaMagicError, ParameterError, PayloadError
+from lambda_magic._exceptions import FunctionError, ParameterError, PayloadError
+from lambda_magic._magic_line import parse_line, usage_errors
 from lambda_magic._payload import ExpandedPayload, expand_payload, read_payload_file
 
-__all__ = ["InvokeMagics", "usage_errors"]
-
-
-@contextmanager
-def usage_errors() -> Iterator[None]:
-    """Turn any ``LambdaMagicError`` into IPython's one-line ``UsageError``."""
-    try:
-        yield
-    except LambdaMagicError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def parse_line(magic: Any, line: str) -> Any:
-    """Parse a magic's line with shell quoting, so JSON in quotes stays one argument.
-
-    Every lambda_magic magic parses its line here; options may come before or after the
-    positionals. IPython's own ``parse_argstring`` would keep the quote characters.
-    """
-    return argparse.Namespace(**vars(_parsed(magic.parser, line)))  # a copy: callers may change it
-
-
-@functools.lru_cache(maxsize=256)
-def _parsed(parser: Any, line: str) -> Any:
-    # Cached: a re-run cell has the same line, and argparse is a third of the magic's own cost.
-    try:
-        argv = arg_split(line, posix=True)
-    except ValueError as exc:
-        raise UsageError(f"cannot parse the magic's line ({exc}): check its quotes") from None
-    return parser.parse_intermixed_args(argv)
+__all__ = ["InvokeMagics"]
 
 
 @magics_class
@@ -209,7 +177,7 @@ class InvokeMagics(Magics):
         return self._ns[name]
 
     def _run(self, request: Any, settings: Any, args: Any, cell: str | None) -> Any:
-        from lambda_magic._api import execute
+        from lambda_magic._invoke import execute
 
         source = f"%%lambda_invoke {args.function}" if cell is None else None
         with usage_errors():
