@@ -187,8 +187,9 @@ def map_error(exc: BaseException, *, request: InvokeRequest, context: CallContex
     for kinds, handler in _botocore_handlers(bx):
         if isinstance(exc, kinds):
             return handler(exc, request, context)
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
     return InvokeError(
-        f"invoking {_target(request)} failed: {type(exc).__name__}: {exc}",
+        f"invoking {_target(request)} failed ({detail}): check endpoint_url and the network",
         function=request.function_name, region=context.region,
     )
 
@@ -333,7 +334,8 @@ def map_service_error(
                             bx.TokenRetrievalError, bx.SSOError, bx.ConnectTimeoutError,
                             bx.EndpointConnectionError)):
             return map_error(exc, request=InvokeRequest(function), context=CallContext(region))
-        return InvokeError(f"{action} failed: {type(exc).__name__}: {exc}", **kw)
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        return InvokeError(f"{action} failed ({detail}): check endpoint_url and the network", **kw)
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = " ".join(str(error.get("Message") or code).split())

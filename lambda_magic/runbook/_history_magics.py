@@ -14,8 +14,8 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from lambda_magic.runbook._history import HistoryTable, history
 from lambda_magic._magics import parse_line, usage_errors
+from lambda_magic.runbook._history import HistoryTable, history
 
 __all__ = ["HistoryMagics", "started_count", "watch_cells"]
 
@@ -128,6 +128,8 @@ class HistoryMagics(Magics):
         from lambda_magic.runbook._export import export
 
         args = parse_line(self.lambda_export, line)
+        if not args.name.strip():
+            raise UsageError("--name is empty: give the runbook a name, e.g. --name \"Restart web\"")
         with usage_errors():
             text = export(
                 args.format, args.entries, name=args.name, path=args.path,
