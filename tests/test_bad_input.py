@@ -580,3 +580,16 @@ def test_api_bad_input_raises_the_package_error_and_sends_nothing(name: str, end
         call()
     assert_one_clear_line(str(caught.value), names)
     assert endpoint.connections == 0 and endpoint.requests == [], endpoint.requests
+
+
+def test_concurrency_above_the_cap_starts_no_thread_and_reads_no_event(shell: Any, endpoint: Counting,
+                                                                       stage: Path) -> None:
+    events = ({"id": i} for i in range(5000))
+    shell.user_ns["events"] = events
+    before = threading.active_count()
+    for line in ("--concurrency 2000", "--concurrency 1000000000"):
+        result = shell.run_cell(f"%%lambda_invoke fn --each {line}\n$events")
+        assert type(result.error_in_exec) is UsageError and "1,000" in str(result.error_in_exec)
+    assert threading.active_count() == before
+    assert next(events) == {"id": 0}
+    assert endpoint.requests == []
