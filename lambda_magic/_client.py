@@ -25,7 +25,8 @@ from lambda_magic._exceptions import SettingsError
 from lambda_magic._secrets import read_secret, secret_stamp
 from lambda_magic._settings import Settings
 
-__all__ = ["AWS_VARIABLES", "clear_clients", "client_for", "credential_summary", "forget_client", "service_client"]
+__all__ = ["AWS_VARIABLES", "check_identity", "clear_clients", "client_for", "credential_summary", "forget_client",
+           "service_client"]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
@@ -184,6 +185,14 @@ def _build(session: Any, service: str, settings: Settings, config: Any) -> Any:
     except (NoRegionError, ValueError) as exc:  # ValueError: botocore's word for a malformed URL
         context = CallContext(endpoint_url=settings.endpoint_url)
         raise map_error(exc, operation=CLIENT_SETUP, context=context) from None
+
+
+def check_identity(settings: Settings) -> None:
+    """Build (and keep) the session for these settings: an unknown profile or an unreadable
+    secret is refused here, before anything is sent. No request is made."""
+    source = credential_source(settings)
+    with _lock:
+        _session(source, settings)
 
 
 def credential_summary(settings: Settings) -> dict[str, str | None]:

@@ -58,7 +58,8 @@ def apply_config_line(line: str) -> None:
         if not sep or key not in SETTING_KEYS:
             shown = word if not key.startswith("access_key") else "access_key..."
             raise SettingsError(
-                f"{shown!r} is not key=value with a known key; known: {', '.join(SETTING_KEYS)}"
+                f"{shown!r} is not key=value with a known key: write e.g. region=eu-west-1; "
+                f"known: {', '.join(SETTING_KEYS)}"
             )
         changes[key] = value
     unset = [key for key, value in changes.items() if value == ""]
@@ -82,7 +83,8 @@ def _reset_keys(keys: list[str]) -> list[str]:
     for key in keys:
         if key not in SETTING_KEYS:
             hint = (f"--reset takes setting names, not key=value: %lambda_config --reset {key.partition('=')[0]}"
-                    if "=" in key else f"unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
+                    if "=" in key else f"unknown setting {key!r}: check the spelling; known: "
+                    f"{', '.join(SETTING_KEYS)}")
             raise SettingsError(hint)
     return keys
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -238,14 +239,15 @@ def map_error(
     if isinstance(exc, bx.HTTPClientError) and _before_sending(exc):
         return SettingsError(
             f"the request to {where.target} could not be sent ({_cause(exc)}): check "
-            "endpoint_url (nothing was sent)"
+            "endpoint_url and connect_timeout (nothing was sent)"
         )
     if isinstance(exc, ValueError) and operation is CLIENT_SETUP:  # botocore's word for a bad URL
         return SettingsError(f"endpoint_url {context.endpoint_url!r} is not usable: {exc}")
     for kinds, handler in _botocore_handlers(bx):
         if isinstance(exc, kinds):
             return handler(exc, where, context)
-    return InvokeError(f"{where.doing} failed: {type(exc).__name__}: {exc}",
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    return InvokeError(f"{where.doing} failed ({detail}): check endpoint_url and the network",
                        function=where.function, region=context.region)
 
 
@@ -284,24 +286,37 @@ def _botocore_handlers(bx: Any) -> list[tuple[Any, Callable[..., LambdaMagicErro
     ]
 
 
+#: Where urllib3 and http.client set a request up: the URL parsed, the pool chosen, the
+#: connection opened (TCP, TLS), the request line and headers buffered. The request is
+#: written only after all of these, on an open connection.
+_SETUP_FRAMES = frozenset({
+    "parse_url", "connection_from_url", "connection_from_host", "connection_from_context",
+    "connection_from_pool_key", "_validate_conn", "connect", "_new_conn", "create_connection",
+    "putrequest", "putheader", "_validate_host", "_validate_path",
+})
+
+
 def _before_sending(exc: BaseException) -> bool:
     """Whether the failure came before any byte of the request left the machine.
 
-    botocore wraps urllib3's error (``exc.kwargs["error"]``); the ones below are raised while
-    a URL is parsed or a connection is set up, before the request is written. Any other
-    failure (a reset, a broken pipe, an incomplete read) may come after the request went out.
+    Decided by where the error was raised, not by its class: botocore wraps urllib3's error
+    (``exc.kwargs["error"]``), and if that error (or one it came from) was raised inside
+    urllib3's or http.client's set-up of the request (``_SETUP_FRAMES``), no byte was
+    written. An error raised anywhere else (sending, reading the answer) may come after
+    the request went out.
     """
-    import http.client
-
-    from urllib3 import exceptions as ux
-
-    early = (ux.LocationValueError, ux.NewConnectionError, http.client.InvalidURL)
     cause: BaseException | None = getattr(exc, "kwargs", {}).get("error", exc.__cause__)
     while cause is not None:
-        if isinstance(cause, early):
+        if any(_is_setup(frame) for frame in traceback.extract_tb(cause.__traceback__)):
             return True
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def _is_setup(frame: traceback.FrameSummary) -> bool:
+    path = frame.filename.replace("\\", "/")
+    library = "/urllib3/" in path or path.endswith("/http/client.py")
+    return library and frame.name in _SETUP_FRAMES
 
 
 def _cause(exc: BaseException) -> str:

@@ -117,7 +117,8 @@ def _check_events(events: Any) -> None:
     if kind == "DataFrame":  # iterating one gives its column names, never what was meant
         raise ParameterError("events is a DataFrame: pass df.to_dict('records') for one event per row")
     if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
-        raise ParameterError(f"events must be a list or other iterable of events, not a {kind}")
+        raise ParameterError(f"events must be a list or other iterable of events, not a {kind}: "
+                             "pass a list, e.g. [{\"id\": 1}, {\"id\": 2}]")
 
 
 def cell_events(text: str, namespace: Mapping[str, Any]) -> tuple[Iterable[Any], dict[str, Any]]:
@@ -146,7 +147,8 @@ def _named_events(name: str, namespace: Mapping[str, Any]) -> Iterable[Any]:
         raise PayloadError(f"${name}: name {name!r} is not defined in the notebook; define it first")
     value = namespace[name]
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise PayloadError(f"--each: ${name} is a {type(value).__name__}, not a list of events")
+        raise PayloadError(f"--each: ${name} is a {type(value).__name__}, not a list of events: "
+                           "give a list (or other iterable) of events")
     return value
 
 

@@ -60,13 +60,28 @@ class FormMagics(Magics):
                 "%lambda_form needs a notebook with widgets (JupyterLab, Notebook, VS Code); "
                 "in a terminal use %%lambda_invoke"
             )
-        if args.output is not None and not args.output.isidentifier():
-            raise UsageError(f"-o {args.output!r} is not a Python variable name: use letters, digits and _")
         from lambda_magic._form import LambdaForm
 
         with usage_errors():
+            _check_line(args, shell)
             form = LambdaForm(args.function, region=args.region, profile=args.profile,
                               endpoint_url=args.endpoint_url, namespace=shell.user_ns)
         if args.output:
             shell.user_ns[args.output] = form
         return form
+
+
+def _check_line(args: Any, shell: Any) -> None:
+    """Refuse a bad line before the form is built: building it lists the functions (a request)."""
+    from lambda_magic._client import check_identity
+    from lambda_magic._invoke_magics import check_output_name
+    from lambda_magic._request import check_function_name
+    from lambda_magic._settings import resolve_settings
+    from lambda_magic._stacks import parse_stack_reference
+
+    check_output_name(args.output, shell)
+    if args.function and parse_stack_reference(args.function) is None:
+        check_function_name(args.function)
+    settings = resolve_settings(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+    if args.profile:
+        check_identity(settings)

@@ -6,6 +6,7 @@ IPython's own ``UsageError`` (one line, no traceback) at this boundary.
 
 from __future__ import annotations
 
+import argparse
 import builtins
 import keyword
 import re
@@ -19,7 +20,19 @@ from lambda_magic._exceptions import FunctionError, ParameterError, PayloadError
 from lambda_magic._magic_line import parse_line, usage_errors
 from lambda_magic._payload import ExpandedPayload, expand_payload, read_payload_file
 
-__all__ = ["InvokeMagics"]
+__all__ = ["InvokeMagics", "check_output_name"]
+
+
+def _typed(kind: type, option: str, example: str, what: str) -> Any:
+    """An argparse type whose error says what to write (argparse's: "invalid float value")."""
+    def convert(text: str) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}: give e.g. {option} {example}") from None
+
+    convert.__name__ = kind.__name__
+    return convert
 
 
 @magics_class
@@ -59,14 +72,14 @@ class InvokeMagics(Magics):
         "--each", action="store_true",
         help="Invoke once per element of the JSON array (or $list) in the cell; returns LambdaResponses.")
     @magic_arguments.argument(
-        "--concurrency", type=int,
+        "--concurrency", type=_typed(int, "--concurrency", "16", "a whole number"),
         help="With --each: calls in flight at most (default: the max_concurrency setting, 16).")
     @magic_arguments.argument("--quiet", action="store_true", help="Display nothing, return None.")
     @magic_arguments.argument("--region", help="AWS region for this call.")
     @magic_arguments.argument("--profile", help="AWS profile for this call.")
     @magic_arguments.argument("--endpoint-url", dest="endpoint_url", help="Lambda endpoint URL.")
     @magic_arguments.argument(
-        "--timeout", type=float, dest="read_timeout",
+        "--timeout", type=_typed(float, "--timeout", "30", "a number of seconds"), dest="read_timeout",
         help="Seconds to wait for the answer (read timeout) for this call.")
     @magic_arguments.argument("--tenant-id", dest="tenant_id", help="Tenant id (X-Amz-Tenant-Id).")
     @magic_arguments.argument(
@@ -95,7 +108,7 @@ class InvokeMagics(Magics):
             [{"id": 1}, {"id": 2}, {"id": 3}]
         """
         args = parse_line(self.lambda_invoke, line)
-        _check_output_name(args.output, self.shell)
+        check_output_name(args.output, self.shell)
         if args.each or args.concurrency is not None:
             return self._each(args, cell)
         with usage_errors():
@@ -115,17 +128,29 @@ class InvokeMagics(Magics):
         from lambda_magic._stacks import physical_name
 
         settings = self._settings(args)
+        fields = self._fields(args, settings)
         expanded = self._payload(args, cell)
         function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
-        request = make_request(
-            function, expanded.data,
-            invocation_type=args.invocation_type, qualifier=args.qualifier,
-            client_context=self._client_context(args.client_context),
-            log=settings.log_tail and not args.no_log,
-            tenant_id=args.tenant_id, durable_execution_name=args.durable_execution_name,
-            substitutions=expanded.substitutions, logical_id=logical_id,
-        )
+        request = make_request(function, expanded.data, substitutions=expanded.substitutions,
+                               logical_id=logical_id, **fields)
         return request, settings
+
+    def _fields(self, args: Any, settings: Any) -> dict[str, Any]:
+        """``make_request``'s keywords from the line, checked before any ``${}`` expression
+        runs and before a ``STACK/LogicalId`` is looked up: a refused line sends nothing."""
+        from lambda_magic._request import make_request
+        from lambda_magic._stacks import parse_stack_reference
+
+        fields = {
+            "invocation_type": args.invocation_type, "qualifier": args.qualifier,
+            "client_context": self._client_context(args.client_context),
+            "log": settings.log_tail and not args.no_log, "tenant_id": args.tenant_id,
+            "durable_execution_name": args.durable_execution_name,
+        }
+        # A stack reference is checked by its own rules; any plain name stands in for it.
+        stands_in = parse_stack_reference(args.function, args.stack_name) is not None
+        make_request("function" if stands_in else args.function, None, **fields)
+        return fields
 
     def _payload(self, args: Any, cell: str | None) -> ExpandedPayload:
         return expand_payload(self._payload_text(args, cell), self._ns)
@@ -144,19 +169,20 @@ class InvokeMagics(Magics):
         from lambda_magic._stacks import physical_name
 
         if not args.each:
-            raise UsageError("--concurrency needs --each (one invocation per element of a JSON array)")
+            raise UsageError("--concurrency needs --each (one invocation per element of a JSON array): "
+                             "add --each, or leave out --concurrency")
         if args.durable_execution_name:
-            raise UsageError("--durable-execution-name names one execution: it cannot be used with --each")
+            raise UsageError("--durable-execution-name names one execution: leave it out with --each")
         with usage_errors():
             settings = self._settings(args)
+            fields = self._fields(args, settings)
             events, origin = cell_events(self._payload_text(args, cell), self._ns)
             function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
+            fields.pop("durable_execution_name")
             results = fan_out(
                 function, events, settings, logical_id=logical_id, encode=cell_event, origin="magic",
                 cell=cell or f"%%lambda_invoke {args.function} --each", progress=not args.quiet,
-                invocation_type=args.invocation_type, qualifier=args.qualifier,
-                client_context=self._client_context(args.client_context),
-                log=settings.log_tail and not args.no_log, tenant_id=args.tenant_id, **origin,
+                **fields, **origin,
             )
         if args.output:
             self._ns[args.output] = results
@@ -227,7 +253,7 @@ def _stop_after_interrupt(results: Any, output: str | None, *, quiet: bool) -> N
 _RESERVED_RE = re.compile(r"_+|_i+|_i?\d+|__\w*__")
 
 
-def _check_output_name(name: str | None, shell: Any) -> None:
+def check_output_name(name: str | None, shell: Any) -> None:
     """``-o`` must name a variable the notebook can read back and the session survives."""
     if name is None:
         return

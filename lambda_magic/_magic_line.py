@@ -45,4 +45,7 @@ def _parsed(parser: Any, line: str) -> Any:
         argv = arg_split(line, posix=True)
     except ValueError as exc:
         raise UsageError(f"cannot parse the magic's line ({exc}): check its quotes") from None
-    return parser.parse_intermixed_args(argv)
+    try:
+        return parser.parse_intermixed_args(argv)
+    except UsageError as exc:  # argparse's own words say what is wrong, not what to do
+        raise UsageError(f"{exc}: see %{parser.prog}? for its options") from None

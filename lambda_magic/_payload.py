@@ -88,11 +88,14 @@ def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
 
 def read_payload_file(spec: str) -> str:
     """Read ``@path.json`` (the leading ``@`` already stripped or not)."""
-    path = Path(spec.removeprefix("@")).expanduser()
+    name = spec.removeprefix("@")
+    if not name.strip():
+        raise PayloadError("--payload @ names no file: write @path/to/event.json")
+    path = Path(name).expanduser()
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PayloadError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
+        raise PayloadError(f"cannot read payload file {str(path)!r} ({exc.strerror}): check the path") from None
     except UnicodeDecodeError as exc:
         raise PayloadError(
             f"payload file {str(path)!r} is not UTF-8 (byte {exc.object[exc.start]:#04x} at offset "
@@ -242,7 +245,8 @@ def _evaluate(expr: str, namespace: Mapping[str, Any]) -> Any:
     except NameError as exc:
         raise PayloadError(f"${{{expr}}}: {exc}; define it in the notebook first") from None
     except Exception as exc:
-        raise PayloadError(f"${{{expr}}} raised {type(exc).__name__}: {exc}") from None
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise PayloadError(f"${{{expr}}} raised {detail}; fix the expression") from None
 
 
 def render_value(expr: str, value: Any, in_string: bool) -> str:
@@ -269,7 +273,9 @@ def check_json(text: str, *, what: str, original: str | None = None,
         return strict_loads(text)
     except json.JSONDecodeError as exc:
         line, col = _position(original or text, _original_index(exc.pos, spans or []))
-        raise PayloadError(f"{what} is not valid JSON: {exc.msg} at line {line}, column {col}") from None
+        raise PayloadError(
+            f"{what} is not valid JSON: {exc.msg} at line {line}, column {col}; fix the JSON there"
+        ) from None
     except ValueError as exc:
         raise PayloadError(f"{what} is not valid JSON: {exc}") from None
 

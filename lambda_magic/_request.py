@@ -15,7 +15,7 @@ from typing import Any
 
 from lambda_magic._exceptions import ParameterError, PayloadError
 
-__all__ = ["INVOCATION_TYPES", "InvokeRequest", "make_request", "normalize_invocation_type"]
+__all__ = ["INVOCATION_TYPES", "InvokeRequest", "check_function_name", "make_request", "normalize_invocation_type"]
 
 #: The API's invocation types, keyed by every spelling we accept (lower-cased).
 INVOCATION_TYPES = {
@@ -105,7 +105,7 @@ def make_request(
 ) -> InvokeRequest:
     """Validate every field and build an ``InvokeRequest``; raise one-line errors."""
     kind = normalize_invocation_type(invocation_type)
-    _check_function_name(function_name, qualifier)
+    check_function_name(function_name, qualifier)
     _check_pattern("qualifier", qualifier, _QUALIFIER_RE, 128, "a version number, an alias or $LATEST")
     _check_pattern("tenant id", tenant_id, _TENANT_RE, 256, "letters, digits, spaces and ._:/=+-@")
     _check_pattern(
@@ -137,7 +137,8 @@ def normalize_invocation_type(value: str) -> str:
     return kind
 
 
-def _check_function_name(name: str, qualifier: str | None = None) -> None:
+def check_function_name(name: str, qualifier: str | None = None) -> None:
+    """A function name, name:alias or ARN as Lambda's Invoke accepts it, or a ParameterError."""
     if not isinstance(name, str) or not name.strip():
         raise ParameterError("no function given: name the function, e.g. %%lambda_invoke my-function")
     match = _FUNCTION_RE.fullmatch(name) if len(name) <= 256 else None
@@ -191,7 +192,7 @@ def parse_client_context(value: Any) -> dict[str, Any] | None:
             raise ParameterError(f"client context is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ParameterError(
-            f"client context must be a JSON object, not {type(value).__name__}: "
+            f"client context must be a JSON object, not {type(value).__name__}: give one, "
             "e.g. {\"custom\": {...}, \"env\": {...}}"
         )
     size = len(encode_client_context(value) or "")
@@ -210,5 +211,8 @@ def encode_client_context(context: dict[str, Any] | None) -> str | None:
     try:
         text = json.dumps(context, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ParameterError(f"client context cannot be encoded as JSON: {exc}") from None
+        raise ParameterError(
+            f"client context cannot be encoded as JSON ({exc}): convert its values to dict, list, "
+            "str or finite numbers"
+        ) from None
     return base64.b64encode(text.encode()).decode()

@@ -41,6 +41,7 @@ __all__ = [
     "LambdaMagic",
     "Setting",
     "Settings",
+    "hint",
     "project_file",
     "resolve_settings",
     "session_settings",
@@ -178,7 +179,7 @@ class LambdaMagic(SingletonConfigurable):
             raise TraitError(f"{key} must be a number, not {value}")
         problem = text_problem(key, value) if isinstance(value, str) else range_problem(key, value)
         if problem:
-            raise TraitError(problem)
+            raise TraitError(f"{problem}: {hint(key, 'config')}")
         return value
 
     @classmethod
@@ -300,7 +301,7 @@ def _apply_credential_pair(
 def _check_key(key: str, where: str) -> None:
     if key not in SETTING_KEYS:
         known = ", ".join(SETTING_KEYS)
-        raise SettingsError(f"unknown setting {key!r} ({where}); known settings: {known}")
+        raise SettingsError(f"unknown setting {key!r} ({where}): check the spelling; known settings: {known}")
 
 
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
@@ -316,18 +317,35 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     try:
         value = _convert(kind, value)
     except (KeyError, TypeError, ValueError, OverflowError):
-        name = {bool: "true or false", float: "number", int: "whole number", str: "text"}[kind]
+        name = {bool: "true or false", float: "a number", int: "a whole number", str: "text"}[kind]
         raise _error(where)(
-            f"setting {key} = {_shown(key, value)} ({where}) is not {'a ' if kind is not bool else ''}"
-            f"{name}: write e.g. {key}={_EXAMPLES[kind]}"
+            f"setting {key} = {_shown(key, value)} ({where}) is not {name}: {hint(key, where)}"
         ) from None
     problem = text_problem(key, value) if kind is str else range_problem(key, value)
     if problem:
-        raise _error(where)(f"{problem} ({where})")
+        advice = "" if kind is str else f": {hint(key, where)}"  # text problems carry their own
+        raise _error(where)(f"{problem} ({where}){advice}")
     return value
 
 
-_EXAMPLES = {bool: "true", float: "30", int: "4", str: "eu-west-1"}
+#: A sensible value of each setting, for the examples in messages.
+_EXAMPLES = {"read_timeout": "30", "connect_timeout": "5", "throttle_retries": "3",
+             "throttle_max_wait": "60", "max_concurrency": "16", "log_tail": "true",
+             "raise_on_error": "true", "region": "eu-west-1", "endpoint_url": "http://127.0.0.1:9001"}
+
+
+def hint(key: str, where: str) -> str:
+    """How to write ``key`` right, where the user wrote it (an option, the session, a file)."""
+    value = _EXAMPLES.get(key, "...")
+    if where == "option":
+        option = f"{OPTION_NAMES[key]} {value} or " if key in OPTION_NAMES else ""
+        return f"give e.g. {option}{key}={value}"
+    if where == "session":
+        return f"write e.g. %lambda_config {key}={value}"
+    if where == "config":
+        return f"write e.g. %config LambdaMagic.{key} = {value}"
+    quoted = value if value in ("true",) or value[0].isdigit() else f'"{value}"'
+    return f"write e.g. {key} = {quoted} in {os.path.basename(where)}"
 
 
 def _convert(kind: type, value: Any) -> Any:
@@ -409,6 +427,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
             f"{exc.start}): save it as UTF-8"
         ) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"cannot read settings file {path}: {exc}") from None
+        detail = " ".join(str(exc).split())
+        raise SettingsError(f"cannot read settings file {path} ({detail}): fix it, or move it away") from None
     _TOML_CACHE[path] = (mtime, data)
     return data

@@ -48,6 +48,9 @@ class StackTarget:
 
 def parse_stack_reference(function: str, stack_name: str | None = None) -> tuple[str, str] | None:
     """(stack, logical id) if ``function`` names one, else None for a plain function name."""
+    if not isinstance(function, str):
+        raise ParameterError(f"the function must be named by text, not a {type(function).__name__}: "
+                             "give its name, name:alias or ARN")
     if stack_name is not None:
         stack, logical_id = stack_name, function
     elif "/" in function and not function.startswith("arn:"):

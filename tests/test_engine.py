@@ -3,6 +3,7 @@ and every AWS error mapped to its own exception."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -276,3 +277,85 @@ def test_map_error_needs_the_request_or_the_operation() -> None:
 
     with pytest.raises(TypeError, match="request or the operation"):
         map_error(RuntimeError("x"))
+
+
+# --- "nothing was sent" or "may have run": decided by whether bytes left the machine -------
+
+
+class Listener:
+    """A loopback socket that accepts connections and counts the bytes that arrive."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.05)
+        self.received = 0
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with conn:  # read what the request wrote, then drop the connection unanswered
+                conn.settimeout(1.0)
+                with contextlib.suppress(OSError):
+                    self.received += len(conn.recv(65536))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+def raw_client(url: str, **config: Any) -> Any:
+    """A client built outside lambda_magic's settings, whose checks would refuse these values."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("lambda", region_name="us-east-1", endpoint_url=url, aws_access_key_id="k",
+                        aws_secret_access_key="s", config=Config(retries={"total_max_attempts": 1}, **config))
+
+
+@pytest.mark.parametrize(("scheme", "config"), [
+    ("http", {"connect_timeout": float("inf")}), ("http", {"connect_timeout": float("nan")}), ("ftp", {}),
+])
+def test_a_request_that_never_left_says_nothing_was_sent(scheme: str, config: dict[str, Any]) -> None:
+    from lambda_magic import SettingsError
+    from lambda_magic._invoke import execute
+    from lambda_magic._settings import Settings
+
+    listener = Listener()
+    try:
+        client = raw_client(f"{scheme}://127.0.0.1:{listener.port}", **config)
+        with pytest.raises(SettingsError, match=r"could not be sent .*\(nothing was sent\)$") as caught:
+            execute(make_request("fn", b"{}"), Settings(region="us-east-1"), client=client)
+    finally:
+        listener.close()
+    assert "may have run" not in str(caught.value)
+    assert listener.connections == 0 and listener.received == 0
+
+
+def test_a_request_that_left_and_got_no_answer_says_it_may_have_run() -> None:
+    from lambda_magic._invoke import execute
+    from lambda_magic._settings import Settings
+
+    listener = Listener()
+    try:
+        client = raw_client(f"http://127.0.0.1:{listener.port}")
+        with pytest.raises(InvocationUnknownError, match="may have run") as caught:
+            execute(make_request("fn", b"{}"), Settings(region="us-east-1"), client=client)
+    finally:
+        listener.close()
+    assert "nothing was sent" not in str(caught.value)
+    assert listener.connections == 1 and listener.received > 0

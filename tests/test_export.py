@@ -392,3 +392,29 @@ def test_only_failures_to_export(fake: FakeLambda) -> None:
     with pytest.raises(ExportError, match=r"no successful invocation.*--include-failed"):
         export("python")
     assert "'function': 'fail'" in export("python", include_failed=True, entries=[history[0].index])
+
+
+def test_the_notebook_leaves_out_every_line_that_sets_credentials(shell: Any, fake: FakeLambda,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")  # restored after %env and os.environ change it
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    run(shell, '%%lambda_invoke echo --quiet\n{"n": 1}')
+    run(shell, "import os\n"
+               f"os.environ['AWS_SECRET_ACCESS_KEY'] = '{SECRET}'\n"
+               f"%env AWS_ACCESS_KEY_ID={ACCESS_KEY}\n"
+               f"%config LambdaMagic.access_key = '{ACCESS_KEY}'\n"
+               "%config LambdaMagic.access_key = None\n"
+               "if True:\n"
+               f"    os.environ.update(AWS_SESSION_TOKEN='{SECRET}')\n"
+               "step = 2")
+    run(shell, '%%lambda_invoke echo --quiet\n{"n": ${step}}')
+    text = export("magic", namespace=shell.user_ns)
+    assert ACCESS_KEY not in text and SECRET not in text
+    notebook = nbformat.reads(text, as_version=4)
+    intro = notebook.cells[0].source
+    assert "Left out: 5 lines that set credentials" in intro
+    for form in ("os.environ AWS_SECRET_ACCESS_KEY", "%env AWS_ACCESS_KEY_ID", "%config LambdaMagic.access_key",
+                 "os.environ AWS_SESSION_TOKEN"):
+        assert form in intro
+    glue = next(cell.source for cell in notebook.cells if "step = 2" in cell.source)
+    compile(glue.replace("%", "#"), "<glue>", "exec")  # still Python: the if-block kept a statement

@@ -105,7 +105,8 @@ def test_common_fields_are_checked_before_anything_is_sent(fake: FakeLambda) -> 
         invoke_many("bad name!", _ids(3), progress=False)
     with pytest.raises(lambda_magic.ParameterError, match="concurrency must be at least 1"):
         invoke_many("fn", _ids(3), concurrency=0, progress=False)
-    with pytest.raises(lambda_magic.ParameterError, match=r"^events must be a list or other iterable .* not a dict$"):
+    with pytest.raises(lambda_magic.ParameterError,
+                       match=r"^events must be a list or other iterable .* not a dict: pass a list"):
         invoke_many("fn", {"id": 1}, progress=False)
     pandas = pytest.importorskip("pandas")
     with pytest.raises(lambda_magic.ParameterError, match=r"df.to_dict\('records'\) for one event per row"):
@@ -374,11 +375,14 @@ def test_each_raise_fails_the_cell_after_storing(shell: Any, fake: FakeLambda) -
     ("fn --each", '{"id": 1}', "--each needs a JSON array of events, not a JSON object: wrap the events in [ ]"),
     ("fn --each", "  ", "--each needs events: a JSON array in the cell, or $name of a list"),
     ("fn --each", "$nothing", "$nothing: name 'nothing' is not defined in the notebook; define it first"),
-    ("fn --each", "$text", "--each: $text is a str, not a list of events"),
-    ("fn --concurrency 4", "[]", "--concurrency needs --each (one invocation per element of a JSON array)"),
-    ("fn --each --concurrency 0", "[]", "max_concurrency must be at least 1, not 0 (option)"),
+    ("fn --each", "$text", "--each: $text is a str, not a list of events: give a list (or other iterable) "
+     "of events"),
+    ("fn --concurrency 4", "[]", "--concurrency needs --each (one invocation per element of a JSON array): "
+     "add --each, or leave out --concurrency"),
+    ("fn --each --concurrency 0", "[]", "max_concurrency must be at least 1, not 0 (option): give e.g. "
+     "--concurrency 16 or max_concurrency=16"),
     ("fn --each --durable-execution-name x", "[]",
-     "--durable-execution-name names one execution: it cannot be used with --each"),
+     "--durable-execution-name names one execution: leave it out with --each"),
 ])
 def test_each_usage_errors(shell: Any, fake: FakeLambda, line: str, body: str, message: str) -> None:
     shell.user_ns["text"] = "abc"

@@ -228,3 +228,21 @@ def test_help_lists_every_option(shell: Any) -> None:
                    "--quiet", "--region", "--profile", "--endpoint-url", "--timeout", "--tenant-id",
                    "--durable-execution-name"):
         assert option in doc
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:fn",
+    "arn:aws-cn:lambda:cn-north-1:123456789012:function:fn",
+    "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn:prod",
+    "arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:fn",
+])
+def test_every_partitions_arn_is_sent(shell: Any, fake: FakeLambda, arn: str) -> None:
+    run(shell, f"%%lambda_invoke {arn} --quiet\n{{}}")
+    assert [call.function for call in fake.calls] == [arn]
+
+
+def test_output_names_that_would_break_the_session_are_refused(shell: Any, fake: FakeLambda) -> None:
+    for name in ("__builtins__", "class", "None", "print", "_5", "In"):
+        assert f"-o {name}" in usage_error(shell, f"%%lambda_invoke fn -o {name}\n{{}}")
+    assert fake.calls == []
+    assert run(shell, "len([1, 2])") == 2  # the session still works

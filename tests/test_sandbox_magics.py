@@ -89,3 +89,13 @@ def test_template_functions_are_served(ip: Any, tmp_path: Path) -> None:
     import lambda_magic
 
     assert lambda_magic.invoke("Mine").payload == "from sam"
+
+
+def test_stop_restores_the_session_settings_start_replaced(ip: Any, tmp_path: Path) -> None:
+    mine = {"access_key": "AKIAUSERSOWNKEY00", "secret_key_path": str(tmp_path / "secret"),
+            "region": "eu-west-3", "read_timeout": 42.0}
+    session_settings().update(**mine)
+    ip.run_line_magic("lambda_sandbox", "start --no-demo")
+    assert session_settings().access_key == "sandbox"
+    ip.run_line_magic("lambda_sandbox", "stop")
+    assert session_settings().values() == mine

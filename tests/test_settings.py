@@ -177,3 +177,49 @@ def test_the_retry_policy_defaults_are_the_settings_defaults() -> None:
     from lambda_magic._invoke import policy_for
 
     assert RetryPolicy() == policy_for(resolve_settings())
+
+
+def test_lambda_config_reads_values_with_shell_quoting(shell: Any, tmp_path: Path) -> None:
+    secret = write(tmp_path / "my keys" / "secret", "the-secret")
+    secret.chmod(0o600)
+    result = shell.run_cell(f"%lambda_config region=\"eu-west-1\" secret_key_path='{secret}' "
+                            "access_key=AKIAQUOTEDVALUES")
+    assert result.success, result.error_in_exec
+    assert session_settings().region == "eu-west-1"  # not '"eu-west-1"'
+    assert session_settings().secret_key_path == str(secret)
+    from lambda_magic._client import credential_source
+
+    assert credential_source(resolve_settings())[0] == "keys"  # the path with a space is usable
+
+
+def test_lambda_config_reset_takes_setting_names(shell: Any) -> None:
+    shell.run_line_magic("lambda_config", "region=eu-west-1 read_timeout=30 profile=dev")
+    shell.run_line_magic("lambda_config", "--reset region profile")
+    assert session_settings().values() == {"read_timeout": 30.0}
+    result = shell.run_cell("%lambda_config --reset read_timeout=5")
+    assert str(
+        result.error_in_exec) == "--reset takes setting names, not key=value: %lambda_config --reset read_timeout"
+    assert session_settings().read_timeout == 30.0
+
+
+def test_config_magic_masks_the_access_key_id(shell: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    shell.run_line_magic("lambda_config", "access_key=AKIAVISIBLEKEY123")
+    capsys.readouterr()
+    shell.run_line_magic("config", "LambdaMagic")
+    shown = capsys.readouterr().out
+    assert "access_key" in shown and "AKIA****Y123" in shown
+    assert "AKIAVISIBLEKEY123" not in shown
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("read_timeout = true\n", "read_timeout = True (.*) is not a number"),
+    ("max_concurrency = 2.7\n", "max_concurrency = 2.7 (.*) is not a whole number"),
+    ('region = ["eu-west-1"]\n', r"region = \['eu-west-1'\] (.*) is not text"),
+    ("read_timeout = nan\n", "read_timeout must be a finite number, not nan"),
+    ("connect_timeout = inf\n", "connect_timeout must be a finite number, not inf"),
+])
+def test_file_values_keep_their_declared_type(isolated: Path, text: str, message: str) -> None:
+    """No silent truncation (2.7 -> 2), no True -> 1 s, no str() of a list, no NaN."""
+    write(isolated / "lambda_magic.toml", text)
+    with pytest.raises(SettingsError, match=message):
+        resolve_settings()

@@ -134,6 +134,8 @@ class HistoryMagics(Magics):
         from lambda_magic.runbook._export import export
 
         args = parse_line(self.lambda_export, line)
+        if not args.name.strip():
+            raise UsageError("--name is empty: give the runbook a name, e.g. --name \"Restart web\"")
         with usage_errors():
             text = export(
                 args.format, args.entries, name=args.name, path=args.path,

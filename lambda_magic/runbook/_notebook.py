@@ -5,8 +5,11 @@ the notebook values the cells need (a cell tagged ``parameters``, as papermill e
 then holds each cell once, in order, without outputs, with the cells that ran between the
 invocations without invoking (the Python that links the steps; not those that failed). An
 invocation that was not made from a cell (the API outside a notebook, the form) becomes a
-``%%lambda_invoke ... --raise`` cell of its own. ``%lambda_config`` lines that set
-credentials are left out: credentials come from the environment of whoever runs it.
+``%%lambda_invoke ... --raise`` cell of its own. Every line that sets
+credentials (``%lambda_config access_key=``, ``%config LambdaMagic.access_key``, ``%env
+AWS_ACCESS_KEY_ID=``, ``os.environ["AWS_..."] = ``, boto3's ``aws_access_key_id=``...) is
+left out, and the notebook's first cell says which: credentials come from the environment
+of whoever runs it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,15 @@ from lambda_magic.runbook._history import CellRun
 
 __all__ = ["cell_names", "render_notebook"]
 
-_CREDENTIAL_CONFIG = re.compile(r"^.*%lambda_config\b.*\b(access_key|secret_key_path|profile)=.*$", re.MULTILINE)
+_AWS_NAMES = r"AWS_(?:ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|DEFAULT_PROFILE)"
+#: Each way a cell sets credentials, and how the export's first cell names it.
+_CREDENTIAL_LINES = (
+    ("%lambda_config {}", re.compile(r"%lambda_config\b.*\b(access_key|secret_key_path|profile)=")),
+    ("%config LambdaMagic.{}", re.compile(r"%config\s+LambdaMagic\.(access_key|secret_key_path|profile)\b")),
+    ("%env {}", re.compile(rf"%(?:set_)?env\s+({_AWS_NAMES})\b")),
+    ("os.environ {}", re.compile(rf"\b(?:environ|putenv)\b.*\b({_AWS_NAMES})\b")),
+    ("{}=", re.compile(r"\b(aws_access_key_id|aws_secret_access_key|aws_session_token)\s*=")),
+)
 _TOOLING = re.compile(r"^\s*(%(lambda_history|lambda_export|lambda_config|lambda_sandbox|load_ext|reload_ext)\b|#|$)")
 _NOT_PARAMETERS = frozenset(dir(builtins)) | {"get_ipython", "display", "In", "Out", "exit", "quit"}
 
@@ -34,8 +45,9 @@ def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None
     import nbformat
     from nbformat import v4
 
-    sources = _step_sources(runbook)
-    cells = [v4.new_markdown_cell(_intro(runbook)), v4.new_code_cell("%load_ext lambda_magic")]
+    left_out: list[str] = []
+    sources = [_without_credentials(source, left_out) for source in _step_sources(runbook)]
+    cells = [v4.new_markdown_cell(_intro(runbook, left_out)), v4.new_code_cell("%load_ext lambda_magic")]
     config = _config_line(runbook)
     if config:
         cells.append(v4.new_code_cell(config))
@@ -51,8 +63,10 @@ def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None
     return nbformat.writes(notebook)
 
 
-def _intro(runbook: Runbook) -> str:
+def _intro(runbook: Runbook, left_out: list[str]) -> str:
     count = len(runbook.steps)
+    omitted = (f"\n\nLeft out: {len(left_out)} line{'s' if len(left_out) != 1 else ''} that set credentials "
+               f"({', '.join(dict.fromkeys(left_out))}).") if left_out else ""
     return (
         f"# {runbook.name}\n\n"
         f"{count} AWS Lambda invocation{'s' if count != 1 else ''}, exported by lambda_magic on "
@@ -60,7 +74,7 @@ def _intro(runbook: Runbook) -> str:
         "papermill); cells with `--raise` stop the run when their function fails.\n\n"
         "AWS credentials come from the environment (AWS_PROFILE, AWS_ACCESS_KEY_ID/"
         "AWS_SECRET_ACCESS_KEY, a role, or `%lambda_config access_key=... secret_key_path=...`): "
-        "none are stored here."
+        f"none are stored here.{omitted}"
     )
 
 
@@ -81,12 +95,12 @@ def _step_sources(runbook: Runbook) -> list[str]:
     for step in runbook.steps:
         count, source = step.entry.execution_count, step.entry.source
         while glue and count is not None and (glue[0].execution_count or 0) < count:
-            sources.append(_without_credentials(glue.pop(0).source))
+            sources.append(glue.pop(0).source)
         if source is None or not source.strip():
             sources.append(_synthesized(step))
         elif (count, source) not in seen:
             seen.add((count, source))
-            sources.append(_without_credentials(source))
+            sources.append(source)
     return sources
 
 
@@ -109,8 +123,21 @@ def _is_tooling(source: str) -> bool:
     return all(_TOOLING.match(line) for line in source.splitlines())
 
 
-def _without_credentials(source: str) -> str:
-    return _CREDENTIAL_CONFIG.sub("# (credentials: from the environment)", source).rstrip()
+def _without_credentials(source: str, left_out: list[str]) -> str:
+    """``source`` with each line that sets credentials replaced by a comment; what each
+    was is appended to ``left_out`` (its form and name, never its value)."""
+    lines = []
+    for line in source.splitlines():
+        found = next(((label, match) for label, pattern in _CREDENTIAL_LINES
+                      if (match := pattern.search(line))), None)
+        if found is None:
+            lines.append(line)
+            continue
+        left_out.append(found[0].format(found[1].group(1)))
+        indent = line[: len(line) - len(line.lstrip())]
+        opens_block = bool(lines) and lines[-1].rstrip().endswith(":")  # a block needs a statement
+        lines.append(f"{indent}{'pass  ' if opens_block else ''}# (credentials: from the environment)")
+    return "\n".join(lines).rstrip()
 
 
 def _synthesized(step: Step) -> str:

@@ -31,6 +31,15 @@ def session_sandbox() -> Sandbox | None:
     return sandbox if sandbox is not None and sandbox.running else None
 
 
+def _port(text: str) -> int:
+    """A TCP port for argparse, 0 (any free one) to 65535."""
+    import argparse
+
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give 0 to 65535, e.g. --port 9001")
+    return int(text)
+
+
 @magics_class
 class SandboxMagics(Magics):
     """The ``%lambda_sandbox`` line magic."""
@@ -41,7 +50,7 @@ class SandboxMagics(Magics):
                               help="start the sandbox, show what it runs (default), or stop it")
     @magic_arguments.argument("--template", help="an AWS SAM template whose Python functions "
                               "to add (start only)")
-    @magic_arguments.argument("--port", type=int, default=0,
+    @magic_arguments.argument("--port", type=_port, default=None,
                               help="port on 127.0.0.1 (start only; default: any free port)")
     @magic_arguments.argument("--no-demo", action="store_true",
                               help="leave out the demo functions (start only)")
@@ -58,8 +67,12 @@ class SandboxMagics(Magics):
         kills the workers and restores the settings ``start`` replaced.
         """
         args = parse_line(self.lambda_sandbox, line)
+        given = [option for option, value in (("--template", args.template), ("--port", args.port),
+                                              ("--no-demo", args.no_demo or None)) if value is not None]
+        if args.action != "start" and given:
+            raise UsageError(f"{given[0]} is for %lambda_sandbox start: leave it out of {args.action}")
         if args.action == "start":
-            _start(template=args.template, port=args.port, demo=not args.no_demo)
+            _start(template=args.template, port=args.port or 0, demo=not args.no_demo)
         elif args.action == "status":
             print(_status_text())
         else:

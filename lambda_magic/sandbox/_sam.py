@@ -80,10 +80,13 @@ def load_template(path: str | Path, parameters: dict[str, str] | None = None) ->
     path = Path(path).expanduser().resolve()
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
-    except (OSError, yaml.YAMLError) as err:
-        raise SandboxError(f"cannot read SAM template {str(path)!r}: {err}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        detail = " ".join(str(getattr(err, "strerror", None) or err).split())[:200]
+        raise SandboxError(f"cannot read SAM template {str(path)!r} ({detail}): check the path "
+                           "and the YAML") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
-        raise SandboxError(f"{path.name} has no Resources section: is it a SAM template?")
+        raise SandboxError(f"{path.name} has no Resources section: give a SAM template "
+                           "(template.yaml of a SAM project)")
     context = _Context(path, _parameter_values(document, parameters or {}))
     globals_ = (document.get("Globals") or {}).get("Function") or {}
     functions, skipped = [], {}
