@@ -47,6 +47,7 @@ _TARGET_RE = re.compile(
     r"(?:(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?P<account>\d{12}):function:)?"
     r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?"
 )
+_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 # Not copied when a version freezes its code: caches and environments, never code.
 _SNAPSHOT_IGNORE = ("__pycache__", "*.pyc", ".git", ".venv", "venv", ".aws-sam", "node_modules")
 
@@ -71,6 +72,11 @@ class FunctionVersion:
     memory: int = 128
     environment: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    deps_dir: Path | None = None  # the built requirements.txt, on sys.path after the code
+    layers: tuple[Path, ...] = ()  # layer contents (``python/`` inside), in template order
+    log_format: str = "Text"  # LoggingConfig: Text or JSON
+    application_log_level: str | None = None
+    system_log_level: str | None = None
     code_sha256: str = ""
     code_size: int = 0
     last_modified: str = ""
@@ -80,6 +86,11 @@ class FunctionVersion:
     def arn(self) -> str:
         """The version's qualified ARN (``...:function:NAME:VERSION``)."""
         return function_arn(self.name, self.version)
+
+    @property
+    def log_group(self) -> str:
+        """The CloudWatch log group the function writes to."""
+        return f"/aws/lambda/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -275,7 +286,8 @@ def _check_concurrency(name: str, reserved: int | None) -> None:
 
 def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validate the configuration keywords against Lambda's limits."""
-    allowed = {"runtime", "timeout", "memory", "environment", "description"}
+    allowed = {"runtime", "timeout", "memory", "environment", "description", "deps_dir", "layers",
+               "log_format", "application_log_level", "system_log_level"}
     unknown = set(config) - allowed
     if unknown:
         raise SandboxError(f"{name}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -291,12 +303,24 @@ def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
         raise SandboxError(f"{name}: memory must be MB from 128 to 10240")
     env = out.get("environment") or {}
     out["environment"] = {str(key): str(value) for key, value in env.items()}
+    out["layers"] = tuple(Path(layer) for layer in out.get("layers") or ())
+    if out.get("log_format", "Text") not in ("Text", "JSON"):
+        raise SandboxError(f"{name}: log_format must be Text or JSON")
+    for key in ("application_log_level", "system_log_level"):
+        level = out.get(key)
+        if level is not None and str(level).upper() not in _LOG_LEVELS:
+            raise SandboxError(f"{name}: {key} must be one of {', '.join(_LOG_LEVELS)}")
+        out[key] = None if level is None else str(level).upper()
     return out
 
 
 def _config_of(version: FunctionVersion) -> dict[str, Any]:
     return {"runtime": version.runtime, "timeout": version.timeout, "memory": version.memory,
-            "environment": version.environment, "description": version.description}
+            "environment": version.environment, "description": version.description,
+            "deps_dir": version.deps_dir, "layers": version.layers,
+            "log_format": version.log_format,
+            "application_log_level": version.application_log_level,
+            "system_log_level": version.system_log_level}
 
 
 def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | None]:

@@ -23,9 +23,11 @@ from lambda_magic.sandbox._logs import LogPump
 from lambda_magic.sandbox._logs_api import LogStore
 from lambda_magic.sandbox._pool import Pools
 from lambda_magic.sandbox._registry import LATEST, REGION, Function, FunctionVersion, Registry
+from lambda_magic.sandbox._runtime_dir import build_runtime_dir
 from lambda_magic.sandbox._sam import SamFunction, SamTemplate, load_template
 from lambda_magic.sandbox._server import ApiServer
 from lambda_magic.sandbox._stacks_api import Stack, StackSet
+from lambda_magic.sandbox._worker_env import WorkerHost, host_credentials
 from lambda_magic.sandbox._workers import Spawner, Worker
 
 __all__ = ["DEMO_DIR", "Sandbox"]
@@ -46,6 +48,11 @@ class Sandbox:
     ``demo`` registers the bundled demo functions. ``max_workers`` caps the workers (warm
     environments) of each function; more concurrent calls wait for one. ``log_stream``, if
     given, receives every invocation's log as it finishes.
+
+    Handlers see Lambda's environment only: their code, dependencies and layers, the runtime
+    (awslambdaric, boto3), Lambda's variables and dummy AWS credentials.
+    ``pass_credentials=True`` gives them the owner's own credentials instead, resolved at
+    ``start()`` from the usual AWS chain.
     """
 
     region = REGION
@@ -59,10 +66,12 @@ class Sandbox:
         max_workers: int = 8,
         log_stream: TextIO | None = None,
         stack_name: str | None = None,
+        pass_credentials: bool = False,
     ) -> None:
         if max_workers < 1:
             raise SandboxError("max_workers must be at least 1")
         self._port = port
+        self._pass_credentials = pass_credentials
         self._max_workers = max_workers
         self._log_stream = log_stream
         self._workdir = tempfile.TemporaryDirectory(prefix="lambda-sandbox-")
@@ -87,7 +96,8 @@ class Sandbox:
                 _require_runtime()
                 self._parts = _Running.start(self._port, self.registry, self._max_workers,
                                              self._log_sink if self._log_stream else None,
-                                             stacks=self.stacks, log_store=self.log_store)
+                                             stacks=self.stacks, log_store=self.log_store,
+                                             host=self._worker_host())
                 _RUNNING.add(self)
         return self
 
@@ -98,6 +108,12 @@ class Sandbox:
             _RUNNING.discard(self)
         if parts is not None:
             parts.stop()
+
+    def _worker_host(self) -> WorkerHost:
+        runtime_dir = build_runtime_dir(Path(self._workdir.name) / "runtime")
+        if self._pass_credentials:
+            return WorkerHost(runtime_dir, self.region, host_credentials())
+        return WorkerHost(runtime_dir, self.region)
 
     @property
     def running(self) -> bool:
@@ -273,7 +289,9 @@ class _Running:
     """What exists only while the sandbox serves."""
 
     def __init__(self, port: int, registry: Registry, max_workers: int,
-                 log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore) -> None:
+                 log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore,
+                 host: WorkerHost) -> None:
+        self.host = host
         self.pump = LogPump()
         self.spawner = Spawner()
         self.pools = Pools(max_workers, self._make_worker)
@@ -289,13 +307,15 @@ class _Running:
 
     @classmethod
     def start(cls, port: int, registry: Registry, max_workers: int,
-              log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore) -> _Running:
-        running = cls(port, registry, max_workers, log_sink, stacks=stacks, log_store=log_store)
+              log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore,
+              host: WorkerHost) -> _Running:
+        running = cls(port, registry, max_workers, log_sink, stacks=stacks, log_store=log_store,
+                      host=host)
         running.server.start()
         return running
 
     def _make_worker(self, spec: FunctionVersion) -> Worker:
-        return Worker(spec, spawner=self.spawner, pump=self.pump)
+        return Worker(spec, spawner=self.spawner, pump=self.pump, host=self.host)
 
     def stop(self) -> None:
         # Stop taking requests first, then end the workers; the pump and the spawner go

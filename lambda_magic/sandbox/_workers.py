@@ -30,8 +30,9 @@ from typing import Any
 
 from lambda_magic.sandbox._invocation import Invocation, exit_error, timeout_error
 from lambda_magic.sandbox._logs import LogBuffer, LogPump
-from lambda_magic.sandbox._registry import REGION, FunctionVersion
+from lambda_magic.sandbox._registry import FunctionVersion
 from lambda_magic.sandbox._runtime_api import RuntimeApi
+from lambda_magic.sandbox._worker_env import WorkerHost, worker_command, worker_environment
 
 __all__ = ["INIT_TIMEOUT", "Run", "Spawner", "Worker"]
 
@@ -110,8 +111,10 @@ class Run:
 class Worker:
     """One execution environment for one function version (a ``RuntimeBackend``)."""
 
-    def __init__(self, spec: FunctionVersion, *, spawner: Spawner, pump: LogPump) -> None:
+    def __init__(self, spec: FunctionVersion, *, spawner: Spawner, pump: LogPump,
+                 host: WorkerHost) -> None:
         self.spec = spec
+        self.host = host
         self.state = "starting"  # starting -> idle <-> busy -> dead
         self.invocations = 0
         self.init_ms: float | None = None
@@ -133,11 +136,11 @@ class Worker:
 
     def _spawn(self, spawner: Spawner) -> tuple[subprocess.Popen[bytes], LogBuffer]:
         read_fd, write_fd = os.pipe()
-        env = worker_environment(self.spec, self._api.address)
+        env = worker_environment(self.spec, self.host, self._api.address)
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         try:
             proc = spawner.spawn(
-                args=[sys.executable, "-m", "awslambdaric", self.spec.handler],
+                args=worker_command(self.spec, self.host),
                 cwd=self.spec.code_dir,
                 env=env,
                 stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
@@ -275,32 +278,3 @@ class Worker:
                 "state": self.state, "invocations": self.invocations,
                 "init_ms": None if self.init_ms is None else round(self.init_ms, 2),
                 "max_memory_mb": self.max_memory_mb}
-
-
-# Inherited from the host, but never into a worker: they would change how the runtime runs.
-_NOT_INHERITED = ("AWS_LAMBDA_", "_LAMBDA_", "_HANDLER", "LAMBDA_TASK_ROOT",
-                  "LAMBDA_RUNTIME_DIR", "LAMBDA_MAGIC_")
-
-
-def worker_environment(spec: FunctionVersion, runtime_api: str) -> dict[str, str]:
-    """The worker's environment: host variables, the function's, then Lambda's reserved."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(_NOT_INHERITED)}
-    env.update(spec.environment)
-    stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{os.urandom(16).hex()}"
-    python_path = os.pathsep.join(p for p in (str(spec.code_dir), env.get("PYTHONPATH")) if p)
-    env.update({
-        "AWS_LAMBDA_RUNTIME_API": runtime_api,
-        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-        "LAMBDA_TASK_ROOT": str(spec.code_dir),
-        "_HANDLER": spec.handler,
-        "PYTHONPATH": python_path,
-        "TZ": ":UTC",
-    })
-    return env
