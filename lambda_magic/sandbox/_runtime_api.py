@@ -133,6 +133,7 @@ def _event_headers(invocation: Invocation) -> dict[str, str]:
         "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
         "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
         "Lambda-Runtime-Invoked-Function-Arn": invocation.invoked_arn,
+        "Lambda-Runtime-Trace-Id": invocation.trace_id,  # the runtime sets _X_AMZN_TRACE_ID
     }
     if invocation.client_context:
         headers["Lambda-Runtime-Client-Context"] = invocation.client_context

@@ -126,8 +126,10 @@ class Worker:
         self._api = RuntimeApi(self)
         self._api.start()
         self._spawned_at = time.perf_counter()
+        self._exited = False
         self.proc, self.log = self._spawn(spawner)
         pump.watch(self.log)
+        pump.watch_exit(self.proc.pid, self._on_exit)
 
     @property
     def pid(self) -> int:
@@ -177,8 +179,14 @@ class Worker:
         return True
 
     def init_failed(self, body: bytes) -> None:
-        """The handler could not be loaded: the pending invocation gets the init error."""
+        """The handler could not be loaded: the pending invocation gets the init error.
+
+        The runtime exits next; the worker is dead already, so it never goes back to the
+        idle pool and the next invocation starts (and fails) a fresh one, as on Lambda.
+        """
         self.init_ms = (time.perf_counter() - self._spawned_at) * 1000
+        with self._lock:
+            self.state = "dead"
         invocation = self._current
         if invocation is not None:
             invocation.finish(body, is_error=True)
@@ -247,14 +255,19 @@ class Worker:
                 self.proc.wait(timeout=2)
 
     def _on_exit(self) -> None:
-        """From the log pump, at EOF: the process ended; fail what it was running."""
+        """From the log pump, at exit or EOF: the process ended; fail what it was running."""
         with self._lock:
+            if self._exited:
+                return
+            self._exited = True
             self.state = "dead"
             invocation = self._current
-        returncode = self.proc.poll()
-        if returncode is None:  # it closed its output but lives on: unusable, end it
-            self.proc.kill()
-            returncode = self.proc.wait()
+        # Its children may hold the pipe; the group is ended while the leader is not yet
+        # reaped, so the group id cannot have been reused. One that closed its output but
+        # lives on is unusable and ends with them.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        returncode = self.proc.wait()
         if invocation is not None:
             invocation.finish(exit_error(invocation.request_id, returncode), is_error=True)
         self._slot.put(None)
