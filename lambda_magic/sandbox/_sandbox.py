@@ -22,6 +22,7 @@ from lambda_magic.sandbox._invoker import Invoker, LogSink
 from lambda_magic.sandbox._logs import LogPump
 from lambda_magic.sandbox._logs_api import LogStore
 from lambda_magic.sandbox._pool import Pools
+from lambda_magic.sandbox._reaper import Reaper
 from lambda_magic.sandbox._registry import LATEST, REGION, Function, FunctionVersion, Registry
 from lambda_magic.sandbox._runtime_dir import build_runtime_dir
 from lambda_magic.sandbox._sam import SamFunction, SamTemplate, load_template
@@ -294,6 +295,7 @@ class _Running:
         self.host = host
         self.pump = LogPump()
         self.spawner = Spawner()
+        self.reaper = Reaper()
         self.pools = Pools(max_workers, self._make_worker)
         self.invoker = Invoker(self.pools, log_sink=log_sink, log_recorder=log_store.record)
         try:
@@ -302,6 +304,7 @@ class _Running:
         except OSError as err:
             self.pump.close()
             self.spawner.close()
+            self.reaper.close()
             raise SandboxError(f"cannot listen on 127.0.0.1:{port} ({err.strerror}): "
                                "choose another port, or 0 for any free one") from None
 
@@ -315,7 +318,8 @@ class _Running:
         return running
 
     def _make_worker(self, spec: FunctionVersion) -> Worker:
-        return Worker(spec, spawner=self.spawner, pump=self.pump, host=self.host)
+        return Worker(spec, spawner=self.spawner, pump=self.pump, host=self.host,
+                      reaper=self.reaper)
 
     def stop(self) -> None:
         # Stop taking requests first, then end the workers; the pump and the spawner go
@@ -329,6 +333,7 @@ class _Running:
             worker.kill(wait=True)
         self.pump.close()
         self.spawner.close()
+        self.reaper.close()
 
 
 def _stop_all() -> None:

@@ -30,6 +30,7 @@ from typing import Any
 
 from lambda_magic.sandbox._invocation import Invocation, exit_error, timeout_error
 from lambda_magic.sandbox._logs import LogBuffer, LogPump
+from lambda_magic.sandbox._reaper import Reaper
 from lambda_magic.sandbox._registry import FunctionVersion
 from lambda_magic.sandbox._runtime_api import RuntimeApi
 from lambda_magic.sandbox._worker_env import WorkerHost, worker_command, worker_environment
@@ -112,9 +113,11 @@ class Worker:
     """One execution environment for one function version (a ``RuntimeBackend``)."""
 
     def __init__(self, spec: FunctionVersion, *, spawner: Spawner, pump: LogPump,
-                 host: WorkerHost) -> None:
+                 host: WorkerHost, reaper: Reaper) -> None:
         self.spec = spec
         self.host = host
+        self._reaper = reaper
+        self._spawned = threading.Event()
         self.state = "starting"  # starting -> idle <-> busy -> dead
         self.invocations = 0
         self.init_ms: float | None = None
@@ -128,6 +131,8 @@ class Worker:
         self._spawned_at = time.perf_counter()
         self._exited = False
         self.proc, self.log = self._spawn(spawner)
+        reaper.track(self.proc.pid)
+        self._spawned.set()
         pump.watch(self.log)
         pump.watch_exit(self.proc.pid, self._on_exit)
 
@@ -159,6 +164,10 @@ class Worker:
         return proc, LogBuffer(read_fd, self._on_exit)
 
     # -- RuntimeBackend: called from this worker's Runtime API threads --------------------
+
+    def owner_pid(self) -> int | None:
+        """The worker's process id, the only process its Runtime API serves."""
+        return self.proc.pid if self._spawned.wait(INIT_TIMEOUT) else None
 
     def next_invocation(self) -> Invocation | None:
         """Hand the worker its next event, blocking until there is one."""
@@ -253,6 +262,7 @@ class Worker:
         if wait:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=2)
+                self._reaper.forget(self.proc.pid)
 
     def _on_exit(self) -> None:
         """From the log pump, at exit or EOF: the process ended; fail what it was running."""
@@ -268,6 +278,7 @@ class Worker:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         returncode = self.proc.wait()
+        self._reaper.forget(self.proc.pid)
         if invocation is not None:
             invocation.finish(exit_error(invocation.request_id, returncode), is_error=True)
         self._slot.put(None)
