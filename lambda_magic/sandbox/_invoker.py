@@ -20,7 +20,7 @@ from lambda_magic.sandbox._invocation import (
     Outcome,
     response_too_large_error,
 )
-from lambda_magic.sandbox._logs import end_line, report_line, start_line
+from lambda_magic.sandbox._logs import PlatformLog
 from lambda_magic.sandbox._pool import Pools
 from lambda_magic.sandbox._registry import FunctionVersion, Resolved
 from lambda_magic.sandbox._workers import Run
@@ -97,9 +97,12 @@ def _log_of(invocation: Invocation, spec: FunctionVersion, run: Run,
             error_body: bytes | None) -> bytes:
     """The invocation's log as Lambda writes it: init output, START, output, END, REPORT."""
     rid = invocation.request_id
-    parts = [run.init_output, start_line(rid, spec.version), run.output]
+    platform = PlatformLog(spec.log_format, spec.system_log_level)
+    parts = [run.init_output, platform.start(rid, spec.version), run.output]
     if error_body is not None:  # Lambda logs the timeout message itself
         parts.append(f"{json.loads(error_body)['errorMessage']}\n".encode())
-    parts += [end_line(rid), report_line(rid, duration_ms=run.duration_ms, memory_mb=spec.memory,
-                                         max_memory_mb=run.max_memory_mb, init_ms=run.init_ms)]
+    parts += [platform.end(rid),
+              platform.report(rid, duration_ms=run.duration_ms, memory_mb=spec.memory,
+                              max_memory_mb=run.max_memory_mb, init_ms=run.init_ms,
+                              status="timeout" if run.timed_out else "success")]
     return b"".join(parts)

@@ -10,6 +10,8 @@ the invocation's output is complete without waiting for the pump.
 from __future__ import annotations
 
 import base64
+import datetime as _dt
+import json
 import math
 import os
 import selectors
@@ -20,6 +22,7 @@ __all__ = [
     "LOG_TAIL_BYTES",
     "LogBuffer",
     "LogPump",
+    "PlatformLog",
     "end_line",
     "report_line",
     "start_line",
@@ -202,6 +205,49 @@ def report_line(
     if init_ms is not None:
         line += f"\tInit Duration: {init_ms:.2f} ms"
     return (line + "\n").encode()
+
+
+class PlatformLog:
+    """Lambda's own lines for a function's LoggingConfig: text, or JSON records.
+
+    In JSON format Lambda writes ``platform.start`` and ``platform.report`` records instead of
+    START/END/REPORT lines, at INFO level: a ``SystemLogLevel`` of WARN or above drops them.
+    """
+
+    def __init__(self, log_format: str = "Text", system_level: str | None = None) -> None:
+        self.json = log_format == "JSON"
+        self.quiet = self.json and (system_level or "INFO") in ("WARN", "ERROR", "FATAL")
+
+    def start(self, request_id: str, version: str) -> bytes:
+        """The first line of an invocation."""
+        if not self.json:
+            return start_line(request_id, version)
+        return self._record("platform.start", {"requestId": request_id, "version": version})
+
+    def end(self, request_id: str) -> bytes:
+        """The line after the handler finished (none in JSON format)."""
+        return b"" if self.json else end_line(request_id)
+
+    def report(self, request_id: str, *, duration_ms: float, memory_mb: int, max_memory_mb: int,
+               init_ms: float | None, status: str = "success") -> bytes:
+        """The REPORT line, or the ``platform.report`` record."""
+        if not self.json:
+            return report_line(request_id, duration_ms=duration_ms, memory_mb=memory_mb,
+                               max_memory_mb=max_memory_mb, init_ms=init_ms)
+        metrics: dict[str, float] = {
+            "durationMs": round(duration_ms, 2), "billedDurationMs": max(1, math.ceil(duration_ms)),
+            "memorySizeMB": memory_mb, "maxMemoryUsedMB": max_memory_mb}
+        if init_ms is not None:
+            metrics["initDurationMs"] = round(init_ms, 2)
+        return self._record("platform.report", {"requestId": request_id, "metrics": metrics,
+                                                "status": status})
+
+    def _record(self, kind: str, record: dict[str, object]) -> bytes:
+        if self.quiet:
+            return b""
+        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+        line = {"time": now.replace("+00:00", "Z"), "type": kind, "record": record}
+        return (json.dumps(line) + "\n").encode()
 
 
 def tail_b64(log: bytes) -> str:

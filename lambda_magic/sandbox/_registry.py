@@ -33,6 +33,7 @@ __all__ = [
     "Registry",
     "Resolved",
     "function_arn",
+    "layer_arn",
 ]
 
 ACCOUNT_ID = "123456789012"
@@ -50,6 +51,11 @@ _TARGET_RE = re.compile(
 _LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 # Not copied when a version freezes its code: caches and environments, never code.
 _SNAPSHOT_IGNORE = ("__pycache__", "*.pyc", ".git", ".venv", "venv", ".aws-sam", "node_modules")
+
+
+def layer_arn(name: str, version: int = 1) -> str:
+    """The ARN of version ``version`` of layer ``name`` in the sandbox's account and region."""
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:{version}"
 
 
 def function_arn(name: str, qualifier: str | None = None) -> str:
@@ -73,7 +79,8 @@ class FunctionVersion:
     environment: dict[str, str] = field(default_factory=dict)
     description: str = ""
     deps_dir: Path | None = None  # the built requirements.txt, on sys.path after the code
-    layers: tuple[Path, ...] = ()  # layer contents (``python/`` inside), in template order
+    layers: tuple[Path, ...] = ()  # the layers' sys.path folders, in template order
+    layer_arns: tuple[str, ...] = ()
     log_format: str = "Text"  # LoggingConfig: Text or JSON
     application_log_level: str | None = None
     system_log_level: str | None = None
@@ -287,7 +294,7 @@ def _check_concurrency(name: str, reserved: int | None) -> None:
 def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validate the configuration keywords against Lambda's limits."""
     allowed = {"runtime", "timeout", "memory", "environment", "description", "deps_dir", "layers",
-               "log_format", "application_log_level", "system_log_level"}
+               "layer_arns", "log_format", "application_log_level", "system_log_level"}
     unknown = set(config) - allowed
     if unknown:
         raise SandboxError(f"{name}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -304,6 +311,7 @@ def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
     env = out.get("environment") or {}
     out["environment"] = {str(key): str(value) for key, value in env.items()}
     out["layers"] = tuple(Path(layer) for layer in out.get("layers") or ())
+    out["layer_arns"] = tuple(out.get("layer_arns") or ())
     if out.get("log_format", "Text") not in ("Text", "JSON"):
         raise SandboxError(f"{name}: log_format must be Text or JSON")
     for key in ("application_log_level", "system_log_level"):
@@ -318,6 +326,7 @@ def _config_of(version: FunctionVersion) -> dict[str, Any]:
     return {"runtime": version.runtime, "timeout": version.timeout, "memory": version.memory,
             "environment": version.environment, "description": version.description,
             "deps_dir": version.deps_dir, "layers": version.layers,
+            "layer_arns": version.layer_arns,
             "log_format": version.log_format,
             "application_log_level": version.application_log_level,
             "system_log_level": version.system_log_level}

@@ -50,8 +50,7 @@ def worker_sys_path(spec: FunctionVersion, host: WorkerHost) -> list[str]:
     paths = [spec.code_dir]
     if spec.deps_dir is not None:
         paths.append(spec.deps_dir)
-    for layer in spec.layers:
-        paths += [layer / "python" / _site_packages(), layer / "python"]
+    paths += spec.layers
     paths.append(host.runtime_dir)
     return [str(path) for path in paths]
 
@@ -65,7 +64,7 @@ def worker_command(spec: FunctionVersion, host: WorkerHost) -> list[str]:
 def worker_environment(spec: FunctionVersion, host: WorkerHost, runtime_api: str) -> dict[str, str]:
     """Lambda's defaults, then the function's variables, then the reserved ones."""
     env = dict(_LAMBDA_DEFAULTS)
-    library_path = [str(spec.code_dir / "lib"), *(str(layer / "lib") for layer in spec.layers)]
+    library_path = [str(spec.code_dir / "lib")]
     if os.environ.get("LD_LIBRARY_PATH"):  # the interpreter itself may need it to start
         library_path.append(os.environ["LD_LIBRARY_PATH"])
     env["LD_LIBRARY_PATH"] = os.pathsep.join(library_path)
@@ -116,6 +115,3 @@ def host_credentials() -> dict[str, str]:
         credentials["AWS_SESSION_TOKEN"] = frozen.token
     return credentials
 
-
-def _site_packages() -> str:
-    return f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
