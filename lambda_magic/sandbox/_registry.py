@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
@@ -193,7 +194,7 @@ class Registry:
                 if revision == latest.revision_id:
                     return function.versions[number]  # unchanged: Lambda returns it again
             number = str(len(function.versions) + 1)
-            frozen_dir = _snapshot(latest, self._workdir / name / number)
+            frozen_dir = _snapshot(latest, self._workdir)
             version = replace(latest, version=number, code_dir=frozen_dir,
                               description=description or latest.description,
                               revision_id=str(uuid.uuid4()))
@@ -351,13 +352,14 @@ def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | Non
 
 def _stamped(version: FunctionVersion) -> FunctionVersion:
     """``version`` with its code digest, size, modification time and a new revision."""
-    files = _code_files(version)
     digest = hashlib.sha256()
     size = 0
-    for path in files:
-        data = path.read_bytes()
-        digest.update(str(path.relative_to(version.code_dir)).encode() + b"\0" + data)
-        size += len(data)
+    for path in _code_files(version):
+        digest.update(str(path.relative_to(version.code_dir)).encode() + b"\0")
+        with path.open("rb") as file:  # in chunks: a code folder may hold large files
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
     return replace(
         version,
         code_sha256=base64.b64encode(digest.digest()).decode(),
@@ -369,27 +371,57 @@ def _stamped(version: FunctionVersion) -> FunctionVersion:
 
 
 def _code_files(version: FunctionVersion) -> list[Path]:
-    """The files that make up the version's code, caches and environments left out."""
+    """The regular files that make up the version's code, caches and environments left out.
+
+    FIFOs, sockets and devices are skipped (reading a FIFO would block for ever), as are
+    links that lead nowhere.
+    """
     if version.code_file:
         return [version.code_dir / version.code_file]
     files: list[Path] = []
     for root, dirs, names in os.walk(version.code_dir):
         dirs[:] = sorted(d for d in dirs if not _ignored(d))  # prune: never walk a venv
-        files.extend(Path(root) / name for name in sorted(names) if not _ignored(name))
+        files.extend(Path(root) / name for name in sorted(names)
+                     if not _ignored(name) and _regular(Path(root) / name))
     return files
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _ignored(part: str) -> bool:
     return any(fnmatch.fnmatch(part, pattern) for pattern in _SNAPSHOT_IGNORE)
 
 
-def _snapshot(version: FunctionVersion, target: Path) -> Path:
-    """Copy the version's code to ``target`` so later edits do not reach the version."""
+def _snapshot(version: FunctionVersion, versions_dir: Path) -> Path:
+    """A read-only copy of the version's code, made once per distinct code digest.
+
+    Lambda runs a published version from its frozen deployment package on a read-only file
+    system; publishing unchanged code again (AutoPublishAlias on every start) reuses the copy.
+    """
+    key = base64.urlsafe_b64decode(version.code_sha256.encode()).hex()[:32]
+    target = versions_dir / key
     if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
+        return target
+    staging = versions_dir / f".{key}.{uuid.uuid4().hex}"
+    staging.mkdir(parents=True)
     for path in _code_files(version):
-        destination = target / path.relative_to(version.code_dir)
+        destination = staging / path.relative_to(version.code_dir)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, destination)
+    _make_read_only(staging)
+    staging.rename(target)
+    os.chmod(target, 0o555)  # after the rename, which must update the folder's ".." entry
     return target
+
+
+def _make_read_only(folder: Path) -> None:
+    for root, dirs, names in os.walk(folder, topdown=False):
+        for name in names:
+            os.chmod(os.path.join(root, name), 0o444)
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o555)
