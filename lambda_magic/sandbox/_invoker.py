@@ -1,19 +1,16 @@
 """Running an invocation end to end: pick a worker, run, build the answer and its log.
 
 Synchronous invocations run on the HTTP thread that received them. Event invocations are
-answered 202 at once and run on a small thread pool; like Lambda's internal queue it waits
-out reserved-concurrency throttling instead of dropping the event.
+answered 202 at once and wait in their function's queue (``_events``).
 """
 
 from __future__ import annotations
 
 import collections
 import json
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-from lambda_magic.sandbox._errors import ApiError
+from lambda_magic.sandbox._events import EventQueues
 from lambda_magic.sandbox._invocation import (
     MAX_SYNC_PAYLOAD,
     Invocation,
@@ -31,8 +28,6 @@ LogSink = Callable[[str, bytes], None]
 #: Receives (function name, log stream, log) of every finished invocation.
 LogRecorder = Callable[[str, str, bytes], None]
 _RECENT_LOGS = 20
-_EVENT_THREADS = 8
-_THROTTLE_BACKOFF = 0.2
 
 
 class Invoker:
@@ -43,11 +38,10 @@ class Invoker:
         self._pools = pools
         self._log_sink = log_sink
         self._log_recorder = log_recorder
-        self._events = ThreadPoolExecutor(_EVENT_THREADS, thread_name_prefix="lambda-sandbox-event")
+        self._events = EventQueues(self.invoke, budget=pools.max_workers)
         self._recent: dict[str, collections.deque[bytes]] = collections.defaultdict(
             lambda: collections.deque(maxlen=_RECENT_LOGS)
         )
-        self._stopping = threading.Event()
 
     def invoke(self, target: Resolved, invocation: Invocation) -> Outcome:
         """Run ``invocation`` on a worker of ``target`` and return what Invoke answers."""
@@ -71,17 +65,7 @@ class Invoker:
 
     def submit_event(self, target: Resolved, invocation: Invocation) -> None:
         """Queue an Event invocation; it runs in the background."""
-        self._events.submit(self._run_event, target, invocation)
-
-    def _run_event(self, target: Resolved, invocation: Invocation) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.invoke(target, invocation)
-                return
-            except ApiError as err:
-                if err.code != "TooManyRequestsException":
-                    return
-            self._stopping.wait(_THROTTLE_BACKOFF)
+        self._events.submit(target, invocation)
 
     def recent_logs(self, function_name: str) -> list[bytes]:
         """The logs of the function's last invocations, oldest first."""
@@ -89,8 +73,7 @@ class Invoker:
 
     def close(self) -> None:
         """Drop queued events; running ones end when their workers are killed."""
-        self._stopping.set()
-        self._events.shutdown(wait=False, cancel_futures=True)
+        self._events.close()
 
 
 def _log_of(invocation: Invocation, spec: FunctionVersion, run: Run,
