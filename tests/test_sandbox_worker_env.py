@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sandbox_fixtures import invoke_json, lambda_client, running_sandbox, write_module
@@ -37,6 +38,7 @@ LAMBDA_VARIABLES = {
     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PATH", "LANG", "TZ", "LD_LIBRARY_PATH",
+    "_X_AMZN_TRACE_ID",
 }
 
 
@@ -119,3 +121,29 @@ def test_runtime_distributions_are_the_sdk_and_the_runtime_client() -> None:
     assert {"awslambdaric", "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil",
             "six", "urllib3"} <= names
     assert not names & {"ipython", "lambda-magic", "pyyaml", "traitlets", "awscrt"}
+
+
+def test_the_region_is_the_sandboxs(tmp_path: Path) -> None:
+    body = _probe(tmp_path, [], region="eu-west-1")
+    env = body["env"]
+    assert isinstance(env, dict)
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
+
+
+def test_the_magic_starts_the_sandbox_in_the_sessions_region(shell: Any, tmp_path: Path) -> None:
+    write_module(tmp_path / "probe", "probe", PROBE)
+    shell.run_line_magic("lambda_config", "region=eu-central-1")
+    shell.run_line_magic("lambda_sandbox", "start --no-demo")
+    try:
+        from lambda_magic.sandbox._magics import session_sandbox
+
+        sandbox = session_sandbox()
+        assert sandbox is not None and sandbox.region == "eu-central-1"
+        sandbox.add_function("probe", code=tmp_path / "probe", handler="probe.handler")
+        shell.run_cell_magic("lambda_invoke", "probe -o answer", '{"modules": []}')
+        answer = shell.user_ns["answer"]
+        assert answer.payload["env"]["AWS_REGION"] == "eu-central-1"
+        config = lambda_client(sandbox).get_function_configuration(FunctionName="probe")
+        assert config["FunctionArn"].startswith("arn:aws:lambda:eu-central-1:")
+    finally:
+        shell.run_line_magic("lambda_sandbox", "stop")

@@ -46,7 +46,8 @@ def function_configuration(version: FunctionVersion, *, qualified: bool) -> dict
     """A ``FunctionConfiguration``; ``qualified`` puts the version in the ARN."""
     config: dict[str, Any] = {
         "FunctionName": version.name,
-        "FunctionArn": version.arn if qualified else function_arn(version.name),
+        "FunctionArn": version.arn if qualified else function_arn(version.name,
+                                                                  region=version.region),
         "Runtime": version.runtime,
         "Role": _ROLE,
         "Handler": version.handler,

@@ -54,14 +54,14 @@ _LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 _SNAPSHOT_IGNORE = ("__pycache__", "*.pyc", ".git", ".venv", "venv", ".aws-sam", "node_modules")
 
 
-def layer_arn(name: str, version: int = 1) -> str:
+def layer_arn(name: str, version: int = 1, *, region: str = REGION) -> str:
     """The ARN of version ``version`` of layer ``name`` in the sandbox's account and region."""
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:{version}"
+    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{name}:{version}"
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    """The ARN of function ``name`` in the sandbox's account and region."""
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+def function_arn(name: str, qualifier: str | None = None, *, region: str = REGION) -> str:
+    """The ARN of function ``name`` in the sandbox's account and ``region``."""
+    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
@@ -85,6 +85,7 @@ class FunctionVersion:
     log_format: str = "Text"  # LoggingConfig: Text or JSON
     application_log_level: str | None = None
     system_log_level: str | None = None
+    region: str = REGION
     code_sha256: str = ""
     code_size: int = 0
     last_modified: str = ""
@@ -93,7 +94,7 @@ class FunctionVersion:
     @property
     def arn(self) -> str:
         """The version's qualified ARN (``...:function:NAME:VERSION``)."""
-        return function_arn(self.name, self.version)
+        return function_arn(self.name, self.version, region=self.region)
 
     @property
     def log_group(self) -> str:
@@ -109,12 +110,13 @@ class Alias:
     name: str
     function_version: str
     description: str = ""
+    region: str = REGION
     revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def arn(self) -> str:
         """The alias ARN (``...:function:NAME:ALIAS``)."""
-        return function_arn(self.function_name, self.name)
+        return function_arn(self.function_name, self.name, region=self.region)
 
 
 @dataclass(eq=False)
@@ -146,8 +148,9 @@ class Resolved:
 class Registry:
     """The sandbox's functions; safe to read from server threads while the owner adds."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, region: str = REGION) -> None:
         self._workdir = workdir
+        self.region = region
         self._functions: dict[str, Function] = {}
         self._lock = threading.RLock()
 
@@ -169,7 +172,8 @@ class Registry:
         code_dir, code_file = _code_location(name, handler, Path(code))
         latest = _stamped(
             FunctionVersion(name=name, version=LATEST, handler=handler, code_dir=code_dir,
-                            code_file=code_file, **_checked_config(name, config))
+                            code_file=code_file, region=self.region,
+                            **_checked_config(name, config))
         )
         function = Function(latest=latest, reserved_concurrency=reserved_concurrency)
         with self._lock:
@@ -212,7 +216,7 @@ class Registry:
             if version != LATEST and version not in function.versions:
                 raise SandboxError(f"{name} has no version {version}: publish it first")
             made = Alias(function_name=name, name=alias, function_version=version,
-                         description=description)
+                         description=description, region=self.region)
             function.aliases[alias] = made
             return made
 
@@ -236,7 +240,7 @@ class Registry:
         match = _TARGET_RE.fullmatch(target)
         if match is None:
             raise not_found(f"Function not found: {target}")
-        _check_reachable(target, match["region"], match["account"])
+        _check_reachable(target, match["region"], match["account"], self.region)
         derived = match["qualifier"]
         if derived and qualifier and derived != qualifier:
             raise invalid_parameter(
@@ -245,14 +249,18 @@ class Registry:
             )
         function = self._functions.get(match["name"])
         if function is None:
-            raise not_found(f"Function not found: {function_arn(match['name'])}")
+            raise not_found(f"Function not found: {self.arn(match['name'])}")
         return function, derived or qualifier
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        """The ARN of function ``name`` in this registry's region."""
+        return function_arn(name, qualifier, region=self.region)
 
     def resolve(self, target: str, qualifier: str | None = None) -> Resolved:
         """Resolve an Invoke target to the version that runs, like Lambda does, else 404."""
         function, qualifier = self.find(target, qualifier)
         version = self.version_of(function, qualifier)
-        return Resolved(function, version, function_arn(function.name, qualifier))
+        return Resolved(function, version, self.arn(function.name, qualifier))
 
     def version_of(self, function: Function, qualifier: str | None) -> FunctionVersion:
         """The version ``qualifier`` (number, alias, $LATEST or None) selects, else 404."""
@@ -267,17 +275,17 @@ class Registry:
         if version is None:
             what = "alias" if not qualifier.isdigit() else "version"
             raise not_found(
-                f"Function not found: {function_arn(function.name, qualifier)} "
+                f"Function not found: {self.arn(function.name, qualifier)} "
                 f"({function.name} has no {what} {qualifier!r})"
             )
         return version
 
 
-def _check_reachable(target: str, region: str | None, account: str | None) -> None:
+def _check_reachable(target: str, region: str | None, account: str | None, here: str) -> None:
     """Refuse an ARN of another region or account with the error Lambda answers."""
-    if region and region != REGION:
+    if region and region != here:
         raise not_found(f"Functions from '{region}' are not reachable in this region "
-                        f"('{REGION}')")
+                        f"('{here}')")
     if account and account != ACCOUNT_ID:
         raise ApiError(
             "AccessDeniedException", 403,

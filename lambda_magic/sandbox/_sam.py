@@ -101,7 +101,7 @@ _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
 def load_template(path: str | Path, parameters: dict[str, str] | None = None, *,
-                  allow_outside: bool = False) -> SamTemplate:
+                  allow_outside: bool = False, region: str = REGION) -> SamTemplate:
     """Read the Python functions of the template at ``path``.
 
     A function the sandbox cannot run is skipped with the reason, never failing the others:
@@ -115,7 +115,8 @@ def load_template(path: str | Path, parameters: dict[str, str] | None = None, *,
         raise SandboxError(f"cannot read SAM template {str(path)!r}: {err}") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise SandboxError(f"{path.name} has no Resources section: is it a SAM template?")
-    context = _Context(path, _parameter_values(document, parameters or {}), allow_outside)
+    context = _Context(path, _parameter_values(document, parameters or {}, region),
+                       allow_outside)
     globals_ = (document.get("Globals") or {}).get("Function") or {}
     resources = {key: value for key, value in document["Resources"].items()
                  if isinstance(value, dict)}
@@ -217,9 +218,10 @@ class _Context:
         return re.sub(r"\$\{([^}!][^}]*)\}", replace, str(text))
 
 
-def _parameter_values(document: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+def _parameter_values(document: dict[str, Any], overrides: dict[str, str],
+                      region: str) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
+        "AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
         "AWS::StackName": "sandbox", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": _NO_VALUE,
     }
     for name, spec in (document.get("Parameters") or {}).items():

@@ -24,7 +24,7 @@ CFNRESPONSE = Path(__file__).with_name("_cfnresponse.py")
 
 
 def build_function(function: SamFunction, template: SamTemplate, *, workdir: Path,
-                   cache_dir: Path, progress: Progress | None) -> dict[str, Any]:
+                   cache_dir: Path, progress: Progress | None, region: str) -> dict[str, Any]:
     """The keywords of ``Registry.add`` for ``function``; raises ``SandboxError``."""
     code = _code(function, workdir)
     code_dir = code if code.is_dir() else code.parent
@@ -44,7 +44,8 @@ def build_function(function: SamFunction, template: SamTemplate, *, workdir: Pat
         "environment": function.environment, "description": function.description,
         "reserved_concurrency": function.reserved_concurrency, "deps_dir": deps,
         "layers": layer_paths,
-        "layer_arns": [layer_arn(template.layers[ref].name) for ref in function.layers],
+        "layer_arns": [layer_arn(template.layers[ref].name, region=region)
+                       for ref in function.layers],
         "log_format": function.log_format,
         "application_log_level": function.application_log_level,
         "system_log_level": function.system_log_level,

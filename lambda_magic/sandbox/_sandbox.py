@@ -50,7 +50,8 @@ class Sandbox:
     ``port=0`` picks a free port. ``template`` loads the Python functions of a SAM template;
     ``demo`` registers the bundled demo functions. ``max_workers`` caps the workers (warm
     environments) of each function; more concurrent calls wait for one. ``log_stream``, if
-    given, receives every invocation's log as it finishes.
+    given, receives every invocation's log as it finishes. ``region`` (default us-east-1) is
+    the region it answers for: its ARNs, ``AWS::Region`` and the workers' ``AWS_REGION``.
 
     Handlers see Lambda's environment only: their code, dependencies and layers, the runtime
     (awslambdaric, boto3), Lambda's variables and dummy AWS credentials.
@@ -61,8 +62,6 @@ class Sandbox:
     ``~/.cache/lambda_magic/sandbox``), keyed by their hash; ``progress`` receives one line
     per build and the warning about skipped functions (default: standard error).
     """
-
-    region = REGION
 
     def __init__(
         self,
@@ -77,17 +76,20 @@ class Sandbox:
         allow_outside: bool = False,
         cache_dir: str | Path | None = None,
         progress: Progress | None = None,
+        region: str | None = None,
     ) -> None:
         if max_workers < 1:
             raise SandboxError("max_workers must be at least 1")
         self._port = port
+        #: The region the sandbox answers for: ARNs, AWS::Region, the workers' AWS_REGION.
+        self.region = region or REGION
         self._pass_credentials = pass_credentials
         self._cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self._progress = progress if progress is not None else _to_stderr
         self._max_workers = max_workers
         self._log_stream = log_stream
         self._workdir = tempfile.TemporaryDirectory(prefix="lambda-sandbox-")
-        self.registry = Registry(Path(self._workdir.name) / "versions")
+        self.registry = Registry(Path(self._workdir.name) / "versions", region=self.region)
         self._lock = threading.Lock()
         self._parts: _Running | None = None
         self._skipped: dict[str, str] = {}
@@ -221,7 +223,8 @@ class Sandbox:
         template is also served as a CloudFormation stack named ``stack_name`` (default: the
         template's folder name). Returns the names of the functions added.
         """
-        template = load_template(path, parameters, allow_outside=allow_outside)
+        template = load_template(path, parameters, allow_outside=allow_outside,
+                                 region=self.region)
         self._skipped.update(template.skipped)
         added = [function for function in template.functions
                  if self._add_sam_function(function, template)]
@@ -234,7 +237,8 @@ class Sandbox:
         """Build and define one function; False (and the reason kept) if it cannot run."""
         try:
             definition = build_function(function, template, workdir=Path(self._workdir.name),
-                                        cache_dir=self._cache_dir, progress=self._progress)
+                                        cache_dir=self._cache_dir, progress=self._progress,
+                                        region=self.region)
             self._define(function.name, **definition)
         except SandboxError as err:
             self._skipped[function.logical_id] = str(err)
