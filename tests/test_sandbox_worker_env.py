@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,10 @@ def test_the_magic_starts_the_sandbox_in_the_sessions_region(shell: Any, tmp_pat
         shell.run_cell_magic("lambda_invoke", "probe -o answer", '{"modules": []}')
         answer = shell.user_ns["answer"]
         assert answer.payload["env"]["AWS_REGION"] == "eu-central-1"
+        # start put the session's dummy secret in an environment variable (secret_key_path=
+        # env:VAR): the handler does not see it, nor any other of the notebook's variables.
+        assert os.environ.get("LAMBDA_MAGIC_SANDBOX_SECRET") == "sandbox"
+        assert "LAMBDA_MAGIC_SANDBOX_SECRET" not in answer.payload["env"]
         config = lambda_client(sandbox).get_function_configuration(FunctionName="probe")
         assert config["FunctionArn"].startswith("arn:aws:lambda:eu-central-1:")
     finally:

@@ -8,20 +8,15 @@ deployment package.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import fnmatch
-import hashlib
-import os
 import re
-import shutil
-import stat
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lambda_magic.sandbox._code_store import CodeStore
 from lambda_magic.sandbox._errors import ApiError, SandboxError, invalid_parameter, not_found
 
 __all__ = [
@@ -50,8 +45,6 @@ _TARGET_RE = re.compile(
     r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?"
 )
 _LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
-# Not copied when a version freezes its code: caches and environments, never code.
-_SNAPSHOT_IGNORE = ("__pycache__", "*.pyc", ".git", ".venv", "venv", ".aws-sam", "node_modules")
 
 
 def layer_arn(name: str, version: int = 1, *, region: str = REGION) -> str:
@@ -148,8 +141,8 @@ class Resolved:
 class Registry:
     """The sandbox's functions; safe to read from server threads while the owner adds."""
 
-    def __init__(self, workdir: Path, *, region: str = REGION) -> None:
-        self._workdir = workdir
+    def __init__(self, store: CodeStore, *, region: str = REGION) -> None:
+        self._store = store
         self.region = region
         self._functions: dict[str, Function] = {}
         self._lock = threading.RLock()
@@ -170,7 +163,7 @@ class Registry:
             raise SandboxError(f"bad function name {name!r}: use 1-64 letters, digits, - or _")
         _check_concurrency(name, reserved_concurrency)
         code_dir, code_file = _code_location(name, handler, Path(code))
-        latest = _stamped(
+        latest = self._stamp(
             FunctionVersion(name=name, version=LATEST, handler=handler, code_dir=code_dir,
                             code_file=code_file, region=self.region,
                             **_checked_config(name, config))
@@ -180,13 +173,16 @@ class Registry:
             self._functions[name] = function
         return function
 
+    def _stamp(self, version: FunctionVersion) -> FunctionVersion:
+        return _stamped(version, self._store)
+
     def update(self, name: str, **config: Any) -> FunctionVersion:
         """Change ``$LATEST``'s configuration (timeout, memory, environment, description)."""
         with self._lock:
             function = self.get(name)
             merged = {**_config_of(function.latest), **config}
             latest = replace(function.latest, **_checked_config(name, merged))
-            function.latest = _stamped(latest)
+            function.latest = self._stamp(latest)
             return function.latest
 
     def publish(self, name: str, *, description: str = "") -> FunctionVersion:
@@ -198,7 +194,7 @@ class Registry:
                 if revision == latest.revision_id:
                     return function.versions[number]  # unchanged: Lambda returns it again
             number = str(len(function.versions) + 1)
-            frozen_dir = _snapshot(latest, self._workdir)
+            frozen_dir = self._store.freeze(latest.code_dir, latest.code_file, latest.code_sha256)
             version = replace(latest, version=number, code_dir=frozen_dir,
                               description=description or latest.description,
                               revision_id=str(uuid.uuid4()))
@@ -358,78 +354,14 @@ def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | Non
     return code, None
 
 
-def _stamped(version: FunctionVersion) -> FunctionVersion:
+def _stamped(version: FunctionVersion, store: CodeStore) -> FunctionVersion:
     """``version`` with its code digest, size, modification time and a new revision."""
-    digest = hashlib.sha256()
-    size = 0
-    for path in _code_files(version):
-        digest.update(str(path.relative_to(version.code_dir)).encode() + b"\0")
-        with path.open("rb") as file:  # in chunks: a code folder may hold large files
-            while chunk := file.read(1 << 20):
-                digest.update(chunk)
-                size += len(chunk)
+    digest, size = store.digest(version.code_dir, version.code_file)
     return replace(
         version,
-        code_sha256=base64.b64encode(digest.digest()).decode(),
+        code_sha256=digest,
         code_size=size,
         last_modified=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         + "+0000",
         revision_id=str(uuid.uuid4()),
     )
-
-
-def _code_files(version: FunctionVersion) -> list[Path]:
-    """The regular files that make up the version's code, caches and environments left out.
-
-    FIFOs, sockets and devices are skipped (reading a FIFO would block for ever), as are
-    links that lead nowhere.
-    """
-    if version.code_file:
-        return [version.code_dir / version.code_file]
-    files: list[Path] = []
-    for root, dirs, names in os.walk(version.code_dir):
-        dirs[:] = sorted(d for d in dirs if not _ignored(d))  # prune: never walk a venv
-        files.extend(Path(root) / name for name in sorted(names)
-                     if not _ignored(name) and _regular(Path(root) / name))
-    return files
-
-
-def _regular(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except OSError:
-        return False
-
-
-def _ignored(part: str) -> bool:
-    return any(fnmatch.fnmatch(part, pattern) for pattern in _SNAPSHOT_IGNORE)
-
-
-def _snapshot(version: FunctionVersion, versions_dir: Path) -> Path:
-    """A read-only copy of the version's code, made once per distinct code digest.
-
-    Lambda runs a published version from its frozen deployment package on a read-only file
-    system; publishing unchanged code again (AutoPublishAlias on every start) reuses the copy.
-    """
-    key = base64.urlsafe_b64decode(version.code_sha256.encode()).hex()[:32]
-    target = versions_dir / key
-    if target.exists():
-        return target
-    staging = versions_dir / f".{key}.{uuid.uuid4().hex}"
-    staging.mkdir(parents=True)
-    for path in _code_files(version):
-        destination = staging / path.relative_to(version.code_dir)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
-    _make_read_only(staging)
-    staging.rename(target)
-    os.chmod(target, 0o555)  # after the rename, which must update the folder's ".." entry
-    return target
-
-
-def _make_read_only(folder: Path) -> None:
-    for root, dirs, names in os.walk(folder, topdown=False):
-        for name in names:
-            os.chmod(os.path.join(root, name), 0o444)
-        for name in dirs:
-            os.chmod(os.path.join(root, name), 0o555)

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from lambda_magic.sandbox._build import Progress, default_cache_dir, install_requirements, requirements_of
+from lambda_magic.sandbox._code_store import CodeStore
 from lambda_magic.sandbox._errors import SandboxError
 from lambda_magic.sandbox._invoker import Invoker, LogSink
 from lambda_magic.sandbox._logs import LogPump
@@ -59,7 +60,8 @@ class Sandbox:
     ``start()`` from the usual AWS chain.
 
     Dependencies (``requirements.txt``) are installed into ``cache_dir`` (default
-    ``~/.cache/lambda_magic/sandbox``), keyed by their hash; ``progress`` receives one line
+    ``~/.cache/lambda_magic/sandbox``), keyed by their hash, and published versions' frozen
+    code is kept there too, keyed by its digest; ``progress`` receives one line
     per build and the warning about skipped functions (default: standard error).
     """
 
@@ -89,7 +91,7 @@ class Sandbox:
         self._max_workers = max_workers
         self._log_stream = log_stream
         self._workdir = tempfile.TemporaryDirectory(prefix="lambda-sandbox-")
-        self.registry = Registry(Path(self._workdir.name) / "versions", region=self.region)
+        self.registry = Registry(CodeStore(self._cache_dir / "code"), region=self.region)
         self._lock = threading.Lock()
         self._parts: _Running | None = None
         self._skipped: dict[str, str] = {}
