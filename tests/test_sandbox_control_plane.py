@@ -159,9 +159,12 @@ def test_write_operations_are_refused_clearly(client: Any) -> None:
     assert "read-only control plane" in caught.value.response["Error"]["Message"]
 
 
-def test_publishing_freezes_the_code(sandbox: Sandbox, client: Any, tmp_path: Path) -> None:
+def test_publishing_freezes_the_code(tmp_path: Path) -> None:
+    # Its own sandbox: the module's sandbox keeps a fixed list of functions for pagination.
     code = write_module(tmp_path, "frozen", "def handler(e, c):\n    return 'v1'\n")
-    sandbox.add_function("frozen", code=code, publish=True)
-    code.write_text("def handler(e, c):\n    return 'v2'\n")
-    assert client.invoke(FunctionName="frozen", Qualifier="1")["Payload"].read() == b'"v1"'
-    assert client.invoke(FunctionName="frozen")["Payload"].read() == b'"v2"'
+    with running_sandbox(demo=False) as sandbox:
+        client = lambda_client(sandbox)
+        sandbox.add_function("frozen", code=code, publish=True)
+        code.write_text("def handler(e, c):\n    return 'v2'\n")
+        assert client.invoke(FunctionName="frozen", Qualifier="1")["Payload"].read() == b'"v1"'
+        assert client.invoke(FunctionName="frozen")["Payload"].read() == b'"v2"'
