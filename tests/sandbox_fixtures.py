@@ -88,3 +88,41 @@ def raw_request(sandbox: Sandbox, head: bytes, body: bytes = b"", *, timeout: fl
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+SAM_APPS = Path(__file__).parent / "sam_apps"
+
+
+def build_wheel(package: Path, out_dir: Path, *, version: str = "1.0") -> Path:
+    """A pure-Python wheel of the package folder ``package``, made by hand (no build tools)."""
+    import hashlib
+    import zipfile
+
+    name = package.name
+    info = f"{name}-{version}.dist-info"
+    files = {f"{name}/{path.relative_to(package)}": path.read_bytes()
+             for path in sorted(package.rglob("*.py"))}
+    files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: lambda_magic-tests\n"
+                              b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    record = []
+    for arcname, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{arcname},sha256={digest},{len(data)}")
+    files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wheel = out_dir / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for arcname, data in files.items():
+            archive.writestr(arcname, data)
+    return wheel
+
+
+def layered_app(tmp_path: Path) -> Path:
+    """A copy of tests/sam_apps/layered in ``tmp_path`` with its wheel built; its template."""
+    import shutil
+
+    app = tmp_path / "layered"
+    shutil.copytree(SAM_APPS / "layered", app)
+    build_wheel(app / "tinydep_src" / "tinydep", app / "greeter" / "wheels")
+    return app / "template.yaml"

@@ -160,11 +160,11 @@ def test_write_operations_are_refused_clearly(client: Any) -> None:
 
 
 def test_publishing_freezes_the_code(tmp_path: Path) -> None:
-    # A sandbox of its own: the module's sandbox lists exactly its functions in other tests.
+    # Its own sandbox: the module's sandbox keeps a fixed list of functions for pagination.
     code = write_module(tmp_path, "frozen", "def handler(e, c):\n    return 'v1'\n")
     with running_sandbox(demo=False) as sandbox:
+        client = lambda_client(sandbox)
         sandbox.add_function("frozen", code=code, publish=True)
         code.write_text("def handler(e, c):\n    return 'v2'\n")
-        client = lambda_client(sandbox)
         assert client.invoke(FunctionName="frozen", Qualifier="1")["Payload"].read() == b'"v1"'
         assert client.invoke(FunctionName="frozen")["Payload"].read() == b'"v2"'

@@ -34,11 +34,20 @@ _PAGE_LIMIT = 50  # Lambda's largest page for these operations
 _ARCHITECTURE = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
 
 
+def _logging_config(version: FunctionVersion) -> dict[str, Any]:
+    config: dict[str, Any] = {"LogFormat": version.log_format, "LogGroup": version.log_group}
+    if version.log_format == "JSON":  # Lambda reports the levels of JSON functions only
+        config["ApplicationLogLevel"] = version.application_log_level or "INFO"
+        config["SystemLogLevel"] = version.system_log_level or "INFO"
+    return config
+
+
 def function_configuration(version: FunctionVersion, *, qualified: bool) -> dict[str, Any]:
     """A ``FunctionConfiguration``; ``qualified`` puts the version in the ARN."""
     config: dict[str, Any] = {
         "FunctionName": version.name,
-        "FunctionArn": version.arn if qualified else function_arn(version.name),
+        "FunctionArn": version.arn if qualified else function_arn(version.name,
+                                                                  region=version.region),
         "Runtime": version.runtime,
         "Role": _ROLE,
         "Handler": version.handler,
@@ -51,14 +60,14 @@ def function_configuration(version: FunctionVersion, *, qualified: bool) -> dict
         "Version": version.version,
         "TracingConfig": {"Mode": "PassThrough"},
         "RevisionId": version.revision_id,
-        "Layers": [],
+        "Layers": [{"Arn": arn, "CodeSize": 0} for arn in version.layer_arns],
         "State": "Active",
         "LastUpdateStatus": "Successful",
         "PackageType": "Zip",
         "Architectures": [_ARCHITECTURE],
         "EphemeralStorage": {"Size": 512},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{version.name}"},
+        "LoggingConfig": _logging_config(version),
     }
     if version.environment:  # Lambda leaves the key out when there are no variables
         config["Environment"] = {"Variables": dict(version.environment)}

@@ -19,6 +19,7 @@ __all__ = [
     "Invocation",
     "Outcome",
     "exit_error",
+    "new_trace_id",
     "response_too_large_error",
     "timeout_error",
 ]
@@ -37,6 +38,7 @@ class Invocation:
     client_context: str | None = None
     tenant_id: str | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    trace_id: str = field(default_factory=lambda: new_trace_id())
     deadline_ms: int = 0
     dispatched_at: float = 0.0
     answered_at: float = 0.0
@@ -74,6 +76,12 @@ class Outcome:
     payload: bytes
     function_error: str | None
     log: bytes
+
+
+def new_trace_id() -> str:
+    """An X-Ray trace header as Lambda passes it (``Lambda-Runtime-Trace-Id``), not sampled."""
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0"
 
 
 def _now_iso() -> str:

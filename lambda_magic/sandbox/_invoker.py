@@ -1,26 +1,23 @@
 """Running an invocation end to end: pick a worker, run, build the answer and its log.
 
 Synchronous invocations run on the HTTP thread that received them. Event invocations are
-answered 202 at once and run on a small thread pool; like Lambda's internal queue it waits
-out reserved-concurrency throttling instead of dropping the event.
+answered 202 at once and wait in their function's queue (``_events``).
 """
 
 from __future__ import annotations
 
 import collections
 import json
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-from lambda_magic.sandbox._errors import ApiError
+from lambda_magic.sandbox._events import EventQueues
 from lambda_magic.sandbox._invocation import (
     MAX_SYNC_PAYLOAD,
     Invocation,
     Outcome,
     response_too_large_error,
 )
-from lambda_magic.sandbox._logs import end_line, report_line, start_line
+from lambda_magic.sandbox._logs import PlatformLog
 from lambda_magic.sandbox._pool import Pools
 from lambda_magic.sandbox._registry import FunctionVersion, Resolved
 from lambda_magic.sandbox._workers import Run
@@ -31,8 +28,6 @@ LogSink = Callable[[str, bytes], None]
 #: Receives (function name, log stream, log) of every finished invocation.
 LogRecorder = Callable[[str, str, bytes], None]
 _RECENT_LOGS = 20
-_EVENT_THREADS = 8
-_THROTTLE_BACKOFF = 0.2
 
 
 class Invoker:
@@ -43,11 +38,10 @@ class Invoker:
         self._pools = pools
         self._log_sink = log_sink
         self._log_recorder = log_recorder
-        self._events = ThreadPoolExecutor(_EVENT_THREADS, thread_name_prefix="lambda-sandbox-event")
+        self._events = EventQueues(self.invoke, budget=pools.max_workers)
         self._recent: dict[str, collections.deque[bytes]] = collections.defaultdict(
             lambda: collections.deque(maxlen=_RECENT_LOGS)
         )
-        self._stopping = threading.Event()
 
     def invoke(self, target: Resolved, invocation: Invocation) -> Outcome:
         """Run ``invocation`` on a worker of ``target`` and return what Invoke answers."""
@@ -71,17 +65,7 @@ class Invoker:
 
     def submit_event(self, target: Resolved, invocation: Invocation) -> None:
         """Queue an Event invocation; it runs in the background."""
-        self._events.submit(self._run_event, target, invocation)
-
-    def _run_event(self, target: Resolved, invocation: Invocation) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.invoke(target, invocation)
-                return
-            except ApiError as err:
-                if err.code != "TooManyRequestsException":
-                    return
-            self._stopping.wait(_THROTTLE_BACKOFF)
+        self._events.submit(target, invocation)
 
     def recent_logs(self, function_name: str) -> list[bytes]:
         """The logs of the function's last invocations, oldest first."""
@@ -89,17 +73,19 @@ class Invoker:
 
     def close(self) -> None:
         """Drop queued events; running ones end when their workers are killed."""
-        self._stopping.set()
-        self._events.shutdown(wait=False, cancel_futures=True)
+        self._events.close()
 
 
 def _log_of(invocation: Invocation, spec: FunctionVersion, run: Run,
             error_body: bytes | None) -> bytes:
     """The invocation's log as Lambda writes it: init output, START, output, END, REPORT."""
     rid = invocation.request_id
-    parts = [run.init_output, start_line(rid, spec.version), run.output]
+    platform = PlatformLog(spec.log_format, spec.system_log_level)
+    parts = [run.init_output, platform.start(rid, spec.version), run.output]
     if error_body is not None:  # Lambda logs the timeout message itself
         parts.append(f"{json.loads(error_body)['errorMessage']}\n".encode())
-    parts += [end_line(rid), report_line(rid, duration_ms=run.duration_ms, memory_mb=spec.memory,
-                                         max_memory_mb=run.max_memory_mb, init_ms=run.init_ms)]
+    parts += [platform.end(rid),
+              platform.report(rid, duration_ms=run.duration_ms, memory_mb=spec.memory,
+                              max_memory_mb=run.max_memory_mb, init_ms=run.init_ms,
+                              status="timeout" if run.timed_out else "success")]
     return b"".join(parts)

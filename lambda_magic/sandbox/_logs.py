@@ -10,6 +10,8 @@ the invocation's output is complete without waiting for the pump.
 from __future__ import annotations
 
 import base64
+import datetime as _dt
+import json
 import math
 import os
 import selectors
@@ -20,6 +22,7 @@ __all__ = [
     "LOG_TAIL_BYTES",
     "LogBuffer",
     "LogPump",
+    "PlatformLog",
     "end_line",
     "report_line",
     "start_line",
@@ -85,14 +88,28 @@ class LogBuffer:
                 del self._data[:-_KEEP_BYTES]
 
 
+class _ExitWatch:
+    """A process's pidfd in the pump's selector: readable once the process has exited."""
+
+    def __init__(self, fd: int, on_exit: Callable[[], None]) -> None:
+        self.fd = fd
+        self.on_exit = on_exit
+
+
 class LogPump:
-    """One daemon thread that keeps every watched worker pipe drained."""
+    """One daemon thread that keeps every watched worker pipe drained.
+
+    It also watches each worker's process (a pidfd): a worker whose child still holds its
+    output pipe has exited all the same, and must be reported at once, not when the pipe
+    finally closes.
+    """
 
     def __init__(self) -> None:
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._pending: list[LogBuffer] = []
+        self._pending_exits: list[_ExitWatch] = []
         self._lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="lambda-sandbox-logs", daemon=True)
@@ -104,6 +121,19 @@ class LogPump:
             self._pending.append(buffer)
         os.write(self._wake_w, b"w")
 
+    def watch_exit(self, pid: int, on_exit: Callable[[], None]) -> None:
+        """Call ``on_exit`` (from the pump's thread) when process ``pid`` exits."""
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            on_exit()  # gone already
+            return
+        except (AttributeError, OSError):
+            return  # no pidfd (Linux < 5.3): the pipe's end-of-file still tells
+        with self._lock:
+            self._pending_exits.append(_ExitWatch(fd, on_exit))
+        os.write(self._wake_w, b"w")
+
     def close(self) -> None:
         """Stop the thread and close the pipes still watched (they get no ``on_eof``)."""
         with self._lock:
@@ -111,10 +141,14 @@ class LogPump:
         os.write(self._wake_w, b"c")
         self._thread.join(timeout=2)
         for key in list(self._selector.get_map().values()):
-            if key.data is not None:
+            if isinstance(key.data, _ExitWatch):
+                os.close(key.fd)
+            elif key.data is not None:
                 key.data.close()
         for buffer in self._pending:
             buffer.close()
+        for watch in self._pending_exits:
+            os.close(watch.fd)
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
@@ -124,6 +158,10 @@ class LogPump:
             for key, _ in self._selector.select():
                 if key.data is None:
                     os.read(self._wake_r, 4096)
+                elif isinstance(key.data, _ExitWatch):
+                    self._selector.unregister(key.fd)
+                    os.close(key.fd)
+                    key.data.on_exit()
                 elif not key.data.pump():
                     # Unregister before closing: a reused descriptor number must never be
                     # read as this worker's output.
@@ -133,8 +171,11 @@ class LogPump:
                 if self._closed:
                     return
                 pending, self._pending = self._pending, []
+                exits, self._pending_exits = self._pending_exits, []
             for buffer in pending:
                 self._selector.register(buffer.fd, selectors.EVENT_READ, buffer)
+            for watch in exits:
+                self._selector.register(watch.fd, selectors.EVENT_READ, watch)
 
 
 def start_line(request_id: str, version: str) -> bytes:
@@ -164,6 +205,49 @@ def report_line(
     if init_ms is not None:
         line += f"\tInit Duration: {init_ms:.2f} ms"
     return (line + "\n").encode()
+
+
+class PlatformLog:
+    """Lambda's own lines for a function's LoggingConfig: text, or JSON records.
+
+    In JSON format Lambda writes ``platform.start`` and ``platform.report`` records instead of
+    START/END/REPORT lines, at INFO level: a ``SystemLogLevel`` of WARN or above drops them.
+    """
+
+    def __init__(self, log_format: str = "Text", system_level: str | None = None) -> None:
+        self.json = log_format == "JSON"
+        self.quiet = self.json and (system_level or "INFO") in ("WARN", "ERROR", "FATAL")
+
+    def start(self, request_id: str, version: str) -> bytes:
+        """The first line of an invocation."""
+        if not self.json:
+            return start_line(request_id, version)
+        return self._record("platform.start", {"requestId": request_id, "version": version})
+
+    def end(self, request_id: str) -> bytes:
+        """The line after the handler finished (none in JSON format)."""
+        return b"" if self.json else end_line(request_id)
+
+    def report(self, request_id: str, *, duration_ms: float, memory_mb: int, max_memory_mb: int,
+               init_ms: float | None, status: str = "success") -> bytes:
+        """The REPORT line, or the ``platform.report`` record."""
+        if not self.json:
+            return report_line(request_id, duration_ms=duration_ms, memory_mb=memory_mb,
+                               max_memory_mb=max_memory_mb, init_ms=init_ms)
+        metrics: dict[str, float] = {
+            "durationMs": round(duration_ms, 2), "billedDurationMs": max(1, math.ceil(duration_ms)),
+            "memorySizeMB": memory_mb, "maxMemoryUsedMB": max_memory_mb}
+        if init_ms is not None:
+            metrics["initDurationMs"] = round(init_ms, 2)
+        return self._record("platform.report", {"requestId": request_id, "metrics": metrics,
+                                                "status": status})
+
+    def _record(self, kind: str, record: dict[str, object]) -> bytes:
+        if self.quiet:
+            return b""
+        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+        line = {"time": now.replace("+00:00", "Z"), "type": kind, "record": record}
+        return (json.dumps(line) + "\n").encode()
 
 
 def tail_b64(log: bytes) -> str:

@@ -54,6 +54,11 @@ class SandboxMagics(Magics):
                               help="port on 127.0.0.1 (start only; default: any free port)")
     @magic_arguments.argument("--no-demo", action="store_true",
                               help="leave out the demo functions (start only)")
+    @magic_arguments.argument("--pass-credentials", action="store_true",
+                              help="give handlers your own AWS credentials from the AWS chain "
+                              "(environment, profile); by default they get dummy ones")
+    @magic_arguments.argument("--allow-outside", action="store_true",
+                              help="run template code from outside the template's folder")
     @line_magic
     def lambda_sandbox(self, line: str) -> None:
         """Run Lambda functions locally, without Docker or AWS.
@@ -62,7 +67,10 @@ class SandboxMagics(Magics):
         handlers under the official runtime client, and points this session's settings at
         it: ``%%lambda_invoke echo`` then invokes the demo ``echo`` function. The demo
         functions are echo, fail, sleep, logger, health_check (alias prod) and
-        restart_service; ``--template template.yaml`` adds a SAM template's functions.
+        restart_service; ``--template template.yaml`` adds a SAM template's functions, built
+        like ``sam build`` (requirements.txt, layers). Handlers see only their code, layers,
+        boto3 and Lambda's variables, with dummy AWS credentials unless ``--pass-credentials``;
+        the region is this session's (``%lambda_config region=...``) or us-east-1.
         ``%lambda_sandbox status`` lists functions and warm workers; ``%lambda_sandbox stop``
         kills the workers and restores the settings ``start`` replaced.
         """
@@ -72,14 +80,16 @@ class SandboxMagics(Magics):
         if args.action != "start" and given:
             raise UsageError(f"{given[0]} is for %lambda_sandbox start: leave it out of {args.action}")
         if args.action == "start":
-            _start(template=args.template, port=args.port or 0, demo=not args.no_demo)
+            _start(template=args.template, port=args.port or 0, demo=not args.no_demo,
+                   pass_credentials=args.pass_credentials, allow_outside=args.allow_outside)
         elif args.action == "status":
             print(_status_text())
         else:
             print(_stop())
 
 
-def _start(*, template: str | None, port: int, demo: bool) -> None:
+def _start(*, template: str | None, port: int, demo: bool, pass_credentials: bool,
+           allow_outside: bool) -> None:
     from lambda_magic._settings import session_settings
     from lambda_magic.sandbox._errors import SandboxError
     from lambda_magic.sandbox._sandbox import Sandbox
@@ -89,7 +99,9 @@ def _start(*, template: str | None, port: int, demo: bool) -> None:
         raise UsageError(f"the sandbox already runs at {running.endpoint_url}: "
                          "%lambda_sandbox stop first")
     try:
-        sandbox = Sandbox(port=port, template=template, demo=demo).start()
+        sandbox = Sandbox(port=port, template=template, demo=demo, progress=print,
+                          region=session_settings().values().get("region"), pass_credentials=pass_credentials,
+                          allow_outside=allow_outside).start()
     except SandboxError as err:
         raise UsageError(str(err)) from None
     _session["sandbox"] = sandbox

@@ -140,6 +140,11 @@ class Pools:
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
 
+    @property
+    def max_workers(self) -> int:
+        """The most workers one function may have."""
+        return self._max_workers
+
     def pool(self, function_name: str) -> FunctionPool:
         """The pool of ``function_name``, made on first use."""
         pool = self._pools.get(function_name)

@@ -8,19 +8,15 @@ deployment package.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import fnmatch
-import hashlib
-import os
 import re
-import shutil
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lambda_magic.sandbox._code_store import CodeStore
 from lambda_magic.sandbox._errors import ApiError, SandboxError, invalid_parameter, not_found
 
 __all__ = [
@@ -33,6 +29,7 @@ __all__ = [
     "Registry",
     "Resolved",
     "function_arn",
+    "layer_arn",
 ]
 
 ACCOUNT_ID = "123456789012"
@@ -47,13 +44,17 @@ _TARGET_RE = re.compile(
     r"(?:(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?P<account>\d{12}):function:)?"
     r"(?P<name>[A-Za-z0-9_.-]+)(?::(?P<qualifier>\$LATEST|[A-Za-z0-9_-]+))?"
 )
-# Not copied when a version freezes its code: caches and environments, never code.
-_SNAPSHOT_IGNORE = ("__pycache__", "*.pyc", ".git", ".venv", "venv", ".aws-sam", "node_modules")
+_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    """The ARN of function ``name`` in the sandbox's account and region."""
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+def layer_arn(name: str, version: int = 1, *, region: str = REGION) -> str:
+    """The ARN of version ``version`` of layer ``name`` in the sandbox's account and region."""
+    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{name}:{version}"
+
+
+def function_arn(name: str, qualifier: str | None = None, *, region: str = REGION) -> str:
+    """The ARN of function ``name`` in the sandbox's account and ``region``."""
+    arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
@@ -71,6 +72,13 @@ class FunctionVersion:
     memory: int = 128
     environment: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    deps_dir: Path | None = None  # the built requirements.txt, on sys.path after the code
+    layers: tuple[Path, ...] = ()  # the layers' sys.path folders, in template order
+    layer_arns: tuple[str, ...] = ()
+    log_format: str = "Text"  # LoggingConfig: Text or JSON
+    application_log_level: str | None = None
+    system_log_level: str | None = None
+    region: str = REGION
     code_sha256: str = ""
     code_size: int = 0
     last_modified: str = ""
@@ -79,7 +87,12 @@ class FunctionVersion:
     @property
     def arn(self) -> str:
         """The version's qualified ARN (``...:function:NAME:VERSION``)."""
-        return function_arn(self.name, self.version)
+        return function_arn(self.name, self.version, region=self.region)
+
+    @property
+    def log_group(self) -> str:
+        """The CloudWatch log group the function writes to."""
+        return f"/aws/lambda/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -90,12 +103,13 @@ class Alias:
     name: str
     function_version: str
     description: str = ""
+    region: str = REGION
     revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def arn(self) -> str:
         """The alias ARN (``...:function:NAME:ALIAS``)."""
-        return function_arn(self.function_name, self.name)
+        return function_arn(self.function_name, self.name, region=self.region)
 
 
 @dataclass(eq=False)
@@ -127,8 +141,9 @@ class Resolved:
 class Registry:
     """The sandbox's functions; safe to read from server threads while the owner adds."""
 
-    def __init__(self, workdir: Path) -> None:
-        self._workdir = workdir
+    def __init__(self, store: CodeStore, *, region: str = REGION) -> None:
+        self._store = store
+        self.region = region
         self._functions: dict[str, Function] = {}
         self._lock = threading.RLock()
 
@@ -148,14 +163,18 @@ class Registry:
             raise SandboxError(f"bad function name {name!r}: use 1-64 letters, digits, - or _")
         _check_concurrency(name, reserved_concurrency)
         code_dir, code_file = _code_location(name, handler, Path(code))
-        latest = _stamped(
+        latest = self._stamp(
             FunctionVersion(name=name, version=LATEST, handler=handler, code_dir=code_dir,
-                            code_file=code_file, **_checked_config(name, config))
+                            code_file=code_file, region=self.region,
+                            **_checked_config(name, config))
         )
         function = Function(latest=latest, reserved_concurrency=reserved_concurrency)
         with self._lock:
             self._functions[name] = function
         return function
+
+    def _stamp(self, version: FunctionVersion) -> FunctionVersion:
+        return _stamped(version, self._store)
 
     def update(self, name: str, **config: Any) -> FunctionVersion:
         """Change ``$LATEST``'s configuration (timeout, memory, environment, description)."""
@@ -163,7 +182,7 @@ class Registry:
             function = self.get(name)
             merged = {**_config_of(function.latest), **config}
             latest = replace(function.latest, **_checked_config(name, merged))
-            function.latest = _stamped(latest)
+            function.latest = self._stamp(latest)
             return function.latest
 
     def publish(self, name: str, *, description: str = "") -> FunctionVersion:
@@ -175,7 +194,7 @@ class Registry:
                 if revision == latest.revision_id:
                     return function.versions[number]  # unchanged: Lambda returns it again
             number = str(len(function.versions) + 1)
-            frozen_dir = _snapshot(latest, self._workdir / name / number)
+            frozen_dir = self._store.freeze(latest.code_dir, latest.code_file, latest.code_sha256)
             version = replace(latest, version=number, code_dir=frozen_dir,
                               description=description or latest.description,
                               revision_id=str(uuid.uuid4()))
@@ -193,7 +212,7 @@ class Registry:
             if version != LATEST and version not in function.versions:
                 raise SandboxError(f"{name} has no version {version}: publish it first")
             made = Alias(function_name=name, name=alias, function_version=version,
-                         description=description)
+                         description=description, region=self.region)
             function.aliases[alias] = made
             return made
 
@@ -217,7 +236,7 @@ class Registry:
         match = _TARGET_RE.fullmatch(target)
         if match is None:
             raise not_found(f"Function not found: {target}")
-        _check_reachable(target, match["region"], match["account"])
+        _check_reachable(target, match["region"], match["account"], self.region)
         derived = match["qualifier"]
         if derived and qualifier and derived != qualifier:
             raise invalid_parameter(
@@ -226,14 +245,18 @@ class Registry:
             )
         function = self._functions.get(match["name"])
         if function is None:
-            raise not_found(f"Function not found: {function_arn(match['name'])}")
+            raise not_found(f"Function not found: {self.arn(match['name'])}")
         return function, derived or qualifier
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        """The ARN of function ``name`` in this registry's region."""
+        return function_arn(name, qualifier, region=self.region)
 
     def resolve(self, target: str, qualifier: str | None = None) -> Resolved:
         """Resolve an Invoke target to the version that runs, like Lambda does, else 404."""
         function, qualifier = self.find(target, qualifier)
         version = self.version_of(function, qualifier)
-        return Resolved(function, version, function_arn(function.name, qualifier))
+        return Resolved(function, version, self.arn(function.name, qualifier))
 
     def version_of(self, function: Function, qualifier: str | None) -> FunctionVersion:
         """The version ``qualifier`` (number, alias, $LATEST or None) selects, else 404."""
@@ -248,17 +271,17 @@ class Registry:
         if version is None:
             what = "alias" if not qualifier.isdigit() else "version"
             raise not_found(
-                f"Function not found: {function_arn(function.name, qualifier)} "
+                f"Function not found: {self.arn(function.name, qualifier)} "
                 f"({function.name} has no {what} {qualifier!r})"
             )
         return version
 
 
-def _check_reachable(target: str, region: str | None, account: str | None) -> None:
+def _check_reachable(target: str, region: str | None, account: str | None, here: str) -> None:
     """Refuse an ARN of another region or account with the error Lambda answers."""
-    if region and region != REGION:
+    if region and region != here:
         raise not_found(f"Functions from '{region}' are not reachable in this region "
-                        f"('{REGION}')")
+                        f"('{here}')")
     if account and account != ACCOUNT_ID:
         raise ApiError(
             "AccessDeniedException", 403,
@@ -275,7 +298,8 @@ def _check_concurrency(name: str, reserved: int | None) -> None:
 
 def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validate the configuration keywords against Lambda's limits."""
-    allowed = {"runtime", "timeout", "memory", "environment", "description"}
+    allowed = {"runtime", "timeout", "memory", "environment", "description", "deps_dir", "layers",
+               "layer_arns", "log_format", "application_log_level", "system_log_level"}
     unknown = set(config) - allowed
     if unknown:
         raise SandboxError(f"{name}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -291,12 +315,26 @@ def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
         raise SandboxError(f"{name}: memory must be MB from 128 to 10240")
     env = out.get("environment") or {}
     out["environment"] = {str(key): str(value) for key, value in env.items()}
+    out["layers"] = tuple(Path(layer) for layer in out.get("layers") or ())
+    out["layer_arns"] = tuple(out.get("layer_arns") or ())
+    if out.get("log_format", "Text") not in ("Text", "JSON"):
+        raise SandboxError(f"{name}: log_format must be Text or JSON")
+    for key in ("application_log_level", "system_log_level"):
+        level = out.get(key)
+        if level is not None and str(level).upper() not in _LOG_LEVELS:
+            raise SandboxError(f"{name}: {key} must be one of {', '.join(_LOG_LEVELS)}")
+        out[key] = None if level is None else str(level).upper()
     return out
 
 
 def _config_of(version: FunctionVersion) -> dict[str, Any]:
     return {"runtime": version.runtime, "timeout": version.timeout, "memory": version.memory,
-            "environment": version.environment, "description": version.description}
+            "environment": version.environment, "description": version.description,
+            "deps_dir": version.deps_dir, "layers": version.layers,
+            "layer_arns": version.layer_arns,
+            "log_format": version.log_format,
+            "application_log_level": version.application_log_level,
+            "system_log_level": version.system_log_level}
 
 
 def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | None]:
@@ -316,47 +354,14 @@ def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | Non
     return code, None
 
 
-def _stamped(version: FunctionVersion) -> FunctionVersion:
+def _stamped(version: FunctionVersion, store: CodeStore) -> FunctionVersion:
     """``version`` with its code digest, size, modification time and a new revision."""
-    files = _code_files(version)
-    digest = hashlib.sha256()
-    size = 0
-    for path in files:
-        data = path.read_bytes()
-        digest.update(str(path.relative_to(version.code_dir)).encode() + b"\0" + data)
-        size += len(data)
+    digest, size = store.digest(version.code_dir, version.code_file)
     return replace(
         version,
-        code_sha256=base64.b64encode(digest.digest()).decode(),
+        code_sha256=digest,
         code_size=size,
         last_modified=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         + "+0000",
         revision_id=str(uuid.uuid4()),
     )
-
-
-def _code_files(version: FunctionVersion) -> list[Path]:
-    """The files that make up the version's code, caches and environments left out."""
-    if version.code_file:
-        return [version.code_dir / version.code_file]
-    files: list[Path] = []
-    for root, dirs, names in os.walk(version.code_dir):
-        dirs[:] = sorted(d for d in dirs if not _ignored(d))  # prune: never walk a venv
-        files.extend(Path(root) / name for name in sorted(names) if not _ignored(name))
-    return files
-
-
-def _ignored(part: str) -> bool:
-    return any(fnmatch.fnmatch(part, pattern) for pattern in _SNAPSHOT_IGNORE)
-
-
-def _snapshot(version: FunctionVersion, target: Path) -> Path:
-    """Copy the version's code to ``target`` so later edits do not reach the version."""
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    for path in _code_files(version):
-        destination = target / path.relative_to(version.code_dir)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
-    return target

@@ -4,11 +4,18 @@ Each worker gets its own listening socket on 127.0.0.1, as each Lambda execution
 has its own Runtime API: the endpoint then tells which worker is asking, which a shared
 endpoint could not (a TCP peer does not say its PID). awslambdaric keeps one keep-alive
 connection for ``/next`` and the answers; init errors come on a second, short connection.
+
+Only the worker itself gets in: awslambdaric takes a bare ``host:port`` (no path or header
+could carry a token), so each accepted connection's client socket is looked up in
+``/proc/net/tcp`` and must be one of the worker process's own descriptors. Any other local
+process (or a web page) cannot take the worker's event or inject an error into its answer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import re
 import socket
 import threading
@@ -17,8 +24,9 @@ from typing import Protocol
 from lambda_magic.sandbox._http import LeanHandler
 from lambda_magic.sandbox._invocation import Invocation
 
-__all__ = ["RuntimeApi", "RuntimeBackend"]
+__all__ = ["RuntimeApi", "RuntimeBackend", "connection_owned_by"]
 
+_log = logging.getLogger("lambda_magic.sandbox")
 _NEXT = "/2018-06-01/runtime/invocation/next"
 _ANSWER = re.compile(r"/2018-06-01/runtime/invocation/(?P<id>[^/]+)/(?P<kind>response|error)")
 _INIT_ERROR = "/2018-06-01/runtime/init/error"
@@ -27,6 +35,9 @@ _ACCEPTED = b'{"status":"OK"}'
 
 class RuntimeBackend(Protocol):
     """What a Runtime API needs from its worker."""
+
+    def owner_pid(self) -> int | None:
+        """The process allowed to connect (None if it never started)."""
 
     def next_invocation(self) -> Invocation | None:
         """Block until there is an event for this worker; None when it is being stopped."""
@@ -79,6 +90,12 @@ class RuntimeApi:
                 conn, peer = self._sock.accept()
             except OSError:
                 return
+            owner = self.backend.owner_pid()
+            if owner is None or not connection_owned_by(conn, owner):
+                _log.warning("sandbox refused a Runtime API connection from port %s: not worker "
+                             "pid %s", peer[1], owner)
+                conn.close()
+                continue
             with self._lock:
                 self._connections.add(conn)
             threading.Thread(target=self._serve, args=(conn, peer), daemon=True,
@@ -133,9 +150,43 @@ def _event_headers(invocation: Invocation) -> dict[str, str]:
         "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
         "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
         "Lambda-Runtime-Invoked-Function-Arn": invocation.invoked_arn,
+        "Lambda-Runtime-Trace-Id": invocation.trace_id,  # the runtime sets _X_AMZN_TRACE_ID
     }
     if invocation.client_context:
         headers["Lambda-Runtime-Client-Context"] = invocation.client_context
     if invocation.tenant_id:
         headers["Lambda-Runtime-Aws-Tenant-Id"] = invocation.tenant_id
     return headers
+
+
+def connection_owned_by(conn: socket.socket, pid: int) -> bool:
+    """Whether the client end of accepted ``conn`` is a descriptor of process ``pid``."""
+    inode = _client_inode(conn.getpeername()[1], conn.getsockname()[1])
+    if not inode:
+        return False
+    target = f"socket:[{inode}]"
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in descriptors:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                return True
+    return False
+
+
+def _client_inode(client_port: int, server_port: int) -> int | None:
+    """The socket inode of the loopback TCP connection from ``client_port`` to ``server_port``."""
+    try:
+        with open("/proc/net/tcp", encoding="ascii") as table:
+            next(table)
+            for line in table:
+                fields = line.split()
+                local, remote = fields[1], fields[2]
+                if (int(local.rsplit(":", 1)[1], 16) == client_port
+                        and int(remote.rsplit(":", 1)[1], 16) == server_port):
+                    return int(fields[9])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

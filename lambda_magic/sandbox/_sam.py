@@ -10,6 +10,7 @@ account, references to other resources their logical id.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ import yaml
 from lambda_magic.sandbox._errors import SandboxError
 from lambda_magic.sandbox._registry import ACCOUNT_ID, REGION
 
-__all__ = ["SamFunction", "SamTemplate", "load_template"]
+__all__ = ["SamFunction", "SamLayer", "SamTemplate", "load_template"]
 
 _SERVERLESS = "AWS::Serverless::Function"
 _PLAIN = "AWS::Lambda::Function"
+_LAYERS = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 _NO_VALUE = object()
 
 
@@ -42,6 +44,28 @@ class SamFunction:
     reserved_concurrency: int | None = None
     alias: str | None = None  # AutoPublishAlias: publish version 1 and point this alias at it
     logical_id: str = ""  # the resource's key in the template
+    layers: list[str] = field(default_factory=list)  # logical ids of the template's layers
+    log_format: str = "Text"
+    application_log_level: str | None = None
+    system_log_level: str | None = None
+
+
+@dataclass
+class SamLayer:
+    """A layer of the template with local content."""
+
+    logical_id: str
+    name: str
+    content: Path
+    build: bool  # Metadata.BuildMethod python*: the content is sources plus requirements.txt
+
+    def sys_path(self, deps_dir: Path | None) -> list[Path]:
+        """Where its modules are, as Lambda's ``/opt/python`` would hold them."""
+        python = self.content / "python"
+        if python.is_dir() and not self.build:
+            site = python / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+            return [path for path in (site, python) if path.is_dir()]
+        return [self.content, *([deps_dir] if deps_dir else [])]
 
 
 @dataclass
@@ -52,6 +76,7 @@ class SamTemplate:
     functions: list[SamFunction]
     skipped: dict[str, str]
     description: str = ""
+    layers: dict[str, SamLayer] = field(default_factory=dict)
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -75,8 +100,14 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
-def load_template(path: str | Path, parameters: dict[str, str] | None = None) -> SamTemplate:
-    """Read the Python functions of the template at ``path``."""
+def load_template(path: str | Path, parameters: dict[str, str] | None = None, *,
+                  allow_outside: bool = False, region: str = REGION) -> SamTemplate:
+    """Read the Python functions of the template at ``path``.
+
+    A function the sandbox cannot run is skipped with the reason, never failing the others:
+    other runtimes, images, code or layers in S3, EFS, and code outside the template's folder
+    (unless ``allow_outside``).
+    """
     path = Path(path).expanduser().resolve()
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
@@ -87,17 +118,52 @@ def load_template(path: str | Path, parameters: dict[str, str] | None = None) ->
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise SandboxError(f"{path.name} has no Resources section: give a SAM template "
                            "(template.yaml of a SAM project)")
-    context = _Context(path, _parameter_values(document, parameters or {}))
+    context = _Context(path, _parameter_values(document, parameters or {}, region),
+                       allow_outside)
     globals_ = (document.get("Globals") or {}).get("Function") or {}
-    functions, skipped = [], {}
-    for logical_id, resource in document["Resources"].items():
-        if not isinstance(resource, dict) or resource.get("Type") not in (_SERVERLESS, _PLAIN):
+    resources = {key: value for key, value in document["Resources"].items()
+                 if isinstance(value, dict)}
+    layers, skipped = _layers(resources, context)
+    functions = []
+    for logical_id, resource in resources.items():
+        if resource.get("Type") not in (_SERVERLESS, _PLAIN):
             continue
         try:
-            functions.append(_function(logical_id, resource, globals_, context))
+            function = _function(logical_id, resource, globals_, context)
+            _check_layers(function, layers, skipped)
+            functions.append(function)
         except _Skip as skip:
             skipped[logical_id] = str(skip)
-    return SamTemplate(path, functions, skipped, str(document.get("Description") or ""))
+    return SamTemplate(path, functions, skipped, str(document.get("Description") or ""), layers)
+
+
+def _layers(resources: dict[str, Any], ctx: _Context) -> tuple[dict[str, SamLayer], dict[str, str]]:
+    """The template's layers with local content; the others, skipped with the reason."""
+    layers, skipped = {}, {}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") not in _LAYERS:
+            continue
+        props = resource.get("Properties") or {}
+        location = ctx.resolve(props.get("ContentUri", props.get("Content")))
+        build = str((resource.get("Metadata") or {}).get("BuildMethod", "")).startswith("python")
+        try:
+            content = ctx.local_path(location, "ContentUri")
+        except _Skip as skip:
+            skipped[logical_id] = str(skip)
+            continue
+        name = str(ctx.resolve(props.get("LayerName")) or logical_id)
+        layers[logical_id] = SamLayer(logical_id, name, content, build)
+    return layers, skipped
+
+
+def _check_layers(function: SamFunction, layers: dict[str, SamLayer],
+                  skipped: dict[str, str]) -> None:
+    """Skip a function whose layer the sandbox does not have (remote, or skipped itself)."""
+    for ref in function.layers:
+        if ref in skipped:
+            raise _Skip(f"its layer {ref} was skipped: {skipped[ref]}")
+        if ref not in layers:
+            raise _Skip(f"layer {ref} is not a layer of this template with local content")
 
 
 class _Skip(Exception):
@@ -108,6 +174,20 @@ class _Skip(Exception):
 class _Context:
     template: Path
     parameters: dict[str, Any]
+    allow_outside: bool = False
+
+    def local_path(self, location: Any, what: str) -> Path:
+        """A code location as a path inside the template's folder, else the reason to skip."""
+        if not isinstance(location, str) or location.startswith("s3://"):
+            raise _Skip(f"its {what} is in S3: point it at a local folder")
+        folder = self.template.parent
+        path = (folder / location).resolve()
+        if not self.allow_outside and not path.is_relative_to(folder):
+            raise _Skip(f"its {what} {location} is outside the template's folder "
+                        "(allow_outside / --allow-outside runs it)")
+        if not path.exists():
+            raise _Skip(f"its {what} {location} does not exist")
+        return path
 
     def resolve(self, value: Any) -> Any:
         """The value of an intrinsic function, as far as a local run can know it."""
@@ -141,9 +221,10 @@ class _Context:
         return re.sub(r"\$\{([^}!][^}]*)\}", replace, str(text))
 
 
-def _parameter_values(document: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+def _parameter_values(document: dict[str, Any], overrides: dict[str, str],
+                      region: str) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
+        "AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
         "AWS::StackName": "sandbox", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": _NO_VALUE,
     }
     for name, spec in (document.get("Parameters") or {}).items():
@@ -156,6 +237,8 @@ def _parameter_values(document: dict[str, Any], overrides: dict[str, str]) -> di
 def _merged(globals_: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
     """Resource properties over ``Globals.Function``; environment variables merge."""
     merged = {**globals_, **props}
+    if "Layers" in globals_ and "Layers" in props:  # SAM adds list globals before the resource's
+        merged["Layers"] = [*globals_["Layers"], *props["Layers"]]
     variables = {**((globals_.get("Environment") or {}).get("Variables") or {}),
                  **((props.get("Environment") or {}).get("Variables") or {})}
     if variables:
@@ -169,6 +252,8 @@ def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any
     props = _merged(globals_ if serverless else {}, resource.get("Properties") or {})
     if props.get("PackageType") == "Image":
         raise _Skip("container image functions need Docker")
+    if props.get("FileSystemConfigs"):
+        raise _Skip("EFS file systems are not emulated")
     runtime = str(ctx.resolve(props.get("Runtime", "python3.11")))
     if not runtime.startswith("python3"):
         raise _Skip(f"runtime {runtime} is not Python")
@@ -180,6 +265,7 @@ def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any
     environment = {str(key): _text(ctx.resolve(value)) for key, value in variables.items()
                    if ctx.resolve(value) is not _NO_VALUE}
     reserved = ctx.resolve(props.get("ReservedConcurrentExecutions"))
+    logging = props.get("LoggingConfig") or {}
     return SamFunction(
         name=str(ctx.resolve(props.get("FunctionName")) or logical_id),
         handler=str(handler), code=code, inline_code=inline, runtime=runtime,
@@ -191,7 +277,15 @@ def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any
         alias=str(ctx.resolve(props["AutoPublishAlias"])) if props.get("AutoPublishAlias")
         and serverless else None,
         logical_id=logical_id,
+        layers=[str(ctx.resolve(layer)) for layer in props.get("Layers") or []],
+        log_format=str(ctx.resolve(logging.get("LogFormat", "Text"))),
+        application_log_level=_optional(ctx.resolve(logging.get("ApplicationLogLevel"))),
+        system_log_level=_optional(ctx.resolve(logging.get("SystemLogLevel"))),
     )
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _code(props: dict[str, Any], serverless: bool, ctx: _Context) -> tuple[Path | None, str | None]:
@@ -201,9 +295,7 @@ def _code(props: dict[str, Any], serverless: bool, ctx: _Context) -> tuple[Path 
     location = ctx.resolve(props.get("CodeUri" if serverless else "Code", "."))
     if isinstance(location, dict) and "ZipFile" in location:
         return None, str(ctx.resolve(location["ZipFile"]))
-    if not isinstance(location, str) or location.startswith("s3://"):
-        raise _Skip("its code is in S3: point CodeUri at a local directory")
-    return (ctx.template.parent / location).resolve(), None
+    return ctx.local_path(location, "CodeUri" if serverless else "Code"), None
 
 
 def _text(value: Any) -> str:

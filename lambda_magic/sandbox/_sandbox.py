@@ -17,15 +17,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from lambda_magic.sandbox._build import Progress, default_cache_dir, install_requirements, requirements_of
+from lambda_magic.sandbox._code_store import CodeStore
 from lambda_magic.sandbox._errors import SandboxError
 from lambda_magic.sandbox._invoker import Invoker, LogSink
 from lambda_magic.sandbox._logs import LogPump
 from lambda_magic.sandbox._logs_api import LogStore
 from lambda_magic.sandbox._pool import Pools
+from lambda_magic.sandbox._reaper import Reaper
 from lambda_magic.sandbox._registry import LATEST, REGION, Function, FunctionVersion, Registry
+from lambda_magic.sandbox._runtime_dir import build_runtime_dir
 from lambda_magic.sandbox._sam import SamFunction, SamTemplate, load_template
+from lambda_magic.sandbox._sam_build import build_function
 from lambda_magic.sandbox._server import ApiServer
 from lambda_magic.sandbox._stacks_api import Stack, StackSet
+from lambda_magic.sandbox._worker_env import WorkerHost, host_credentials
 from lambda_magic.sandbox._workers import Spawner, Worker
 
 __all__ = ["DEMO_DIR", "Sandbox"]
@@ -45,10 +51,19 @@ class Sandbox:
     ``port=0`` picks a free port. ``template`` loads the Python functions of a SAM template;
     ``demo`` registers the bundled demo functions. ``max_workers`` caps the workers (warm
     environments) of each function; more concurrent calls wait for one. ``log_stream``, if
-    given, receives every invocation's log as it finishes.
-    """
+    given, receives every invocation's log as it finishes. ``region`` (default us-east-1) is
+    the region it answers for: its ARNs, ``AWS::Region`` and the workers' ``AWS_REGION``.
 
-    region = REGION
+    Handlers see Lambda's environment only: their code, dependencies and layers, the runtime
+    (awslambdaric, boto3), Lambda's variables and dummy AWS credentials.
+    ``pass_credentials=True`` gives them the owner's own credentials instead, resolved at
+    ``start()`` from the usual AWS chain.
+
+    Dependencies (``requirements.txt``) are installed into ``cache_dir`` (default
+    ``~/.cache/lambda_magic/sandbox``), keyed by their hash, and published versions' frozen
+    code is kept there too, keyed by its digest; ``progress`` receives one line
+    per build and the warning about skipped functions (default: standard error).
+    """
 
     def __init__(
         self,
@@ -59,14 +74,24 @@ class Sandbox:
         max_workers: int = 8,
         log_stream: TextIO | None = None,
         stack_name: str | None = None,
+        pass_credentials: bool = False,
+        allow_outside: bool = False,
+        cache_dir: str | Path | None = None,
+        progress: Progress | None = None,
+        region: str | None = None,
     ) -> None:
         if max_workers < 1:
             raise SandboxError("max_workers must be at least 1")
         self._port = port
+        #: The region the sandbox answers for: ARNs, AWS::Region, the workers' AWS_REGION.
+        self.region = region or REGION
+        self._pass_credentials = pass_credentials
+        self._cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self._progress = progress if progress is not None else _to_stderr
         self._max_workers = max_workers
         self._log_stream = log_stream
         self._workdir = tempfile.TemporaryDirectory(prefix="lambda-sandbox-")
-        self.registry = Registry(Path(self._workdir.name) / "versions")
+        self.registry = Registry(CodeStore(self._cache_dir / "code"), region=self.region)
         self._lock = threading.Lock()
         self._parts: _Running | None = None
         self._skipped: dict[str, str] = {}
@@ -76,7 +101,7 @@ class Sandbox:
         if demo:
             self._add_demo()
         if template is not None:
-            self.load_template(template, stack_name=stack_name)
+            self.load_template(template, stack_name=stack_name, allow_outside=allow_outside)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -85,9 +110,12 @@ class Sandbox:
         with self._lock:
             if self._parts is None:
                 _require_runtime()
+                if self._skipped:
+                    self._progress(_skipped_warning(self._skipped))
                 self._parts = _Running.start(self._port, self.registry, self._max_workers,
                                              self._log_sink if self._log_stream else None,
-                                             stacks=self.stacks, log_store=self.log_store)
+                                             stacks=self.stacks, log_store=self.log_store,
+                                             host=self._worker_host())
                 _RUNNING.add(self)
         return self
 
@@ -98,6 +126,12 @@ class Sandbox:
             _RUNNING.discard(self)
         if parts is not None:
             parts.stop()
+
+    def _worker_host(self) -> WorkerHost:
+        runtime_dir = build_runtime_dir(Path(self._workdir.name) / "runtime")
+        if self._pass_credentials:
+            return WorkerHost(runtime_dir, self.region, host_credentials())
+        return WorkerHost(runtime_dir, self.region)
 
     @property
     def running(self) -> bool:
@@ -141,23 +175,33 @@ class Sandbox:
         description: str = "",
         reserved_concurrency: int | None = None,
         publish: bool = False,
+        log_format: str = "Text",
     ) -> str:
         """Define function ``name`` from a directory or a ``.py`` file; returns its version.
 
         ``handler`` is ``"module.function"`` (for a single file it defaults to
-        ``"<file stem>.handler"``). Redefining a function replaces it with its versions and
-        aliases. ``publish=True`` also publishes version 1 and returns ``"1"``.
+        ``"<file stem>.handler"``). A ``requirements.txt`` in a code directory is installed
+        (cached) as ``sam build`` would. Redefining a function replaces it with its versions
+        and aliases. ``publish=True`` also publishes version 1 and returns ``"1"``.
+        ``log_format="JSON"`` is LoggingConfig's JSON format.
         """
         if handler is None:
             if Path(code).suffix != ".py":
                 raise SandboxError(f"{name}: give handler='module.function' for a code directory")
             handler = f"{Path(code).stem}.handler"
-        self.registry.add(name, handler=handler, code=code, runtime=runtime, timeout=timeout,
-                          memory=memory, environment=environment, description=description,
-                          reserved_concurrency=reserved_concurrency)
+        requirements = requirements_of(Path(code)) if Path(code).is_dir() else None
+        deps = None if requirements is None else install_requirements(
+            requirements, owner=name, cache_dir=self._cache_dir, progress=self._progress)
+        self._define(name, handler=handler, code=code, runtime=runtime, timeout=timeout,
+                     memory=memory, environment=environment, description=description,
+                     reserved_concurrency=reserved_concurrency, deps_dir=deps,
+                     log_format=log_format)
+        return self.publish_version(name) if publish else LATEST
+
+    def _define(self, name: str, **definition: Any) -> None:
+        self.registry.add(name, **definition)
         if self._parts is not None:
             self._parts.pools.pool(name).drop_idle()
-        return self.publish_version(name) if publish else LATEST
 
     def update_function(self, name: str, **config: Any) -> None:
         """Change ``$LATEST``'s ``timeout``, ``memory``, ``environment`` or ``description``."""
@@ -172,41 +216,38 @@ class Sandbox:
         self.registry.create_alias(name, alias, version, description=description)
 
     def load_template(self, path: str | Path, *, parameters: dict[str, str] | None = None,
-                      stack_name: str | None = None) -> list[str]:
-        """Add the Python functions of a SAM template; returns their names.
+                      stack_name: str | None = None, allow_outside: bool = False) -> list[str]:
+        """Add the Python functions of a SAM template, built as ``sam build`` would.
 
-        Functions it cannot run (other runtimes, images, code in S3) are listed with the
-        reason in ``status()["skipped"]``. The template is also served as a CloudFormation
-        stack named ``stack_name`` (default: the template's folder name).
+        Functions it cannot run (other runtimes, images, code or layers in S3, EFS, code
+        outside the template's folder unless ``allow_outside``, dependencies pip cannot
+        install) are skipped with the reason in ``status()["skipped"]``; the others run. The
+        template is also served as a CloudFormation stack named ``stack_name`` (default: the
+        template's folder name). Returns the names of the functions added.
         """
-        template = load_template(path, parameters)
-        for function in template.functions:
-            self._add_sam_function(function, template)
+        template = load_template(path, parameters, allow_outside=allow_outside,
+                                 region=self.region)
         self._skipped.update(template.skipped)
+        added = [function for function in template.functions
+                 if self._add_sam_function(function, template)]
         self.stacks.add(Stack(stack_name or template.path.parent.name,
-                              {f.logical_id: f.name for f in template.functions},
+                              {f.logical_id: f.name for f in added},
                               description=template.description))
-        return [function.name for function in template.functions]
+        return [function.name for function in added]
 
-    def _add_sam_function(self, function: SamFunction, template: SamTemplate) -> None:
-        code = function.code
-        if function.inline_code is not None:
-            module = function.handler.rpartition(".")[0]
-            code = Path(self._workdir.name) / "inline" / function.name / f"{module}.py"
-            code.parent.mkdir(parents=True, exist_ok=True)
-            code.write_text(function.inline_code, encoding="utf-8")
-        assert code is not None
+    def _add_sam_function(self, function: SamFunction, template: SamTemplate) -> bool:
+        """Build and define one function; False (and the reason kept) if it cannot run."""
         try:
-            self.add_function(
-                function.name, code=code, handler=function.handler, runtime=function.runtime,
-                timeout=function.timeout, memory=function.memory,
-                environment=function.environment, description=function.description,
-                reserved_concurrency=function.reserved_concurrency,
-            )
+            definition = build_function(function, template, workdir=Path(self._workdir.name),
+                                        cache_dir=self._cache_dir, progress=self._progress,
+                                        region=self.region)
+            self._define(function.name, **definition)
         except SandboxError as err:
-            raise SandboxError(f"{template.path.name}: {err}") from None
+            self._skipped[function.logical_id] = str(err)
+            return False
         if function.alias:
             self.create_alias(function.name, function.alias, self.publish_version(function.name))
+        return True
 
     def _add_demo(self) -> None:
         """The bundled demo functions; health_check gets versions 1 and 2 and alias prod -> 1."""
@@ -246,6 +287,15 @@ class Sandbox:
             stream.flush()
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _skipped_warning(skipped: dict[str, str]) -> str:
+    reasons = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
+    return f"sandbox: skipped {len(skipped)} function(s) it cannot run ({reasons})"
+
+
 def _describe(function: Function) -> dict[str, Any]:
     latest = function.latest
     return {
@@ -273,9 +323,12 @@ class _Running:
     """What exists only while the sandbox serves."""
 
     def __init__(self, port: int, registry: Registry, max_workers: int,
-                 log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore) -> None:
+                 log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore,
+                 host: WorkerHost) -> None:
+        self.host = host
         self.pump = LogPump()
         self.spawner = Spawner()
+        self.reaper = Reaper()
         self.pools = Pools(max_workers, self._make_worker)
         self.invoker = Invoker(self.pools, log_sink=log_sink, log_recorder=log_store.record)
         try:
@@ -284,18 +337,22 @@ class _Running:
         except OSError as err:
             self.pump.close()
             self.spawner.close()
+            self.reaper.close()
             raise SandboxError(f"cannot listen on 127.0.0.1:{port} ({err.strerror}): "
                                "choose another port, or 0 for any free one") from None
 
     @classmethod
     def start(cls, port: int, registry: Registry, max_workers: int,
-              log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore) -> _Running:
-        running = cls(port, registry, max_workers, log_sink, stacks=stacks, log_store=log_store)
+              log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore,
+              host: WorkerHost) -> _Running:
+        running = cls(port, registry, max_workers, log_sink, stacks=stacks, log_store=log_store,
+                      host=host)
         running.server.start()
         return running
 
     def _make_worker(self, spec: FunctionVersion) -> Worker:
-        return Worker(spec, spawner=self.spawner, pump=self.pump)
+        return Worker(spec, spawner=self.spawner, pump=self.pump, host=self.host,
+                      reaper=self.reaper)
 
     def stop(self) -> None:
         # Stop taking requests first, then end the workers; the pump and the spawner go
@@ -309,6 +366,7 @@ class _Running:
             worker.kill(wait=True)
         self.pump.close()
         self.spawner.close()
+        self.reaper.close()
 
 
 def _stop_all() -> None:

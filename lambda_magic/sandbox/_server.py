@@ -34,7 +34,7 @@ from lambda_magic.sandbox._invocation import MAX_SYNC_PAYLOAD, Invocation
 from lambda_magic.sandbox._invoker import Invoker
 from lambda_magic.sandbox._logs import tail_b64
 from lambda_magic.sandbox._logs_api import TARGET_PREFIX, LogStore, handle_logs_request
-from lambda_magic.sandbox._registry import Registry, Resolved, function_arn
+from lambda_magic.sandbox._registry import Registry, Resolved
 from lambda_magic.sandbox._stacks_api import StackSet, handle_stacks_request
 
 __all__ = ["ApiServer"]
@@ -209,7 +209,7 @@ class _ApiHandler(LeanHandler):
         if len(tail) == 2 and tail[0] == "aliases":
             alias = function.aliases.get(tail[1])
             if alias is None:
-                raise not_found(f"Cannot find alias arn: {function_arn(function.name, tail[1])}")
+                raise not_found(f"Cannot find alias arn: {registry.arn(function.name, tail[1])}")
             return cp.alias_configuration(alias)
         self._unknown("GET")
         raise AssertionError("unreachable")

@@ -30,8 +30,10 @@ from typing import Any
 
 from lambda_magic.sandbox._invocation import Invocation, exit_error, timeout_error
 from lambda_magic.sandbox._logs import LogBuffer, LogPump
-from lambda_magic.sandbox._registry import REGION, FunctionVersion
+from lambda_magic.sandbox._reaper import Reaper
+from lambda_magic.sandbox._registry import FunctionVersion
 from lambda_magic.sandbox._runtime_api import RuntimeApi
+from lambda_magic.sandbox._worker_env import WorkerHost, worker_command, worker_environment
 
 __all__ = ["INIT_TIMEOUT", "Run", "Spawner", "Worker"]
 
@@ -110,8 +112,12 @@ class Run:
 class Worker:
     """One execution environment for one function version (a ``RuntimeBackend``)."""
 
-    def __init__(self, spec: FunctionVersion, *, spawner: Spawner, pump: LogPump) -> None:
+    def __init__(self, spec: FunctionVersion, *, spawner: Spawner, pump: LogPump,
+                 host: WorkerHost, reaper: Reaper) -> None:
         self.spec = spec
+        self.host = host
+        self._reaper = reaper
+        self._spawned = threading.Event()
         self.state = "starting"  # starting -> idle <-> busy -> dead
         self.invocations = 0
         self.init_ms: float | None = None
@@ -123,8 +129,12 @@ class Worker:
         self._api = RuntimeApi(self)
         self._api.start()
         self._spawned_at = time.perf_counter()
+        self._exited = False
         self.proc, self.log = self._spawn(spawner)
+        reaper.track(self.proc.pid)
+        self._spawned.set()
         pump.watch(self.log)
+        pump.watch_exit(self.proc.pid, self._on_exit)
 
     @property
     def pid(self) -> int:
@@ -133,11 +143,11 @@ class Worker:
 
     def _spawn(self, spawner: Spawner) -> tuple[subprocess.Popen[bytes], LogBuffer]:
         read_fd, write_fd = os.pipe()
-        env = worker_environment(self.spec, self._api.address)
+        env = worker_environment(self.spec, self.host, self._api.address)
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         try:
             proc = spawner.spawn(
-                args=[sys.executable, "-m", "awslambdaric", self.spec.handler],
+                args=worker_command(self.spec, self.host),
                 cwd=self.spec.code_dir,
                 env=env,
                 stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
@@ -154,6 +164,10 @@ class Worker:
         return proc, LogBuffer(read_fd, self._on_exit)
 
     # -- RuntimeBackend: called from this worker's Runtime API threads --------------------
+
+    def owner_pid(self) -> int | None:
+        """The worker's process id, the only process its Runtime API serves."""
+        return self.proc.pid if self._spawned.wait(INIT_TIMEOUT) else None
 
     def next_invocation(self) -> Invocation | None:
         """Hand the worker its next event, blocking until there is one."""
@@ -174,8 +188,14 @@ class Worker:
         return True
 
     def init_failed(self, body: bytes) -> None:
-        """The handler could not be loaded: the pending invocation gets the init error."""
+        """The handler could not be loaded: the pending invocation gets the init error.
+
+        The runtime exits next; the worker is dead already, so it never goes back to the
+        idle pool and the next invocation starts (and fails) a fresh one, as on Lambda.
+        """
         self.init_ms = (time.perf_counter() - self._spawned_at) * 1000
+        with self._lock:
+            self.state = "dead"
         invocation = self._current
         if invocation is not None:
             invocation.finish(body, is_error=True)
@@ -242,16 +262,23 @@ class Worker:
         if wait:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=2)
+                self._reaper.forget(self.proc.pid)
 
     def _on_exit(self) -> None:
-        """From the log pump, at EOF: the process ended; fail what it was running."""
+        """From the log pump, at exit or EOF: the process ended; fail what it was running."""
         with self._lock:
+            if self._exited:
+                return
+            self._exited = True
             self.state = "dead"
             invocation = self._current
-        returncode = self.proc.poll()
-        if returncode is None:  # it closed its output but lives on: unusable, end it
-            self.proc.kill()
-            returncode = self.proc.wait()
+        # Its children may hold the pipe; the group is ended while the leader is not yet
+        # reaped, so the group id cannot have been reused. One that closed its output but
+        # lives on is unusable and ends with them.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        returncode = self.proc.wait()
+        self._reaper.forget(self.proc.pid)
         if invocation is not None:
             invocation.finish(exit_error(invocation.request_id, returncode), is_error=True)
         self._slot.put(None)
@@ -275,32 +302,3 @@ class Worker:
                 "state": self.state, "invocations": self.invocations,
                 "init_ms": None if self.init_ms is None else round(self.init_ms, 2),
                 "max_memory_mb": self.max_memory_mb}
-
-
-# Inherited from the host, but never into a worker: they would change how the runtime runs.
-_NOT_INHERITED = ("AWS_LAMBDA_", "_LAMBDA_", "_HANDLER", "LAMBDA_TASK_ROOT",
-                  "LAMBDA_RUNTIME_DIR", "LAMBDA_MAGIC_")
-
-
-def worker_environment(spec: FunctionVersion, runtime_api: str) -> dict[str, str]:
-    """The worker's environment: host variables, the function's, then Lambda's reserved."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(_NOT_INHERITED)}
-    env.update(spec.environment)
-    stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{spec.version}]{os.urandom(16).hex()}"
-    python_path = os.pathsep.join(p for p in (str(spec.code_dir), env.get("PYTHONPATH")) if p)
-    env.update({
-        "AWS_LAMBDA_RUNTIME_API": runtime_api,
-        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-        "LAMBDA_TASK_ROOT": str(spec.code_dir),
-        "_HANDLER": spec.handler,
-        "PYTHONPATH": python_path,
-        "TZ": ":UTC",
-    })
-    return env

@@ -1,0 +1,3 @@
+"""A tiny pure-Python package the tests turn into a wheel."""
+
+VERSION = "1.0"
