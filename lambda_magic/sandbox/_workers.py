@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lambda_magic.sandbox._invocation import Invocation, exit_error, timeout_error
@@ -35,6 +36,8 @@ from lambda_magic.sandbox._runtime_api import RuntimeApi
 
 __all__ = ["INIT_TIMEOUT", "Run", "Spawner", "Worker"]
 
+#: awslambdaric's entry point with generator handlers streamed (see the script).
+BOOTSTRAP = Path(__file__).parent / "_bootstrap" / "bootstrap.py"
 # Lambda gives the init phase (runtime start + handler module import) 10 seconds.
 INIT_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1
@@ -137,7 +140,7 @@ class Worker:
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         try:
             proc = spawner.spawn(
-                args=[sys.executable, "-m", "awslambdaric", self.spec.handler],
+                args=[sys.executable, str(BOOTSTRAP), self.spec.handler],
                 cwd=self.spec.code_dir,
                 env=env,
                 stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
@@ -172,6 +175,13 @@ class Worker:
             return False
         invocation.finish(body, is_error=is_error)
         return True
+
+    def chunk(self, request_id: str, body: bytes) -> bool:
+        """Record one item the running invocation's generator handler produced."""
+        invocation = self._current
+        if invocation is None or invocation.request_id != request_id:
+            return False
+        return invocation.add_chunk(body)
 
     def init_failed(self, body: bytes) -> None:
         """The handler could not be loaded: the pending invocation gets the init error."""

@@ -1,0 +1,67 @@
+"""A sandbox worker's entry point: awslambdaric, with generator handlers streamed.
+
+Run as ``python .../bootstrap.py module.function`` (by path: importing ``lambda_magic``
+would cost every cold start its imports). It starts awslambdaric exactly as
+``python -m awslambdaric`` does, with one addition: a handler that returns a generator (or
+any iterator) has each item sent to the sandbox as soon as it is produced, on the worker's
+Runtime API (``POST .../invocation/{id}/chunk``, a sandbox-internal route), and then answers
+an empty body; the sandbox joins the items for a buffered Invoke and streams them for
+InvokeWithResponseStream. Items are sent as bytes as they are, ``str`` as UTF-8, anything
+else as JSON. An exception while iterating is the invocation's error, reported by
+awslambdaric as usual. This file's name keeps its frames out of the error's stack trace,
+as awslambdaric drops its own ``bootstrap.py`` frames.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import http.client
+import json
+import os
+import sys
+from typing import Any, Callable
+
+_CHUNK = "/2018-06-01/runtime/invocation/{}/chunk"
+_connection: http.client.HTTPConnection | None = None
+
+
+def _encode(item: Any) -> bytes:
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item)
+    if isinstance(item, str):
+        return item.encode("utf-8")
+    return json.dumps(item).encode("utf-8")
+
+
+def _send_chunk(request_id: str, data: bytes) -> None:
+    global _connection
+    if _connection is None:
+        _connection = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    _connection.request("POST", _CHUNK.format(request_id), body=data)
+    _connection.getresponse().read()
+
+
+def _streaming(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def handle(event: Any, context: Any) -> Any:
+        result = handler(event, context)
+        if not isinstance(result, collections.abc.Iterator):
+            return result
+        for item in result:
+            _send_chunk(context.aws_request_id, _encode(item))
+        return b""
+
+    return handle
+
+
+def main() -> None:
+    sys.path[0] = os.getcwd()  # as under ``python -m awslambdaric``: the code, not this folder
+    from awslambdaric import __main__ as ric
+    from awslambdaric import bootstrap
+
+    load = bootstrap._get_handler
+    bootstrap._get_handler = lambda name: _streaming(load(name))
+    ric.main(sys.argv)
+
+
+if __name__ == "__main__":
+    main()
