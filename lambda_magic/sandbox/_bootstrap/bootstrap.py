@@ -19,7 +19,8 @@ import http.client
 import json
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _CHUNK = "/2018-06-01/runtime/invocation/{}/chunk"
 _connection: http.client.HTTPConnection | None = None
