@@ -93,6 +93,9 @@ class InvokeMagics(Magics):
     @magic_arguments.argument(
         "--concurrency", type=int,
         help="With --each: calls in flight at most (default: the max_concurrency setting, 16).")
+    @magic_arguments.argument(
+        "--stream", action="store_true",
+        help="Call InvokeWithResponseStream and show the chunks as they arrive.")
     @magic_arguments.argument("--quiet", action="store_true", help="Display nothing, return None.")
     @magic_arguments.argument("--region", help="AWS region for this call.")
     @magic_arguments.argument("--profile", help="AWS profile for this call.")
@@ -125,6 +128,9 @@ class InvokeMagics(Magics):
 
             %%lambda_invoke my-function --each --concurrency 32 -o results
             [{"id": 1}, {"id": 2}, {"id": 3}]
+
+        ``--stream`` calls InvokeWithResponseStream: the chunks are shown as the function
+        produces them, and the response has ``.chunks`` (``.payload`` decodes them joined).
         """
         args = parse_line(self.lambda_invoke, line)
         _check_output_name(args.output, self.shell)
@@ -155,7 +161,7 @@ class InvokeMagics(Magics):
             client_context=self._client_context(args.client_context),
             log=settings.log_tail and not args.no_log,
             tenant_id=args.tenant_id, durable_execution_name=args.durable_execution_name,
-            substitutions=expanded.substitutions, logical_id=logical_id,
+            substitutions=expanded.substitutions, logical_id=logical_id, stream=args.stream,
         )
         return request, settings
 
@@ -179,6 +185,8 @@ class InvokeMagics(Magics):
             raise UsageError("--concurrency needs --each (one invocation per element of a JSON array)")
         if args.durable_execution_name:
             raise UsageError("--durable-execution-name names one execution: it cannot be used with --each")
+        if args.stream:
+            raise UsageError("--stream shows one call's chunks as they arrive: it cannot be used with --each")
         with usage_errors():
             settings = self._settings(args)
             events, origin = cell_events(self._payload_text(args, cell), self._ns)
@@ -212,8 +220,14 @@ class InvokeMagics(Magics):
         from lambda_magic._api import execute
 
         source = f"%%lambda_invoke {args.function}" if cell is None else None
-        with usage_errors():
-            response = execute(request, settings, origin="magic", cell=cell or source)
+        live = self._live(request, args)
+        try:
+            with usage_errors():
+                response = execute(request, settings, origin="magic", cell=cell or source,
+                                   on_chunk=live)
+        finally:
+            if live is not None:
+                live.close()
         if args.output:
             self._ns[args.output] = response
         if response.function_error and (args.raise_ or settings.raise_on_error):
@@ -223,6 +237,14 @@ class InvokeMagics(Magics):
             except FunctionError as exc:
                 raise UsageError(f"{exc}{stored}") from None
         return None if args.quiet else response
+
+    def _live(self, request: Any, args: Any) -> Any:
+        """The live display of a streamed call (None when not streaming or quiet)."""
+        if not request.stream or args.quiet:
+            return None
+        from lambda_magic._stream_display import live_chunks
+
+        return live_chunks(self.shell)
 
     @line_magic
     def lambda_config(self, line: str) -> None:
