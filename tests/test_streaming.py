@@ -101,7 +101,7 @@ def test_terminal_prints_chunks_as_they_arrive(shell: Any, on_sandbox: Sandbox,
     response = shell.run_cell_magic("lambda_invoke", "ticker --stream", '{"ticks": 2, "pause": 0}')
     printed = capsys.readouterr().out
     assert printed.startswith("tick 0 at ") and "tick 1 at " in printed
-    assert printed.endswith("--- streamed 2 chunks ({:,} bytes) ---\n".format(len(response.raw_payload)))
+    assert printed.endswith(f"--- streamed 2 chunks ({len(response.raw_payload):,} bytes) ---\n")
 
 
 def test_json_is_decoded_at_the_end_with_the_log_tail(shell: Any, on_sandbox: Sandbox,
@@ -134,7 +134,7 @@ def test_api_streams_to_on_chunk(on_sandbox: Sandbox) -> None:
 def test_stream_refuses_event_and_each_before_sending(shell: Any, on_sandbox: Sandbox) -> None:
     with pytest.raises(UsageError, match="InvokeWithResponseStream has no Event type"):
         shell.run_cell_magic("lambda_invoke", "report --stream -t Event", "{}")
-    with pytest.raises(UsageError, match="--stream .* cannot be used with --each"):
+    with pytest.raises(UsageError, match=r"--stream .* cannot be used with --each"):
         shell.run_cell_magic("lambda_invoke", "report --stream --each", "[1]")
     with pytest.raises(ParameterError, match="cannot start a durable execution"):
         invoke("report", stream=True, durable_execution_name="d1")
@@ -172,6 +172,6 @@ def test_ctrl_c_stops_reading_and_says_the_function_may_still_run(on_sandbox: Sa
     def interrupt(chunk: bytes) -> None:
         raise KeyboardInterrupt
 
-    with pytest.raises(InterruptedInvocationError, match="stopped reading .* after 1 chunk: the function "
+    with pytest.raises(InterruptedInvocationError, match=r"stopped reading .* after 1 chunk: the function "
                                                          "may still be running"):
         invoke("ticker", {"ticks": 3, "pause": 0.2}, stream=True, on_chunk=interrupt)
