@@ -169,6 +169,18 @@ class LambdaResponse:
             )
         return self
 
+    def logs(self, *, wait: float = 0.0) -> Any:
+        """This invocation's whole log from CloudWatch Logs, as ``LogLines`` (Event calls too).
+
+        Found by the request id (needs ``logs:FilterLogEvents``); ``wait`` seconds are spent
+        waiting for its REPORT line (an Event call's log comes after the 202; AWS ingests
+        logs with a few seconds' delay).
+        """
+        from lambda_magic._logs import invocation_logs
+        from lambda_magic._settings import resolve_settings
+
+        return invocation_logs(self, resolve_settings({"region": self.region}), wait=wait)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data: every field, the payload decoded, the report and error as dicts."""
         report, error = self.report, self.error
