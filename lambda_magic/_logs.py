@@ -31,6 +31,7 @@ PERMISSION = "logs:FilterLogEvents"
 #: Events read at most by one ``read_logs`` (pages of up to 10,000 each).
 MAX_EVENTS = 50_000
 _SINCE_RE = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d|w)?")
+_NO_GROUP = "ResourceNotFoundException"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -131,8 +132,13 @@ def read_logs(function: str, settings: Settings, *, request_id: str | None = Non
 
 def _invocation(client: Any, group: str, request_id: str, start: int, contains: str | None,
                 function: str) -> LogLines:
-    marked = list(_events(client, function, logGroupName=group, startTime=start,
-                          filterPattern=f'"{request_id}"'))
+    try:
+        marked = list(_events(client, function, logGroupName=group, startTime=start,
+                              filterPattern=f'"{request_id}"'))
+    except InvokeError as error:
+        if error.code != _NO_GROUP:
+            raise
+        marked = []  # the function's first invocation may not have logged yet
     starts = [line for line in marked if line.message.startswith(f"START RequestId: {request_id}")]
     if not starts:
         return LogLines([], group=group, note=f"no START line for request {request_id} yet: it may "
@@ -168,8 +174,13 @@ def follow_logs(function: str, settings: Settings, on_line: Callable[[LogLine], 
     group = log_group_of(function, settings)
     seen: set[tuple[str, str]] = set()
     while not stop():
-        lines = read_logs(function, settings, request_id=request_id, since=since,
-                          filter_pattern=filter_pattern, client=client, group=group)
+        try:
+            lines = read_logs(function, settings, request_id=request_id, since=since,
+                              filter_pattern=filter_pattern, client=client, group=group)
+        except InvokeError as error:
+            if error.code != _NO_GROUP:
+                raise
+            lines = LogLines([], group=group, note="no log group yet")  # nothing logged so far
         for line in lines:
             key = (line.event_id or str(line.timestamp), line.stream + line.message)
             if key not in seen:
@@ -219,7 +230,7 @@ def _call(client: Any, function: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
         return client.filter_log_events(**params)  # type: ignore[no-any-return]
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if exc.response.get("Error", {}).get("Code") == _NO_GROUP:
             raise InvokeError(
                 f"log group {params['logGroupName']} does not exist in {client.meta.region_name}: "
                 f"{function} has not logged there yet (check the name and region)",
