@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -91,6 +92,18 @@ def test_event_response_logs_waits_for_the_report(on_sandbox: Sandbox) -> None:
     assert lines.note is None and "working on later" in lines.text
 
 
+def test_a_cold_starts_output_is_inside_its_invocation(on_sandbox: Sandbox, tmp_path: Path) -> None:
+    from lambda_magic import invoke
+
+    (tmp_path / "chatty.py").write_text(textwrap.dedent(HANDLERS))
+    for round_ in range(3):  # redefined each time: every call starts a new worker
+        on_sandbox.add_function("cold", code=tmp_path, handler="chatty.handler")
+        response = invoke("cold", {"job": f"cold-{round_}"})
+        lines = response.log.splitlines()
+        assert lines[0].startswith("START RequestId:"), response.log
+        assert lines[1] == f"working on cold-{round_}"
+
+
 def test_filter_and_since(shell: Any, on_sandbox: Sandbox) -> None:
     shell.run_cell_magic("lambda_invoke", "chatty --quiet", '{"job": "needle-42"}')
     lines = shell.run_line_magic("lambda_logs", 'chatty --since 5m --filter "working needle-42"')
@@ -125,7 +138,7 @@ def test_follow_prints_each_new_line_once(on_sandbox: Sandbox) -> None:
                 filter_pattern="working", since=60, poll=0, sleep=between_polls,
                 stop=lambda: len(polls) >= 3)
     jobs = [m.split()[-1] for m in seen if m.startswith("working on poll-")]
-    assert jobs == ["poll-0", "poll-1", "poll-2"]
+    assert jobs == ["poll-0", "poll-1", "poll-2"], seen
 
 
 def test_boto3_logs_client_reads_the_sandbox(on_sandbox: Sandbox) -> None:

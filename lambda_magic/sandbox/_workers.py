@@ -120,6 +120,7 @@ class Worker:
         self.init_ms: float | None = None
         self.max_memory_mb = 0
         self._ready = False
+        self._init_output = b""  # what the runtime wrote before its first poll
         self._current: Invocation | None = None
         self._slot: queue.SimpleQueue[Invocation | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -163,6 +164,9 @@ class Worker:
         if not self._ready:
             self._ready = True
             self.init_ms = (time.perf_counter() - self._spawned_at) * 1000
+            # Taken before the event is handed over: what follows is the handler's output
+            # (taken after, a fast handler's first lines were logged before START).
+            self._init_output = self.log.take()
         invocation = self._slot.get()
         if invocation is not None:
             invocation.dispatch()
@@ -226,7 +230,7 @@ class Worker:
             if invocation.finish(body, is_error=True):
                 self.init_ms = INIT_TIMEOUT * 1000
                 self.kill()
-        return self.log.take()
+        return self._init_output if self._ready else self.log.take()
 
     def _await_answer(self, invocation: Invocation) -> bool:
         """Wait for the answer until the function's timeout; True if it timed out."""
