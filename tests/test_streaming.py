@@ -92,6 +92,7 @@ def test_notebook_shows_each_chunk_before_the_function_ends(shell: Any, on_sandb
         assert live[n][0] < _produced_at(final, n + 1)
     assert notebook.seen[-1][1] == f"streamed 3 chunks ({len(response.raw_payload):,} bytes)"
     assert response.payload == final  # text: decoded as text
+    assert "3 chunks streamed" in response._repr_html_()
     assert history[-1].request.stream and history[-1].response is response
 
 
