@@ -113,10 +113,13 @@ def invoke(
     policy: RetryPolicy | None = None,
     context: CallContext | None = None,
     retry: RetryHook = wait_then_retry,
+    on_chunk: Callable[[bytes], None] | None = None,
 ) -> LambdaResponse:
     """Send ``request`` with ``client``; retry only what Lambda did not accept.
 
-    Before each retry, ``retry(error, delay)`` decides whether to go on (see ``RetryHook``).
+    A request with ``stream`` goes through ``_streaming``: each chunk is handed to
+    ``on_chunk`` as it arrives. Before each retry, ``retry(error, delay)`` decides whether to
+    go on (see ``RetryHook``).
     """
     policy = policy or RetryPolicy()
     context = context or CallContext()
@@ -125,7 +128,7 @@ def invoke(
     waited = 0.0
     for attempt in range(policy.retries + 1):
         try:
-            answer = _send(client, params, request, context)
+            answer = _send(client, params, request, context, on_chunk)
         except (ThrottledError, EndpointUnreachableError) as error:
             failure, delay = error, policy.delay(error, attempt, waited)
             if delay is None:
@@ -137,12 +140,19 @@ def invoke(
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext) -> dict[str, Any]:
+def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext,
+          on_chunk: Callable[[bytes], None] | None = None) -> dict[str, Any]:
     """One attempt; the body is read here so a broken stream counts as this attempt's."""
     try:
+        if request.stream:
+            from lambda_magic._streaming import send
+
+            return send(client, params, request, context, on_chunk)
         answer = client.invoke(**params)
         answer["Payload"] = answer["Payload"].read() if "Payload" in answer else b""
         return answer
+    except LambdaMagicError:
+        raise  # already ours (a broken or interrupted stream)
     except KeyboardInterrupt:
         raise InterruptedInvocationError(
             f"interrupted while invoking {_target(request)}: the invocation may still be "
@@ -195,6 +205,8 @@ def _response(answer: dict[str, Any], request: InvokeRequest, elapsed: float, co
         elapsed=elapsed,
         region=context.region,
         logical_id=request.logical_id,
+        chunks=answer.get("Chunks", ()),
+        error_details=answer.get("ErrorDetails"),
     )
 
 

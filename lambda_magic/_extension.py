@@ -11,6 +11,7 @@ __all__ = ["MAGIC_CLASSES", "load", "unload"]
 MAGIC_CLASSES = [
     "lambda_magic._invoke_magics:InvokeMagics",
     "lambda_magic._form_magics:FormMagics",
+    "lambda_magic._logs_magics:LogsMagics",
     "lambda_magic.runbook._history_magics:HistoryMagics",
     "lambda_magic.sandbox._magics:SandboxMagics",
 ]

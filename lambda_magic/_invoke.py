@@ -6,6 +6,7 @@ The magic, the form and ``invoke()`` all build an ``InvokeRequest`` and hand it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lambda_magic._engine import CallContext, RetryHook, RetryPolicy, wait_then_retry
@@ -35,6 +36,8 @@ def invoke(
     read_timeout: float | None = None,
     raise_on_error: bool | None = None,
     stack_name: str | None = None,
+    stream: bool = False,
+    on_chunk: Callable[[bytes], None] | None = None,
 ) -> LambdaResponse:
     """Invoke a Lambda function once and return its ``LambdaResponse``.
 
@@ -45,7 +48,9 @@ def invoke(
     and user files, then the AWS chain. A function error is returned in the response unless
     ``raise_on_error`` (or the setting) is true, which raises ``FunctionError``.
     ``function`` may be ``STACK/LogicalId`` (or a logical id with ``stack_name``): it is
-    looked up once in CloudFormation (``DescribeStackResource``).
+    looked up once in CloudFormation (``DescribeStackResource``). ``stream=True`` calls
+    InvokeWithResponseStream: ``on_chunk`` receives each chunk's bytes as it arrives, and
+    the response has them in ``chunks`` (``payload`` decodes them joined).
     """
     from lambda_magic._stacks import physical_name
 
@@ -59,9 +64,9 @@ def invoke(
         function, payload_bytes, logical_id=logical_id,
         invocation_type=invocation_type, qualifier=qualifier, client_context=client_context,
         log=settings.log_tail if log is None else log,
-        tenant_id=tenant_id, durable_execution_name=durable_execution_name,
+        tenant_id=tenant_id, durable_execution_name=durable_execution_name, stream=stream,
     )
-    response = execute(request, settings)
+    response = execute(request, settings, on_chunk=on_chunk)
     if settings.raise_on_error:
         response.raise_for_error()
     return response
@@ -80,11 +85,13 @@ def execute(
     cell: str | None = None,
     client: Any = None,
     retry: RetryHook | None = None,
+    on_chunk: Callable[[bytes], None] | None = None,
 ) -> LambdaResponse:
     """Send ``request`` under ``settings`` and record it in the history.
 
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
     ``retry`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
+    ``on_chunk`` receives a streamed response's chunks as they arrive.
     """
     from lambda_magic._client import client_for, forget_client
     from lambda_magic._engine import invoke as engine_invoke
@@ -95,7 +102,7 @@ def execute(
              "endpoint_url": settings.endpoint_url}
     try:
         response = engine_invoke(client, request, policy=policy_for(settings), context=context,
-                                 retry=retry or wait_then_retry)
+                                 retry=retry or wait_then_retry, on_chunk=on_chunk)
     except LambdaMagicError as error:
         if isinstance(error, (SettingsError, CredentialsError)):
             forget_client(client)  # a failed credential resolution is never cached

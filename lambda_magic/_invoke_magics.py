@@ -74,6 +74,9 @@ class InvokeMagics(Magics):
     @magic_arguments.argument(
         "--concurrency", type=_typed(int, "--concurrency", "16", "a whole number"),
         help="With --each: calls in flight at most (default: the max_concurrency setting, 16).")
+    @magic_arguments.argument(
+        "--stream", action="store_true",
+        help="Call InvokeWithResponseStream and show the chunks as they arrive.")
     @magic_arguments.argument("--quiet", action="store_true", help="Display nothing, return None.")
     @magic_arguments.argument("--region", help="AWS region for this call.")
     @magic_arguments.argument("--profile", help="AWS profile for this call.")
@@ -106,6 +109,9 @@ class InvokeMagics(Magics):
 
             %%lambda_invoke my-function --each --concurrency 32 -o results
             [{"id": 1}, {"id": 2}, {"id": 3}]
+
+        ``--stream`` calls InvokeWithResponseStream: the chunks are shown as the function
+        produces them, and the response has ``.chunks`` (``.payload`` decodes them joined).
         """
         args = parse_line(self.lambda_invoke, line)
         check_output_name(args.output, self.shell)
@@ -132,7 +138,7 @@ class InvokeMagics(Magics):
         expanded = self._payload(args, cell)
         function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
         request = make_request(function, expanded.data, substitutions=expanded.substitutions,
-                               logical_id=logical_id, **fields)
+                               logical_id=logical_id, stream=args.stream, **fields)
         return request, settings
 
     def _fields(self, args: Any, settings: Any) -> dict[str, Any]:
@@ -173,6 +179,8 @@ class InvokeMagics(Magics):
                              "add --each, or leave out --concurrency")
         if args.durable_execution_name:
             raise UsageError("--durable-execution-name names one execution: leave it out with --each")
+        if args.stream:
+            raise UsageError("--stream shows one call's chunks as they arrive: leave it out with --each")
         with usage_errors():
             settings = self._settings(args)
             fields = self._fields(args, settings)
@@ -206,8 +214,14 @@ class InvokeMagics(Magics):
         from lambda_magic._invoke import execute
 
         source = f"%%lambda_invoke {args.function}" if cell is None else None
-        with usage_errors():
-            response = execute(request, settings, origin="magic", cell=cell or source)
+        live = self._live(request, args)
+        try:
+            with usage_errors():
+                response = execute(request, settings, origin="magic", cell=cell or source,
+                                   on_chunk=live)
+        finally:
+            if live is not None:
+                live.close()
         if args.output:
             self._ns[args.output] = response
         if response.function_error and (args.raise_ or settings.raise_on_error):
@@ -217,6 +231,14 @@ class InvokeMagics(Magics):
             except FunctionError as exc:
                 raise UsageError(f"{exc}{stored}") from None
         return None if args.quiet else response
+
+    def _live(self, request: Any, args: Any) -> Any:
+        """The live display of a streamed call (None when not streaming or quiet)."""
+        if not request.stream or args.quiet:
+            return None
+        from lambda_magic._stream_display import live_chunks
+
+        return live_chunks(self.shell)
 
     @line_magic
     def lambda_config(self, line: str) -> None:

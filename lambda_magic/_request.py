@@ -65,6 +65,8 @@ class InvokeRequest:
     substitutions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
     #: ``STACK/LogicalId`` when the function was named by its stack (``_stacks``).
     logical_id: str | None = field(default=None, compare=False)
+    #: Call InvokeWithResponseStream instead of Invoke (``_streaming``).
+    stream: bool = False
 
     @property
     def wants_log(self) -> bool:
@@ -84,7 +86,8 @@ class InvokeRequest:
             "Qualifier": self.qualifier,
             "ClientContext": encode_client_context(self.client_context),
             "TenantId": self.tenant_id,
-            "DurableExecutionName": self.durable_execution_name,
+            # InvokeWithResponseStream has no durable executions (make_request refuses both).
+            "DurableExecutionName": None if self.stream else self.durable_execution_name,
         }
         params.update({key: value for key, value in optional.items() if value is not None})
         return params
@@ -102,9 +105,12 @@ def make_request(
     durable_execution_name: str | None = None,
     substitutions: tuple[tuple[str, Any], ...] = (),
     logical_id: str | None = None,
+    stream: bool = False,
 ) -> InvokeRequest:
     """Validate every field and build an ``InvokeRequest``; raise one-line errors."""
     kind = normalize_invocation_type(invocation_type)
+    if stream:
+        _check_streamable(kind, durable_execution_name)
     check_function_name(function_name, qualifier)
     _check_pattern("qualifier", qualifier, _QUALIFIER_RE, 128, "a version number, an alias or $LATEST")
     _check_pattern("tenant id", tenant_id, _TENANT_RE, 256, "letters, digits, spaces and ._:/=+-@")
@@ -124,7 +130,17 @@ def make_request(
         durable_execution_name=durable_execution_name,
         substitutions=substitutions,
         logical_id=logical_id,
+        stream=stream,
     )
+
+
+def _check_streamable(kind: str, durable_execution_name: str | None) -> None:
+    if kind == "Event":
+        raise ParameterError("--stream reads a synchronous answer: InvokeWithResponseStream has no "
+                             "Event type; drop --stream or -t Event")
+    if durable_execution_name:
+        raise ParameterError("--stream cannot start a durable execution: drop --stream or "
+                             "--durable-execution-name")
 
 
 def normalize_invocation_type(value: str) -> str:

@@ -97,6 +97,8 @@ class LambdaResponse:
         elapsed: float = 0.0,
         region: str | None = None,
         logical_id: str | None = None,
+        chunks: tuple[bytes, ...] = (),
+        error_details: str | None = None,
     ) -> None:
         self.function_name = function_name
         self.qualifier = qualifier
@@ -110,6 +112,10 @@ class LambdaResponse:
         self.elapsed = elapsed
         self.region = region
         self.logical_id = logical_id
+        #: A streamed response's chunks as they arrived (``raw_payload`` joins them).
+        self.chunks = chunks
+        #: A streamed response's ``InvokeComplete.ErrorDetails`` (the error payload).
+        self.error_details = error_details
 
     @cached_property
     def payload(self) -> Any:
@@ -126,7 +132,7 @@ class LambdaResponse:
         """The function's error (message, type, stack trace) when it failed, else None."""
         if not self.function_error:
             return None
-        body = self.payload
+        body = self.payload if self.error_details is None else decode_body(self.error_details.encode())
         if isinstance(body, dict) and "errorMessage" in body:
             trace = body.get("stackTrace") or ()
             return FunctionErrorInfo(
@@ -162,6 +168,18 @@ class LambdaResponse:
                 response=self,
             )
         return self
+
+    def logs(self, *, wait: float = 0.0) -> Any:
+        """This invocation's whole log from CloudWatch Logs, as ``LogLines`` (Event calls too).
+
+        Found by the request id (needs ``logs:FilterLogEvents``); ``wait`` seconds are spent
+        waiting for its REPORT line (an Event call's log comes after the 202; AWS ingests
+        logs with a few seconds' delay).
+        """
+        from lambda_magic._logs import invocation_logs
+        from lambda_magic._settings import resolve_settings
+
+        return invocation_logs(self, resolve_settings(region=self.region), wait=wait)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: every field, the payload decoded, the report and error as dicts."""

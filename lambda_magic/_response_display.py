@@ -79,6 +79,8 @@ def _metrics(response: LambdaResponse) -> list[str]:
         parts.append(f"version {response.executed_version}")
     if response.request_id:
         parts.append(f"request {response.request_id}")
+    if response.chunks:
+        parts.append(f"{len(response.chunks):,} chunk{'' if len(response.chunks) == 1 else 's'} streamed")
     return parts
 
 

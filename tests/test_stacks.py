@@ -4,6 +4,7 @@ own CloudFormation client against the sandbox, and the same resolution against m
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,3 +195,65 @@ def test_parse_stack_reference(name: str, expected: tuple[str, str] | None) -> N
 def test_malformed_stack_name_is_refused() -> None:
     with pytest.raises(ParameterError, match="malformed stack name '1stack'"):
         parse_stack_reference("1stack/HealthCheck")
+
+
+# --- exports keep the logical id and resolve it again when they run --------------------
+
+
+def _run_cell(shell: Any, source: str) -> None:
+    result = shell.run_cell(source, store_history=True)
+    if result.error_in_exec is not None:
+        raise result.error_in_exec
+
+
+def _aws_cli() -> str:
+    import os
+    import shutil
+
+    if not Path("/usr/bin/aws").exists() and os.environ.get("CI") != "true":
+        pytest.skip("AWS CLI v2 missing: apt-get install awscli")
+    return "/usr/bin/aws" if Path("/usr/bin/aws").exists() else str(shutil.which("aws"))
+
+
+def test_exports_name_the_logical_id_and_resolve_it_when_run(shell: Any, on_sandbox: Sandbox,
+                                                             tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from lambda_magic import export
+
+    _run_cell(shell, '%%lambda_invoke mystack/HealthCheck -o r\n{"exported": true}')
+    _run_cell(shell, "import lambda_magic\nlambda_magic.invoke('HealthCheck', {'api': 1}, stack_name='renamed')")
+    script = tmp_path / "runbook.py"
+    export("python", path=script)
+    source = script.read_text()
+    assert "'mystack/HealthCheck'" in source and "'renamed/HealthCheck'" in source
+    assert PHYSICAL not in source
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f'"function": "{PHYSICAL}"' in done.stdout and '"exported": true' in done.stdout
+
+    from lambda_magic import invoke
+
+    invoke("HealthCheck", {"outside": "a cell"}, stack_name="renamed")
+    import nbformat
+
+    cells = [cell.source for cell in nbformat.reads(export("magic"), as_version=4).cells]
+    assert '%%lambda_invoke mystack/HealthCheck -o r\n{"exported": true}' in cells
+    assert cells[-1] == '%%lambda_invoke renamed/HealthCheck --raise\n{"outside": "a cell"}'
+
+    job = yaml.safe_load(export("rundeck"))[0]
+    first = job["sequence"]["commands"][0]
+    assert "describe-stack-resource --stack-name mystack --logical-resource-id HealthCheck" in first["script"]
+    assert PHYSICAL not in first["script"]
+    aws = _aws_cli()
+    env = {**os.environ, "PATH": f"{Path(aws).parent}{os.pathsep}{os.environ['PATH']}"}
+    options = {option["name"]: option["value"] for option in job["options"]}
+    args = [options[name] for name in re.findall(r"\$\{option\.(\w+)\}", first.get("args", ""))]
+    ran = subprocess.run(["sh", "-c", first["script"], "step", *args], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout.splitlines()[0]) == {"function": PHYSICAL, "event": {"exported": True}}

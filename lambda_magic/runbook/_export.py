@@ -73,6 +73,13 @@ class Step:
         """The recorded ``InvokeRequest``."""
         return self.entry.request
 
+    @property
+    def target(self) -> str:
+        """What the step calls, as the notebook named it: ``STACK/LogicalId`` (not the
+        generated name it resolved to then) or the function, with its qualifier."""
+        name = self.request.logical_id or self.request.function_name
+        return f"{name}:{self.request.qualifier}" if self.request.qualifier else name
+
 
 @dataclass(frozen=True)
 class Runbook:

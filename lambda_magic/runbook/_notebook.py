@@ -143,7 +143,9 @@ def _without_credentials(source: str, left_out: list[str]) -> str:
 def _synthesized(step: Step) -> str:
     """A ``%%lambda_invoke`` cell for a step that was not made from a cell."""
     request = step.request
-    words = [request.function_name]
+    words = [request.logical_id or request.function_name]  # STACK/LogicalId re-resolved
+    if request.stream:
+        words.append("--stream")
     if request.qualifier:
         words += ["-q", request.qualifier]
     if request.invocation_type != "RequestResponse":

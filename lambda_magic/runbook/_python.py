@@ -142,8 +142,8 @@ def _parameter(parameter: Parameter) -> tuple[str, str, str, str]:
 def _step(step: Step, runbook: Runbook) -> dict[str, Any]:
     request = step.request
     return {
-        "target": step.entry.target,
-        "function": request.function_name,
+        "target": step.target,
+        "function": request.logical_id or request.function_name,  # STACK/LogicalId re-resolved
         "qualifier": request.qualifier,
         "invocation_type": request.invocation_type,
         "client_context": request.client_context,

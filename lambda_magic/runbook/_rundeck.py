@@ -115,7 +115,7 @@ def _options(runbook: Runbook) -> list[dict[str, Any]]:
 def _command(step: Step, runbook: Runbook) -> dict[str, str]:
     where = f" from {step.entry.where}" if step.entry.where.startswith("In [") else ""
     command = {
-        "description": f"{step.number}. {step.entry.target} ({step.request.invocation_type}){where}",
+        "description": f"{step.number}. {step.target} ({step.request.invocation_type}){where}",
         "script": step_script(step, runbook),
     }
     names = _arguments(step, runbook)
@@ -141,7 +141,7 @@ def step_script(step: Step, runbook: Runbook) -> str:
     names = _arguments(step, runbook)
     lines = [
         "#!/bin/sh",
-        f"# Step {step.number}: {step.entry.target} ({step.request.invocation_type}), exported by lambda_magic.",
+        f"# Step {step.number}: {step.target} ({step.request.invocation_type}), exported by lambda_magic.",
         "# The AWS CLI exits 0 when the function fails: the FunctionError it prints decides.",
         _PRELUDE.rstrip("\n"),
     ]
@@ -149,10 +149,12 @@ def step_script(step: Step, runbook: Runbook) -> str:
     for position, name in enumerate(names, start=1):
         value = f'$(json_text "${position}")' if name in text_values else f'"${position}"'
         lines.append(f"{shell_variable(name)}={value}")
+    if step.request.logical_id:
+        lines.append(stack_lookup(step, runbook))
     args = " \\\n  ".join(_pairs(cli_arguments(step, runbook)))
     lines.append(f"result=$(AWS_MAX_ATTEMPTS=1 aws lambda invoke \\\n  {args} \\\n"
                  "  --query '[FunctionError, LogResult]' --output text \"$out\")")
-    failed = (shlex.quote(f"step {step.number} ({step.entry.target}) failed: ") + '"$1"'
+    failed = (shlex.quote(f"step {step.number} ({step.target}) failed: ") + '"$1"'
               + shlex.quote(" function error, its payload is above"))
     lines.append(_CHECK.format(failed=failed).rstrip("\n"))
     return "\n".join(lines) + "\n"
@@ -166,7 +168,22 @@ def _pairs(args: list[str]) -> list[str]:
     return pairs
 
 
-_VERBATIM = frozenset({"--payload", "--region"})
+_VERBATIM = frozenset({"--payload", "--region", "--function-name"})
+
+
+def stack_lookup(step: Step, runbook: Runbook) -> str:
+    """``function=...``: the physical name of the step's ``STACK/LogicalId``, looked up when
+    the step runs (a redeployed stack's generated name changes; the logical id does not)."""
+    stack, _, logical_id = (step.request.logical_id or "").partition("/")
+    words = ["aws", "cloudformation", "describe-stack-resource", "--stack-name", shlex.quote(stack),
+             "--logical-resource-id", shlex.quote(logical_id),
+             "--query", "StackResourceDetail.PhysicalResourceId", "--output", "text"]
+    region = runbook.region_option(step.region)
+    if region:
+        words += ["--region", f'"${shell_variable(region)}"']
+    if step.endpoint_url:
+        words += ["--endpoint-url", shlex.quote(step.endpoint_url)]
+    return f"function=$({' '.join(words)})"
 
 
 def cli_arguments(step: Step, runbook: Runbook) -> list[str]:
@@ -174,7 +191,8 @@ def cli_arguments(step: Step, runbook: Runbook) -> list[str]:
     shell words using the script's variables; everything else unquoted)."""
     request = step.request
     params = request.to_api_params()
-    args = ["--function-name", request.function_name]
+    name = '"$function"' if request.logical_id else shlex.quote(request.function_name)
+    args = ["--function-name", name]
     if request.qualifier:
         args += ["--qualifier", request.qualifier]
     args += ["--invocation-type", request.invocation_type]

@@ -86,7 +86,7 @@ def _candidates(entry: HistoryEntry) -> Iterator[str]:
     if entry.cell is not None and not entry.cell.lstrip().startswith("%%lambda_invoke"):
         yield entry.cell
     for args, body in invoke_calls(entry.source or ""):
-        if args.function != entry.function:
+        if _named(args) not in (entry.function, entry.logical_id):
             continue
         if body is not None:
             yield body
@@ -95,6 +95,12 @@ def _candidates(entry: HistoryEntry) -> Iterator[str]:
     subs = entry.request.substitutions
     if len(subs) == 1:  # a fan-out over $name records name[i] for each event
         yield f"${{{subs[0][0]}}}"
+
+
+def _named(args: Namespace) -> str:
+    """The function a parsed call names: ``STACK/LogicalId`` with ``--stack-name``."""
+    stack = getattr(args, "stack_name", None)
+    return f"{stack}/{args.function}" if stack else str(args.function)
 
 
 def invoke_calls(source: str) -> list[tuple[Namespace, str | None]]:

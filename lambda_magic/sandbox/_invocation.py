@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -44,6 +45,10 @@ class Invocation:
     answered_at: float = 0.0
     response: bytes = b""
     is_error: bool = False
+    #: What a generator handler produced so far, item by item (see ``_bootstrap``).
+    chunks: list[bytes] = field(default_factory=list)
+    #: Called with each chunk as it arrives (InvokeWithResponseStream sets it).
+    on_chunk: Callable[[bytes], None] | None = None
     dispatched: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,11 +59,27 @@ class Invocation:
         self.deadline_ms = int(time.time() * 1000) + self.timeout * 1000
         self.dispatched.set()
 
-    def finish(self, response: bytes, *, is_error: bool) -> bool:
-        """Record the answer unless one was recorded already; True if this one counts."""
+    def add_chunk(self, data: bytes) -> bool:
+        """Record one streamed item of a running invocation; False once it is answered."""
         with self._lock:
             if self.done.is_set():
                 return False
+            self.chunks.append(data)
+        if self.on_chunk is not None:
+            self.on_chunk(data)
+        return True
+
+    def finish(self, response: bytes, *, is_error: bool) -> bool:
+        """Record the answer unless one was recorded already; True if this one counts.
+
+        A streamed answer's payload is its chunks joined (the runtime answers an empty body
+        after them); an error replaces it.
+        """
+        with self._lock:
+            if self.done.is_set():
+                return False
+            if self.chunks and not is_error:
+                response = b"".join(self.chunks) + response
             self.answered_at = time.perf_counter()
             self.response = response
             self.is_error = is_error

@@ -29,6 +29,7 @@ __all__ = ["RuntimeApi", "RuntimeBackend", "connection_owned_by"]
 _log = logging.getLogger("lambda_magic.sandbox")
 _NEXT = "/2018-06-01/runtime/invocation/next"
 _ANSWER = re.compile(r"/2018-06-01/runtime/invocation/(?P<id>[^/]+)/(?P<kind>response|error)")
+_CHUNK = re.compile(r"/2018-06-01/runtime/invocation/(?P<id>[^/]+)/chunk")  # the sandbox's own
 _INIT_ERROR = "/2018-06-01/runtime/init/error"
 _ACCEPTED = b'{"status":"OK"}'
 
@@ -47,6 +48,9 @@ class RuntimeBackend(Protocol):
 
     def init_failed(self, body: bytes) -> None:
         """Record that the handler could not be loaded (the runtime exits next)."""
+
+    def chunk(self, request_id: str, body: bytes) -> bool:
+        """Record one item a generator handler produced; False if ``request_id`` is not running."""
 
 
 class RuntimeApi:
@@ -134,6 +138,12 @@ class _RuntimeHandler(LeanHandler):
                 match["id"], body, is_error=match["kind"] == "error"
             )
             if known:
+                self.send(202, _ACCEPTED)
+            else:
+                self.send_json(400, {"errorMessage": "Invalid request ID",
+                                     "errorType": "InvalidRequestID"})
+        elif chunk := _CHUNK.fullmatch(self.path):
+            if self.server.backend.chunk(chunk["id"], body):
                 self.send(202, _ACCEPTED)
             else:
                 self.send_json(400, {"errorMessage": "Invalid request ID",

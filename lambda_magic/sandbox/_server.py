@@ -36,6 +36,8 @@ from lambda_magic.sandbox._logs import tail_b64
 from lambda_magic.sandbox._logs_api import TARGET_PREFIX, LogStore, handle_logs_request
 from lambda_magic.sandbox._registry import Registry, Resolved
 from lambda_magic.sandbox._stacks_api import StackSet, handle_stacks_request
+from lambda_magic.sandbox._streaming import PATH_PREFIX as _STREAM_PREFIX
+from lambda_magic.sandbox._streaming import stream_answer
 
 __all__ = ["ApiServer"]
 
@@ -46,6 +48,7 @@ MAX_CLIENT_CONTEXT = 3583  # bytes, after base64 encoding
 _READ_LIMIT = 64 * 1024 * 1024
 _PREFIX = "2015-03-31"
 _INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+_STREAM_TYPES = ("RequestResponse", "DryRun")  # InvokeWithResponseStream has no Event
 # A client that sends nothing for this long is dropped: idle or half-open connections must
 # not hold a server thread each for ever.
 SOCKET_TIMEOUT = 60.0
@@ -161,6 +164,10 @@ class _ApiHandler(LeanHandler):
         if method == "POST" and url.path in ("", "/"):
             self._service(request_id)
             return
+        if (method == "POST" and len(parts) == 4 and parts[:2] == [_STREAM_PREFIX, "functions"]
+                and parts[3] == "response-streaming-invocations"):
+            self._invoke(parts[2], query.get("Qualifier"), request_id, stream=True)
+            return
         if len(parts) < 2 or parts[:2] != [_PREFIX, "functions"]:
             self._unknown(method)
             return
@@ -214,12 +221,15 @@ class _ApiHandler(LeanHandler):
         self._unknown("GET")
         raise AssertionError("unreachable")
 
-    def _invoke(self, target: str, qualifier: str | None, request_id: str) -> None:
-        """Invoke: RequestResponse (200), Event (202) or DryRun (204)."""
+    def _invoke(self, target: str, qualifier: str | None, request_id: str, *,
+                stream: bool = False) -> None:
+        """Invoke: RequestResponse (200), Event (202) or DryRun (204); InvokeWithResponseStream
+        with ``stream`` (RequestResponse or DryRun)."""
         kind = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-        if kind not in _INVOCATION_TYPES:
+        kinds = _STREAM_TYPES if stream else _INVOCATION_TYPES
+        if kind not in kinds:
             self.read_body(_READ_LIMIT)
-            raise invalid_parameter(f"InvocationType must be one of {', '.join(_INVOCATION_TYPES)}")
+            raise invalid_parameter(f"InvocationType must be one of {', '.join(kinds)}")
         body = _checked_size(self.read_body(_READ_LIMIT), kind)
         resolved = self.server.registry.resolve(target, qualifier)
         payload = _checked_json(body)
@@ -235,6 +245,10 @@ class _ApiHandler(LeanHandler):
             self.send(202, b"", headers)
             return
         invocation.client_context = _client_context(self.headers.get("X-Amz-Client-Context"))
+        if stream:
+            tail = (self.headers.get("X-Amz-Log-Type") or "").lower() == "tail"
+            stream_answer(self, self.server.invoker, resolved, invocation, headers, tail=tail)
+            return
         self._answer(resolved, invocation, headers)
 
     def _answer(self, resolved: Resolved, invocation: Invocation, headers: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ from lambda_magic.sandbox._registry import FunctionVersion
 __all__ = ["DUMMY_CREDENTIALS", "WorkerHost", "host_credentials", "worker_command",
            "worker_environment", "worker_sys_path"]
 
-BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
+BOOTSTRAP = Path(__file__).parent / "_bootstrap" / "bootstrap.py"
 #: Lambda's value of these unreserved variables; the template's Environment may override them.
 _LAMBDA_DEFAULTS = {
     "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
@@ -56,7 +56,7 @@ def worker_sys_path(spec: FunctionVersion, host: WorkerHost) -> list[str]:
 
 
 def worker_command(spec: FunctionVersion, host: WorkerHost) -> list[str]:
-    """``python -I -S _bootstrap.py HANDLER PATH...`` (see ``_bootstrap``)."""
+    """``python -I -S _bootstrap/bootstrap.py HANDLER PATH...`` (see there)."""
     return [sys.executable, "-I", "-S", str(BOOTSTRAP), spec.handler,
             *worker_sys_path(spec, host)]
 

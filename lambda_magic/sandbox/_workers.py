@@ -37,6 +37,7 @@ from lambda_magic.sandbox._worker_env import WorkerHost, worker_command, worker_
 
 __all__ = ["INIT_TIMEOUT", "Run", "Spawner", "Worker"]
 
+#: awslambdaric's entry point with generator handlers streamed (see the script).
 # Lambda gives the init phase (runtime start + handler module import) 10 seconds.
 INIT_TIMEOUT = 10.0
 _PR_SET_PDEATHSIG = 1
@@ -123,6 +124,7 @@ class Worker:
         self.init_ms: float | None = None
         self.max_memory_mb = 0
         self._ready = False
+        self._init_output = b""  # what the runtime wrote before its first poll
         self._current: Invocation | None = None
         self._slot: queue.SimpleQueue[Invocation | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -174,6 +176,9 @@ class Worker:
         if not self._ready:
             self._ready = True
             self.init_ms = (time.perf_counter() - self._spawned_at) * 1000
+            # Taken before the event is handed over: what follows is the handler's output
+            # (taken after, a fast handler's first lines were logged before START).
+            self._init_output = self.log.take()
         invocation = self._slot.get()
         if invocation is not None:
             invocation.dispatch()
@@ -186,6 +191,13 @@ class Worker:
             return False
         invocation.finish(body, is_error=is_error)
         return True
+
+    def chunk(self, request_id: str, body: bytes) -> bool:
+        """Record one item the running invocation's generator handler produced."""
+        invocation = self._current
+        if invocation is None or invocation.request_id != request_id:
+            return False
+        return invocation.add_chunk(body)
 
     def init_failed(self, body: bytes) -> None:
         """The handler could not be loaded: the pending invocation gets the init error.
@@ -236,7 +248,7 @@ class Worker:
             if invocation.finish(body, is_error=True):
                 self.init_ms = INIT_TIMEOUT * 1000
                 self.kill()
-        return self.log.take()
+        return self._init_output if self._ready else self.log.take()
 
     def _await_answer(self, invocation: Invocation) -> bool:
         """Wait for the answer until the function's timeout; True if it timed out."""

@@ -1,0 +1,1 @@
+"""The worker's entry script (``bootstrap.py``), run by path, never imported."""
