@@ -12,11 +12,11 @@ from typing import Any
 
 from lambda_magic._engine import CallContext, RetryPolicy
 from lambda_magic._exceptions import CredentialsError, LambdaMagicError, SettingsError
-from lambda_magic.runbook._history import history
 from lambda_magic._payload import encode_payload
 from lambda_magic._request import InvokeRequest, make_request
 from lambda_magic._response import LambdaResponse
 from lambda_magic._settings import Settings, resolve_settings
+from lambda_magic.runbook._history import history
 
 __all__ = ["execute", "invoke", "policy_for"]
 
@@ -92,7 +92,8 @@ def execute(
     from lambda_magic._engine import invoke as engine_invoke
 
     client = client or client_for(settings)
-    context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout)
+    context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout,
+                          endpoint_url=getattr(client.meta, "endpoint_url", None))
     where = {"origin": origin, "cell": cell, "region": context.region,
              "endpoint_url": settings.endpoint_url}
     try:

@@ -61,10 +61,11 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class CallContext:
-    """What error messages need to say where the call went."""
+    """Where the call went: for error messages, and kept in the response."""
 
     region: str | None = None
     read_timeout: float | None = None
+    endpoint_url: str | None = None
 
 
 def invoke(
@@ -151,6 +152,7 @@ def _response(answer: dict[str, Any], request: InvokeRequest, elapsed: float, co
         elapsed=elapsed,
         region=context.region,
         logical_id=request.logical_id,
+        endpoint_url=context.endpoint_url,
     )
 
 
