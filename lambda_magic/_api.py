@@ -16,7 +16,7 @@ from lambda_magic._payload import encode_payload
 from lambda_magic._request import InvokeRequest, make_request
 from lambda_magic._response import LambdaResponse
 from lambda_magic._settings import Settings, resolve_settings
-from lambda_magic.runbook._history import history
+from lambda_magic.runbook._history import CellMark, history
 
 __all__ = ["execute", "invoke", "policy_for"]
 
@@ -82,11 +82,13 @@ def execute(
     cell: str | None = None,
     client: Any = None,
     sleep: Callable[[float], None] | None = None,
+    started_in: CellMark | None = None,
 ) -> LambdaResponse:
     """Send ``request`` under ``settings`` and record it in the history.
 
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
-    ``sleep`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
+    ``sleep`` replaces the wait before a retry (the fan-out uses it to pace concurrency);
+    ``started_in`` is the cell the call belongs to when it may finish after that cell.
     """
     from lambda_magic._client import client_for, forget_client
     from lambda_magic._engine import invoke as engine_invoke
@@ -94,8 +96,8 @@ def execute(
     client = client or client_for(settings)
     context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout,
                           endpoint_url=getattr(client.meta, "endpoint_url", None))
-    where = {"origin": origin, "cell": cell, "region": context.region,
-             "endpoint_url": settings.endpoint_url}
+    where: dict[str, Any] = {"origin": origin, "cell": cell, "region": context.region,
+                             "endpoint_url": settings.endpoint_url, "started_in": started_in}
     try:
         response = engine_invoke(client, request, policy=policy_for(settings), context=context,
                                  sleep=sleep or time.sleep)

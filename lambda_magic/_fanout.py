@@ -189,11 +189,13 @@ class _Run:
     def __init__(self, function: str, build: Build, settings: Settings, *, origin: str, cell: str | None,
                  client: Any = None) -> None:
         from lambda_magic._client import client_for
+        from lambda_magic.runbook._history import history
 
         self.function = function
         self.build = build
         self.settings = settings
         self.origin, self.cell = origin, cell
+        self.started_in = history.current_cell()  # calls in flight at Ctrl-C finish after the cell
         self.concurrency = settings.max_concurrency
         self.client = client or client_for(settings, pool_size=self.concurrency)
         self.limiter = AdaptiveLimiter(self.concurrency)
@@ -359,7 +361,7 @@ class _Run:
 
         try:
             return execute(request, self.settings, origin=self.origin, cell=self.cell, client=self.client,
-                           sleep=partial(self._retry_wait, index, slot))
+                           sleep=partial(self._retry_wait, index, slot), started_in=self.started_in)
         except LambdaMagicError as error:
             return _failed(index, request, error)
         except Exception as exc:  # a bug must not lose the input: keep it as a failed entry
