@@ -28,10 +28,20 @@ from lambda_magic.sandbox._server import ApiServer
 from lambda_magic.sandbox._stacks_api import Stack, StackSet
 from lambda_magic.sandbox._workers import Spawner, Worker
 
-__all__ = ["DEMO_DIR", "Sandbox"]
+__all__ = ["DEMO_DIR", "Sandbox", "worker_cap"]
 
 DEMO_DIR = Path(__file__).parent / "demo"
 _RUNNING: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+
+
+def worker_cap(endpoint_url: str) -> int | None:
+    """``max_workers`` of the sandbox running in this process at ``endpoint_url``, else None."""
+    wanted = endpoint_url.rstrip("/")
+    for sandbox in list(_RUNNING):
+        parts = sandbox._parts
+        if parts is not None and f"http://127.0.0.1:{parts.server.port}" == wanted:
+            return sandbox.max_workers
+    return None
 
 
 class Sandbox:
@@ -98,6 +108,11 @@ class Sandbox:
             _RUNNING.discard(self)
         if parts is not None:
             parts.stop()
+
+    @property
+    def max_workers(self) -> int:
+        """The most workers (calls running at once) of each function; more calls wait."""
+        return self._max_workers
 
     @property
     def running(self) -> bool:
