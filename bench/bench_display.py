@@ -4,7 +4,9 @@ Each case is invoked for real (a FakeLambda in its own process sends the body, w
 log tail), then IPython's display formatter builds the full mimebundle a notebook would
 store, as ``Out[]`` does: every format the object offers. Timed on a fresh response (the
 first display, nothing decoded yet) and again (the same object redisplayed); medians over
-repetitions. Target: under 200 KB and under 200 ms.
+repetitions. Target: under 200 KB and under 200 ms. A large JSON body is shown indented,
+re-indented from its raw text; the last table compares that with decoding the body to indent
+it (the baseline, measured in the same run).
 Run: ``python bench/bench_display.py [--repeat 5]``.
 """
 
@@ -107,6 +109,30 @@ def _ten_thousand() -> Any:
     return LambdaResponses(entries, function_name="fn", outcome=outcome)
 
 
+def indent_cost(repeat: int) -> tuple[int, float, float]:
+    """Milliseconds to show a ~6 MB JSON body indented: from the raw text (ours) and by
+    decoding it first (json.loads, then json.dumps(indent=2) up to the same lines)."""
+    from itertools import islice
+
+    from lambda_magic._display import DISPLAY_LINES, payload_preview
+    from lambda_magic._response import LambdaResponse
+
+    record = {"id": 0, "name": "item", "tags": ["a", "b"], "value": 1.5}
+    raw = json.dumps({"items": [dict(record, id=i) for i in range(SIZE // 60)]}).encode()
+    ours, decoded = [], []
+    for _ in range(repeat):
+        response = LambdaResponse(function_name="fn", qualifier=None, invocation_type="RequestResponse",
+                                  status_code=200, raw_payload=raw)
+        started = time.perf_counter()
+        payload_preview(response)
+        ours.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        chunks = json.JSONEncoder(indent=2).iterencode(json.loads(raw))
+        "".join(islice(chunks, DISPLAY_LINES * 4))
+        decoded.append((time.perf_counter() - started) * 1000)
+    return len(raw), statistics.median(ours), statistics.median(decoded)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -123,6 +149,11 @@ def main() -> None:
               f"{first:.1f} ms | {again:.1f} ms | {_ok(max(first, again) <= TARGET_MS)} | {', '.join(kinds)} |")
     print(f"| LambdaResponses of {count:,} (1,000 errors) | | {many_size / 1024:.1f} KB | "
           f"{_ok(many_size <= TARGET_BYTES)} | {many_ms:.1f} ms | | {_ok(many_ms <= TARGET_MS)} | |")
+    size, ours, decoded = indent_cost(args.repeat)
+    print(f"\nIndenting a {size / 2**20:.2f} MB JSON object for display (medians of {args.repeat})\n")
+    print("| from the raw text (ours) | decoding it first (baseline) | ratio |")
+    print("|---:|---:|---:|")
+    print(f"| {ours:.1f} ms | {decoded:.1f} ms | {ours / decoded:.3f} |")
 
 
 def _ok(flag: bool) -> str:
