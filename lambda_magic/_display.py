@@ -51,8 +51,8 @@ def payload_preview(response: LambdaResponse, limit: int = DISPLAY_LIMIT,
         return _large_preview(raw, limit, lines)
     body = response.payload
     text = body if isinstance(body, str) else _pretty(body)
-    shown, cut = _take(text.splitlines(keepends=True), limit, lines)
-    if not cut:
+    shown, _ = _take(text.splitlines(keepends=True), limit, lines)
+    if len(shown) == len(text):
         return text, None
     total = text.count("\n") + 1
     return shown, f"showing the first {shown.count(chr(10)):,} of {total:,} lines; .payload has all of it"

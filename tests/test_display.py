@@ -158,3 +158,8 @@ def test_huge_function_error_is_clipped_in_display_only() -> None:
         assert len(shown) < 10 * DISPLAY_LIMIT
         assert "ValueError" in shown
     assert len(response.error.message) == 3_000_000 and len(response.error.stack_trace) == 100_000
+
+
+def test_text_of_exactly_n_lines_is_shown_whole_without_a_note() -> None:
+    raw = "".join(f"{i}\n" for i in range(DISPLAY_LINES)).encode()
+    assert payload_preview(make(raw)) == (raw.decode(), None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 import threading
 import time
@@ -514,17 +515,19 @@ def test_interrupted_summary_says_each_fact_once(fake: FakeLambda) -> None:
         release.set()
     in_flight, not_started = results.indices("in flight"), results.indices("not started")
     finished = 60 - len(in_flight) - len(not_started)
-    assert in_flight and not_started and finished >= 10
-    assert list(results.errors) == [3]  # never-started and in-flight calls are not errors
+    failed = [] if 3 in in_flight else [3]  # #3 fails when it answers (it nearly always has)
+    assert in_flight and not_started and finished >= 6
+    assert list(results.errors) == failed  # never-started and in-flight calls are not errors
     text = pretty(results)
-    head = text.splitlines()[0]
-    assert head.startswith(f"fn: {finished} of 60 calls finished: {finished - 1} ok, 1 failed (")
+    head = f"fn: {finished} of 60 calls finished: {finished - len(failed)} ok{', 1 failed' if failed else ''} ("
+    assert text.splitlines()[0].startswith(head)
     assert results.note is not None and results.note.startswith(f"interrupted: {len(in_flight)} were in flight")
     for shown in (text, results._repr_html_()):
         assert shown.count("in flight") == 1 and shown.count("never started") == 1
-        assert shown.count("not started") == 0 and shown.count(f"#{in_flight[0]}") == 1
+        assert shown.count("not started") == 0 and len(re.findall(rf"#{in_flight[-1]}(?!\d)", shown)) == 1
         assert shown.count("InterruptedInvocationError") == 0
-    assert "errors (first 1 of 1; all in .errors):" in text and "#3 failed: InvocationUnknownError" in text
+    if failed:
+        assert "errors (first 1 of 1; all in .errors):" in text and "#3 failed: InvocationUnknownError" in text
 
 
 def test_summary_says_when_the_sandbox_capped_concurrency(demo_sandbox: Any, aws_env: None) -> None:
