@@ -63,12 +63,12 @@ def _large_preview(raw: bytes, limit: int, lines: int) -> tuple[str, str]:
     head = raw[: 2 * limit].decode("utf-8", errors="replace")
     if _looks_like_json(raw):
         pieces: Iterable[str] = _indented(m.group() for m in _TOKEN_RE.finditer(head))
-        what = "indented; "
+        what = ", indented"
     else:
         pieces, what = head.splitlines(keepends=True), ""
     shown, _ = _take(pieces, limit, lines)
     count = shown.count("\n")
-    return shown, f"showing the first {count:,} lines of {len(raw):,} bytes ({what}.payload has all of it)"
+    return shown, f"showing the first {count:,} lines of {len(raw):,} bytes{what}; .payload has all of it"
 
 
 def _looks_like_json(raw: bytes) -> bool:

@@ -44,7 +44,7 @@ def test_large_payload_is_truncated_in_display_only() -> None:
     html, text = response._repr_html_(), response_text(response)
     for shown in (html, text):
         assert len(shown) < DISPLAY_LIMIT * 2
-        assert f"of {len(raw):,} bytes (indented; .payload has all of it)" in shown
+        assert f"of {len(raw):,} bytes, indented; .payload has all of it" in shown
     assert len(response.payload["rows"]) == 60_000
 
 
@@ -62,8 +62,8 @@ def test_large_json_is_shown_indented_and_cut_after_n_lines() -> None:
     # Laid out exactly as json.dumps(indent=2) lays out the whole document, to the cut.
     assert text == json.dumps(document, indent=2)[: len(text)]
     assert text.count("\n") == DISPLAY_LINES and note is not None
-    assert note == (f"showing the first {DISPLAY_LINES} lines of {len(response.raw_payload):,} bytes "
-                    "(indented; .payload has all of it)")
+    assert note == (f"showing the first {DISPLAY_LINES} lines of {len(response.raw_payload):,} bytes, "
+                    "indented; .payload has all of it")
     html = response_html(response)
     assert '<pre>{\n  &quot;meta&quot;: {\n    &quot;empty&quot;: {},\n    &quot;none&quot;: [],' in html
     assert "payload" not in response.__dict__  # shown without decoding megabytes
@@ -84,7 +84,7 @@ def test_large_text_is_cut_after_n_lines_as_it_is() -> None:
     raw = "".join(f"line {{{i}}}: [x]\n" for i in range(100_000)).encode()
     text, note = payload_preview(make(raw))
     assert text.splitlines()[:2] == ["line {0}: [x]", "line {1}: [x]"] and text.count("\n") == DISPLAY_LINES
-    assert note == f"showing the first {DISPLAY_LINES} lines of {len(raw):,} bytes (.payload has all of it)"
+    assert note == f"showing the first {DISPLAY_LINES} lines of {len(raw):,} bytes; .payload has all of it"
 
 
 def test_terminal_log_tail_splits_carriage_return_records() -> None:
