@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 from contextlib import AbstractContextManager
 from typing import Any
-
-import subprocess
-import sys
 
 from _servers import bench_env, child_server, fake_server
 
