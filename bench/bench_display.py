@@ -5,8 +5,9 @@ log tail), then IPython's display formatter builds the full mimebundle a noteboo
 store, as ``Out[]`` does: every format the object offers. Timed on a fresh response (the
 first display, nothing decoded yet) and again (the same object redisplayed); medians over
 repetitions. Target: under 200 KB and under 200 ms. A large JSON body is shown indented,
-re-indented from its raw text; the last table compares that with decoding the body to indent
-it (the baseline, measured in the same run).
+re-indented from its raw text; a table compares that with decoding the body to indent it
+(the baseline, measured in the same run). The last table times the fan-out's progress bar:
+when it shows and how often it is updated while calls complete.
 Run: ``python bench/bench_display.py [--repeat 5]``.
 """
 
