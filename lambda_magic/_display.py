@@ -242,7 +242,8 @@ def response_html(response: LambdaResponse) -> str:
         if note:
             parts.append(f'<div class="lm-note">{escape(note)}</div>')
     if response.log:
-        parts.append(f"<details><summary>log tail</summary><pre>{escape(log_lines(response.log))}</pre></details>")
+        # Open, as the console shows it: the log is often what one invoked to read.
+        parts.append(f"<details open><summary>log tail</summary><pre>{escape(log_lines(response.log))}</pre></details>")
     url = logs_console_url(response)
     if url:
         parts.append(f'<div><a href="{escape(url)}" target="_blank" rel="noopener">CloudWatch Logs</a> '

@@ -98,6 +98,7 @@ def test_terminal_log_tail_splits_carriage_return_records() -> None:
     assert "[ERROR] KeyError: 'id'" in lines and "Traceback (most recent call last):" in lines
     assert '  File "/var/task/app.py", line 3, in handler' in lines
     assert "\r" not in response_html(response)
+    assert "<details open><summary>log tail</summary>" in response_html(response)  # open, as in the console
 
 
 def _aws(**kw: Any) -> LambdaResponse:
