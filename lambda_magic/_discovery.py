@@ -17,12 +17,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lambda_magic._exceptions import AccessDeniedError
+from lambda_magic._response import LambdaResponse
 from lambda_magic._settings import Settings
 
 __all__ = [
     "LATEST",
     "READ_TIMEOUT",
     "FunctionDetails",
+    "code_sha256_for",
     "forget",
     "function_details",
     "list_functions",
@@ -49,6 +51,8 @@ class FunctionDetails:
     timeout_s: int | None = None
     last_modified: str | None = None
     description: str | None = None
+    version: str | None = None
+    code_sha256: str | None = None
 
     def summary(self) -> str:
         """One line: ``python3.12 · 128 MB · 3 s timeout · modified 2024-01-01T12:00:00``."""
@@ -107,7 +111,17 @@ def function_details(function: str, settings: Settings, *, client: Any = None) -
         timeout_s=answer.get("Timeout"),
         last_modified=answer.get("LastModified"),
         description=answer.get("Description") or None,
+        version=answer.get("Version"),
+        code_sha256=answer.get("CodeSha256"),
     )
+
+
+def code_sha256_for(details: FunctionDetails | None, response: LambdaResponse) -> str | None:
+    """The code hash GetFunctionConfiguration gave, if it describes the version that ran."""
+    if details is None or not details.code_sha256 or details.name != response.function_name:
+        return None
+    ran = response.executed_version or response.qualifier or LATEST
+    return details.code_sha256 if ran == (details.version or LATEST) else None
 
 
 def forget(settings: Settings | None = None, *, client: Any = None) -> None:

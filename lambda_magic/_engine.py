@@ -80,7 +80,7 @@ def wait_then_retry(error: InvokeError, delay: float) -> bool:
 
 @dataclass(frozen=True)
 class CallContext:
-    """What error messages need to say where the call went."""
+    """Where the call went: for error messages, and kept in the response."""
 
     region: str | None = None
     read_timeout: float | None = None
@@ -207,6 +207,7 @@ def _response(answer: dict[str, Any], request: InvokeRequest, elapsed: float, co
         logical_id=request.logical_id,
         chunks=answer.get("Chunks", ()),
         error_details=answer.get("ErrorDetails"),
+        endpoint_url=context.endpoint_url,
     )
 
 

@@ -110,12 +110,23 @@ class Outcome:
     ``elapsed`` wall seconds; ``concurrency`` the calls in flight allowed and
     ``lowest_concurrency`` the least that throttling lowered it to; ``note`` why the run
     stopped early (an interruption, a failing events iterable), None when it did not.
+    ``peak_concurrency`` is the most calls that were in flight at once, and
+    ``sandbox_workers`` the worker cap per function of the local sandbox the calls went to
+    (None elsewhere): past it, calls wait for a worker however many are in flight.
     """
 
     elapsed: float = 0.0
     concurrency: int = 1
     lowest_concurrency: int = 1
     note: str | None = None
+    peak_concurrency: int = 0
+    sandbox_workers: int | None = None
+
+    @property
+    def capped_by_sandbox(self) -> bool:
+        """True when the sandbox's worker cap held the calls running below those in flight."""
+        cap = self.sandbox_workers
+        return cap is not None and cap < self.concurrency and self.peak_concurrency > cap
 
 
 class LambdaResponses(Sequence[Entry]):
@@ -168,8 +179,13 @@ class LambdaResponses(Sequence[Entry]):
 
     @property
     def errors(self) -> dict[int, Entry]:
-        """The entries that are not ok (function errors and failed calls), by input index."""
-        return {index: entry for index, entry in enumerate(self._entries) if not entry.ok}
+        """Function errors and failed calls, by input index.
+
+        Not the calls an interruption left in flight or never started: nothing failed there
+        (``indices("in flight")`` and ``indices("not started")`` list them).
+        """
+        return {index: entry for index, entry in enumerate(self._entries)
+                if not entry.ok and getattr(entry, "state", "failed") == "failed"}
 
     def indices(self, state: str) -> list[int]:
         """Input indices of failed entries in ``state`` ("failed", "in flight", "not started")."""
@@ -238,10 +254,17 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {**picks, "max": ordered[-1]}
 
 
-def counts_text(summary: dict[str, Any]) -> str:
-    parts = [f"{summary['calls']:,} calls: {summary['ok']:,} ok"]
-    for key, label in (("function_errors", "function errors"), ("failed", "failed"),
-                       ("in_flight", "in flight"), ("not_started", "not started")):
-        if summary[key]:
-            parts.append(f"{summary[key]:,} {label}")
+def counts_text(summary: dict[str, Any], *, finished_only: bool = False) -> str:
+    """``30 calls: 10 ok, 10 function errors, 10 failed``; with ``finished_only``, the calls
+    that finished (``22 of 200 calls finished: ...``) and nothing of the others."""
+    unfinished = summary["in_flight"] + summary["not_started"]
+    if finished_only and unfinished:
+        head = f"{summary['calls'] - unfinished:,} of {summary['calls']:,} calls finished"
+        keys: tuple[tuple[str, str], ...] = (("function_errors", "function errors"), ("failed", "failed"))
+    else:
+        head = f"{summary['calls']:,} calls"
+        keys = (("function_errors", "function errors"), ("failed", "failed"),
+                ("in_flight", "in flight"), ("not_started", "not started"))
+    parts = [f"{head}: {summary['ok']:,} ok"]
+    parts.extend(f"{summary[key]:,} {label}" for key, label in keys if summary[key])
     return ", ".join(parts)

@@ -351,6 +351,7 @@ class LambdaForm:
         self.result: LambdaResponse | None = None
         self.error: LambdaMagicError | None = None
         self.history: list[LambdaResponse] = []
+        self._details: _discovery.FunctionDetails | None = None  # GetFunctionConfiguration's answer
         self.endpoint_url = endpoint_url
         self._namespace = _user_namespace() if namespace is None else namespace
         self._callbacks: list[ResultCallback] = []
@@ -499,6 +500,7 @@ class LambdaForm:
             print(str(response), file=sys.stderr)
             return None
         label.value = f"{response.status_code} in {response.elapsed * 1000:.0f} ms"
+        response.code_sha256 = _discovery.code_sha256_for(self._details, response)  # as the console shows it
         self.error, self.result = None, response
         self.history.append(response)
         display(response)
@@ -528,11 +530,12 @@ class LambdaForm:
         """Show the chosen function's configuration and offer its qualifiers."""
         c = self.controls
         c.details.value = ""
+        self._details = None
         c.qualifier.options = [_discovery.LATEST]
         if self.function:
             try:
                 settings = self.settings()
-                details = _discovery.function_details(self.function, settings)
+                details = self._details = _discovery.function_details(self.function, settings)
                 c.details.value = _note(details.summary()) if details else ""
                 c.qualifier.options = _discovery.list_qualifiers(self.function, settings)
                 if c.qualifier.value.strip() not in ("", *c.qualifier.options):

@@ -15,7 +15,7 @@ from lambda_magic._payload import encode_payload
 from lambda_magic._request import InvokeRequest, make_request
 from lambda_magic._response import LambdaResponse
 from lambda_magic._settings import Settings, resolve_settings
-from lambda_magic.runbook._history import history
+from lambda_magic.runbook._history import CellMark, history
 
 __all__ = ["execute", "invoke", "policy_for"]
 
@@ -86,20 +86,23 @@ def execute(
     client: Any = None,
     retry: RetryHook | None = None,
     on_chunk: Callable[[bytes], None] | None = None,
+    started_in: CellMark | None = None,
 ) -> LambdaResponse:
     """Send ``request`` under ``settings`` and record it in the history.
 
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
     ``retry`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
-    ``on_chunk`` receives a streamed response's chunks as they arrive.
+    ``on_chunk`` receives a streamed response's chunks as they arrive. ``started_in`` is the
+    cell the call belongs to when it may finish after that cell.
     """
     from lambda_magic._client import client_for, forget_client
     from lambda_magic._engine import invoke as engine_invoke
 
     client = client or client_for(settings)
-    context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout)
-    where = {"origin": origin, "cell": cell, "region": context.region,
-             "endpoint_url": settings.endpoint_url}
+    context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout,
+                          endpoint_url=getattr(client.meta, "endpoint_url", None))
+    where: dict[str, Any] = {"origin": origin, "cell": cell, "region": context.region,
+                             "endpoint_url": settings.endpoint_url, "started_in": started_in}
     try:
         response = engine_invoke(client, request, policy=policy_for(settings), context=context,
                                  retry=retry or wait_then_retry, on_chunk=on_chunk)

@@ -80,6 +80,8 @@ class LambdaResponse:
     ``payload`` is the body as Python objects (JSON decoded; other text as str; binary as
     bytes; empty as None), ``raw_payload`` the bytes. ``function_error`` is None, "Handled"
     or "Unhandled"; ``error`` the parsed error payload when the function failed.
+    ``endpoint_url`` is where the call went; ``code_sha256`` the executed code's hash, when
+    GetFunction gave it to whoever made the response.
     """
 
     def __init__(
@@ -99,6 +101,8 @@ class LambdaResponse:
         logical_id: str | None = None,
         chunks: tuple[bytes, ...] = (),
         error_details: str | None = None,
+        endpoint_url: str | None = None,
+        code_sha256: str | None = None,
     ) -> None:
         self.function_name = function_name
         self.qualifier = qualifier
@@ -116,6 +120,8 @@ class LambdaResponse:
         self.chunks = chunks
         #: A streamed response's ``InvokeComplete.ErrorDetails`` (the error payload).
         self.error_details = error_details
+        self.endpoint_url = endpoint_url
+        self.code_sha256 = code_sha256
 
     @cached_property
     def payload(self) -> Any:
@@ -198,6 +204,7 @@ class LambdaResponse:
             "executed_version": self.executed_version,
             "request_id": self.request_id,
             "elapsed": self.elapsed,
+            "code_sha256": self.code_sha256,
         }
 
     def __repr__(self) -> str:

@@ -146,3 +146,21 @@ def test_sandbox_pages_functions_and_qualifiers(aws_env: None, demo_sandbox: Any
     assert list_qualifiers("health_check", settings, page_size=1) == ["$LATEST", "1", "2", "prod"]
     details = function_details("health_check", settings)
     assert details is not None and details.runtime == "python3.11"
+
+
+def test_code_sha256_only_for_the_version_described() -> None:
+    from lambda_magic._discovery import FunctionDetails, code_sha256_for
+    from lambda_magic._response import LambdaResponse
+
+    details = FunctionDetails(name="fn", version="$LATEST", code_sha256="abc=")
+
+    def ran(version: str | None, name: str = "fn", qualifier: str | None = None) -> LambdaResponse:
+        return LambdaResponse(function_name=name, qualifier=qualifier, invocation_type="RequestResponse",
+                              status_code=200, executed_version=version)
+
+    assert code_sha256_for(details, ran("$LATEST")) == "abc="
+    assert code_sha256_for(details, ran(None)) == "abc="  # Event: no executed version, $LATEST called
+    assert code_sha256_for(details, ran(None, qualifier="prod")) is None
+    assert code_sha256_for(details, ran("3")) is None
+    assert code_sha256_for(details, ran("$LATEST", name="other")) is None
+    assert code_sha256_for(None, ran("$LATEST")) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 import threading
 import time
@@ -434,3 +435,156 @@ def test_refused_connections_keep_every_slot(aws_env: None) -> None:
     assert all(isinstance(entry, FailedInvocation) and isinstance(entry.error, EndpointUnreachableError)
                for entry in failed)
     assert results.outcome.lowest_concurrency == 8
+# --- the progress bar, the interrupted summary, the sandbox's cap (issue 13) -------------
+
+
+class _RecordingBar:
+    """The progress seam: records when it was shown and every update, with its time."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.totals: list[int] = []
+        self.times: list[float] = []
+        self.closed = False
+
+    def update(self, n: int) -> None:
+        self.totals.append((self.totals[-1] if self.totals else 0) + n)
+        self.times.append(time.monotonic())
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        self.log.append(f"postfix {text}")
+
+    def refresh(self) -> None:
+        self.log.append("shown")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _GatedClient:
+    """The transport seam: each call waits for the test to let it answer."""
+
+    meta = SimpleNamespace(region_name="us-east-1", endpoint_url=None)
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.gate = threading.Semaphore(0)
+
+    def invoke(self, **params: Any) -> dict[str, Any]:
+        self.log.append("invoke")
+        assert self.gate.acquire(timeout=10), "the test never let this call answer"
+        return {"StatusCode": 200, "Payload": io.BytesIO(params["Payload"]),
+                "ResponseMetadata": {"RequestId": "r", "HTTPStatusCode": 200}}
+
+
+def _wait_for(condition: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_progress_bar_is_shown_first_and_follows_every_completion(aws_env: None) -> None:
+    log: list[str] = []
+    bar, client = _RecordingBar(log), _GatedClient(log)
+    settings = resolve_settings(max_concurrency=30)
+    outcome: list[LambdaResponses] = []
+    runner = threading.Thread(target=lambda: outcome.append(
+        fan_out("fn", _ids(30), settings, client=client, bar=bar, log=False)))
+    runner.start()
+    _wait_for(lambda: log.count("invoke") == 30)
+    assert log[0] == "shown"  # before the first call was sent
+    for done in range(1, 31):  # one call answers at a time: the bar shows each one
+        client.gate.release()
+        _wait_for(lambda done=done: bool(bar.totals) and bar.totals[-1] == done)
+    runner.join(10)
+    assert bar.totals == list(range(1, 31)) and bar.closed and outcome[0].ok
+
+
+def test_progress_updates_at_least_ten_times_a_second_while_calls_complete(aws_env: None) -> None:
+    class Steady:
+        meta = SimpleNamespace(region_name="us-east-1", endpoint_url=None)
+
+        def invoke(self, **params: Any) -> dict[str, Any]:
+            time.sleep(0.02)
+            return {"StatusCode": 200, "Payload": io.BytesIO(b"{}"), "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    bar = _RecordingBar([])
+    results = fan_out("fn", _ids(200), resolve_settings(max_concurrency=4), client=Steady(), bar=bar, log=False)
+    assert results.ok and bar.totals[-1] == 200
+    span = bar.times[-1] - bar.times[0]  # while calls completed (~1 s at 4 x 50 calls/s)
+    assert len(bar.totals) >= 10 * span, (len(bar.totals), span)
+    assert len(bar.totals) < 200  # paced, not one redraw per call
+
+
+def test_tqdm_draws_every_update_the_fan_out_makes(capsys: pytest.CaptureFixture[str]) -> None:
+    from lambda_magic._fanout import progress_bar
+
+    bar = progress_bar("fn", 5, enabled=True)
+    for _ in range(5):  # tqdm's default mininterval would skip the updates in between
+        bar.update(1)
+    bar.close()
+    err = capsys.readouterr().err
+    assert all(f"{n}/5" in err for n in range(1, 6)), err
+
+
+def _interrupt_after(finished: int, release: threading.Event) -> Any:
+    """Answer the first ``finished`` calls (#3 fails), Ctrl-C on the next, hold the rest."""
+    import _thread
+
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def handler(call: Call) -> Reply:
+        ident = call.payload["id"]
+        if ident < finished:
+            return Reply.error(503, "ServiceException", "down") if ident == 3 else Reply.ok(call.payload)
+        with lock:
+            seen.append(ident)
+            if len(seen) == 2:
+                _thread.interrupt_main()
+        release.wait(10)
+        return Reply.ok(call.payload)
+
+    return handler
+
+
+def test_interrupted_summary_says_each_fact_once(fake: FakeLambda) -> None:
+    release = threading.Event()
+    fake.on("fn", _interrupt_after(10, release))
+    try:
+        results = invoke_many("fn", _ids(60), concurrency=4, progress=False)
+    finally:
+        release.set()
+    in_flight, not_started = results.indices("in flight"), results.indices("not started")
+    finished = 60 - len(in_flight) - len(not_started)
+    failed = [] if 3 in in_flight else [3]  # #3 fails when it answers (it nearly always has)
+    assert in_flight and not_started and finished >= 6
+    assert list(results.errors) == failed  # never-started and in-flight calls are not errors
+    text = pretty(results)
+    head = f"fn: {finished} of 60 calls finished: {finished - len(failed)} ok{', 1 failed' if failed else ''} ("
+    assert text.splitlines()[0].startswith(head)
+    assert results.note is not None and results.note.startswith(f"interrupted: {len(in_flight)} were in flight")
+    for shown in (text, results._repr_html_()):
+        assert shown.count("in flight") == 1 and shown.count("never started") == 1
+        assert shown.count("not started") == 0 and len(re.findall(rf"#{in_flight[-1]}(?!\d)", shown)) == 1
+        assert shown.count("InterruptedInvocationError") == 0
+    if failed:
+        assert "errors (first 1 of 1; all in .errors):" in text and "#3 failed: InvocationUnknownError" in text
+
+
+def test_summary_says_when_the_sandbox_capped_concurrency(demo_sandbox: Any, aws_env: None) -> None:
+    events = [{"seconds": 0.3}] * 16
+    capped = invoke_many("sleep", events, concurrency=16, progress=False, endpoint_url=demo_sandbox.endpoint_url)
+    assert capped.ok and capped.outcome.sandbox_workers == demo_sandbox.max_workers == 8
+    line = ("the sandbox runs at most 8 calls of a function at once: of the 16 asked for, the others waited "
+            "for a worker (Sandbox(max_workers=N) raises the cap)")
+    assert line in pretty(capped) and line in capped._repr_html_()
+    within = invoke_many("sleep", [{"seconds": 0.01}] * 8, concurrency=4, progress=False,
+                         endpoint_url=demo_sandbox.endpoint_url)
+    assert within.outcome.sandbox_workers == 8 and "at most 8 calls" not in pretty(within)
+
+
+def test_no_sandbox_cap_is_claimed_elsewhere(fake: FakeLambda) -> None:
+    results = invoke_many("fn", _ids(40), concurrency=16, progress=False)
+    assert results.outcome.sandbox_workers is None and "sandbox" not in pretty(results)

@@ -384,3 +384,18 @@ def test_public_names_and_lazy_import() -> None:
             "print('ipywidgets' in sys.modules, 'boto3' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_response_summary_has_the_code_sha256_getfunction_gave(aws_env: None, demo_sandbox: Any) -> None:
+    import boto3
+
+    client = boto3.client("lambda", endpoint_url=demo_sandbox.endpoint_url, region_name=demo_sandbox.region)
+    latest = client.get_function_configuration(FunctionName="health_check")["CodeSha256"]
+    f = form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region, namespace={})
+    _fill(f, payload='{"service": "web"}')
+    f.controls.invoke.click()
+    assert f.result is not None and f.result.code_sha256 == latest
+    assert f"code SHA-256 {latest}" in f.result._repr_html_()
+    _fill(f, qualifier="1", payload='{"service": "web"}')  # another version ran: $LATEST's hash would be a wrong claim
+    f.controls.invoke.click()
+    assert f.result.executed_version == "1" and f.result.code_sha256 is None

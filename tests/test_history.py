@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -281,3 +282,86 @@ def test_prompt_numbers_hold_when_the_shell_counts_up_before_pre_run_cell(shell:
     assert history[-1].execution_count == number and history[-1].where == f"In [{number}]"
     assert history.cells()[-1].execution_count == number
     assert f"In [{number}]" in history.table().text()
+
+
+# --- the table's size, alignment and labels (issue 13) -----------------------------------
+
+
+def _fill(count: int) -> None:
+    for n in range(count):
+        history.record(make_request("fn", b"{}"), response=_response(), origin="api", cell=str(n))
+
+
+def test_lambda_history_shows_the_last_50_by_default(shell: Any) -> None:
+    _fill(120)
+    base = history[0].index - 1  # numbers go on across clears: the first is base + 1
+    table = run(shell, "%lambda_history")
+    assert [entry.index - base for entry in table] == list(range(71, 121)) and table.omitted == 70
+    note = (f"showing the last 50 of 120: %lambda_history --all shows every one, -n N the last N, "
+            f"{base + 61}-{base + 70} a range")
+    assert f"({note})" in table.text() and note in table._repr_html_()
+    assert len(run(shell, "%lambda_history --all")) == 120
+    assert [entry.index - base for entry in run(shell, "%lambda_history -n 3")] == [118, 119, 120]
+    span = f"{base + 10}-{base + 20}"
+    assert [entry.index - base for entry in run(shell, f"%lambda_history {span}")] == list(range(10, 21))
+    assert "showing the last" not in run(shell, f"%lambda_history {span}").text()
+    assert len(run(shell, "%lambda_history -n 500")) == 120
+    assert history._repr_html_().count("<tr>") == 51  # the object itself shows the last 50 too
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("-n 0", r"^-n 0: give how many of the latest entries to show, at least 1$"),
+    ("--all 3-5", r"^give one of a selection, -n N or --all, not a selection and --all$"),
+    ("-n 3 --all", r"^give one of a selection, -n N or --all, not -n and --all$"),
+    ("--clear -n 2", r"^--clear forgets every entry: leave out the selection, -n and --all$"),
+])
+def test_lambda_history_option_clashes_are_one_line(shell: Any, line: str, message: str) -> None:
+    _fill(3)
+    with pytest.raises(UsageError, match=message):
+        shell.run_line_magic("lambda_history", line)
+    assert len(history) == 3
+
+
+def test_html_table_is_left_aligned_inline_and_themed() -> None:
+    from lambda_magic._theme import THEME_CSS
+
+    source = History()
+    _record(source, response=_response())
+    _record(source, error=FunctionNotFoundError("nope"))
+    html = source._repr_html_()
+    # JupyterLab's .jp-RenderedHTMLCommon td/th rules right-align: only an inline style wins.
+    cells = re.findall(r"<t[hd][ >][^>]*>", html)
+    assert len(cells) == 2 * 9 + 9 and all('style="text-align:left"' in cell for cell in cells)
+    assert THEME_CSS in html and "color:var(--lm-ok)" in html and "color:#" not in html.replace(THEME_CSS, "")
+
+
+def test_calls_finishing_after_an_interrupt_are_labelled_with_their_cell(shell: Any, fake: FakeLambda) -> None:
+    import _thread
+    import time
+
+    release = threading.Event()
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def handler(call: Any) -> Reply:
+        with lock:
+            seen.append(call.payload["id"])
+            if len(seen) == 4:
+                _thread.interrupt_main()
+        release.wait(10)  # the calls in flight finish only after the cell has ended
+        return Reply.ok(call.payload)
+
+    fake.on("fn", handler)
+    cell = "%%lambda_invoke fn --each --concurrency 4 -o res\n" + str([{"id": i} for i in range(40)])
+    result = shell.run_cell(cell.replace("'", '"'), store_history=True)
+    assert type(result.error_in_exec) is UsageError
+    in_flight = shell.user_ns["res"].indices("in flight")
+    assert in_flight and not history.select()  # nothing has finished yet
+    run(shell, "x = 1")  # another cell runs meanwhile
+    release.set()
+    deadline = time.monotonic() + 10
+    while len(history) < len(in_flight) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(history) == len(in_flight)
+    assert {entry.where for entry in history} == {f"In [{result.execution_count}]"}
+    assert {entry.source for entry in history} == {cell.replace("'", '"')}

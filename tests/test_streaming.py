@@ -135,7 +135,7 @@ def test_api_streams_to_on_chunk(on_sandbox: Sandbox) -> None:
 def test_stream_refuses_event_and_each_before_sending(shell: Any, on_sandbox: Sandbox) -> None:
     with pytest.raises(UsageError, match="InvokeWithResponseStream has no Event type"):
         shell.run_cell_magic("lambda_invoke", "report --stream -t Event", "{}")
-    with pytest.raises(UsageError, match=r"--stream .* cannot be used with --each"):
+    with pytest.raises(UsageError, match=r"--stream .* leave it out with --each"):
         shell.run_cell_magic("lambda_invoke", "report --stream --each", "[1]")
     with pytest.raises(ParameterError, match="cannot start a durable execution"):
         invoke("report", stream=True, durable_execution_name="d1")

@@ -25,10 +25,13 @@ if TYPE_CHECKING:
     from lambda_magic._request import InvokeRequest
     from lambda_magic._response import LambdaResponse
 
-__all__ = ["CellRun", "History", "HistoryEntry", "HistoryError", "HistoryTable", "history", "parse_selection"]
+__all__ = ["CellMark", "CellRun", "History", "HistoryEntry", "HistoryError", "HistoryTable", "history",
+           "parse_selection"]
 
 #: Entries kept at most by default; the oldest are dropped first (their numbers stay unused).
 DEFAULT_MAXLEN = 10_000
+#: Rows a history table shows by default: the most recent ones.
+TABLE_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,20 @@ class CellRun:
     ok: bool = True
 
 
+class CellMark:
+    """The notebook cell a call started in; its ``In [n]`` settles when the cell ends.
+
+    A call can outlive its cell (a fan-out's calls in flight at Ctrl-C finish later): it
+    keeps the mark it started under, so its entry is labelled with that cell, not none.
+    """
+
+    __slots__ = ("execution_count", "source")
+
+    def __init__(self, source: str, execution_count: int | None) -> None:
+        self.source = source
+        self.execution_count = execution_count
+
+
 class History:
     """A thread-safe sequence of ``HistoryEntry``, oldest first, at most ``maxlen`` long."""
 
@@ -122,7 +139,7 @@ class History:
         self._entries: deque[HistoryEntry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self._counter = 0
-        self._cell: CellRun | None = None
+        self._cell: CellMark | None = None
         self._cell_entries: list[int] = []
         self._cells: deque[CellRun] = deque(maxlen=maxlen)
 
@@ -139,23 +156,32 @@ class History:
             self._entries = deque(self._entries, maxlen=int(value))
             self._cells = deque(self._cells, maxlen=int(value))
 
-    def record(self, request: InvokeRequest, **details: Any) -> HistoryEntry:
-        """Append an entry for ``request`` (numbered from 1 across clears)."""
+    def record(self, request: InvokeRequest, *, started_in: CellMark | None = None, **details: Any) -> HistoryEntry:
+        """Append an entry for ``request`` (numbered from 1 across clears).
+
+        ``started_in`` is the cell the call started in (``current_cell()`` then), for a call
+        that may finish after its cell; by default, the cell running now.
+        """
         if details.get("error") is not None:
             details["error"] = _detached(details["error"])
         if details.get("endpoint_url"):
             details["endpoint_url"] = without_userinfo(details["endpoint_url"])
         with self._lock:
-            cell = self._cell
+            cell = started_in or self._cell
             if cell is not None:
                 details.setdefault("source", cell.source)
                 details.setdefault("execution_count", cell.execution_count)
             self._counter += 1
             entry = HistoryEntry(self._counter, request, **details)
             self._entries.append(entry)
-            if cell is not None and entry.source is cell.source:
+            if cell is not None and cell is self._cell and entry.source is cell.source:
                 self._cell_entries.append(entry.index)
             return entry
+
+    def current_cell(self) -> CellMark | None:
+        """The cell running now (None outside cells: the form's button, other threads)."""
+        with self._lock:
+            return self._cell
 
     def clear(self) -> None:
         """Forget every entry and cell (numbering goes on)."""
@@ -167,7 +193,7 @@ class History:
         """Attribute the entries recorded from now on to this notebook cell; ``end_cell``
         may correct its number once the shell has settled it."""
         with self._lock:
-            self._cell = CellRun(execution_count, source)
+            self._cell = CellMark(source, execution_count)
             self._cell_entries = []
 
     def end_cell(self, ok: bool = True, execution_count: int | None = None) -> None:
@@ -186,6 +212,7 @@ class History:
             count = execution_count if execution_count is not None else cell.execution_count
             if count != cell.execution_count and self._cell_entries:
                 self._renumber(set(self._cell_entries), count)
+            cell.execution_count = count  # calls still running record the settled number
             self._cell_entries = []
             if count is not None:
                 self._cells.append(CellRun(count, cell.source, ok))
@@ -223,9 +250,11 @@ class History:
         chosen = set(wanted)
         return [entry for entry in entries if entry.index in chosen]
 
-    def table(self, spec: str | Iterable[int] | None = None) -> HistoryTable:
-        """The selected entries as a displayable table."""
-        return HistoryTable(tuple(self.select(spec)))
+    def table(self, spec: str | Iterable[int] | None = None, *, last: int | None = None) -> HistoryTable:
+        """The selected entries as a displayable table; with ``last``, only the most recent."""
+        entries = self.select(spec)
+        omitted = max(0, len(entries) - last) if last is not None else 0
+        return HistoryTable(tuple(entries[omitted:]), omitted=omitted)
 
     def _span(self) -> str:
         entries = list(self)
@@ -248,28 +277,32 @@ class History:
         return f"<History {len(self)} invocations>"
 
     def _repr_html_(self) -> str:
-        return self.table()._repr_html_()
+        return self.table(last=TABLE_ROWS)._repr_html_()
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self) if cycle else self.table().text())
+        printer.text(repr(self) if cycle else self.table(last=TABLE_ROWS).text())
 
 
 @dataclass(frozen=True)
 class HistoryTable:
-    """Some history entries, displayed as a table (HTML in notebooks, text in terminals)."""
+    """Some history entries, displayed as a table (HTML in notebooks, text in terminals).
+
+    ``omitted`` counts the older selected entries left out (``last=``); the table says so.
+    """
 
     entries: tuple[HistoryEntry, ...]
+    omitted: int = 0
 
     def text(self) -> str:
         """The table as plain text."""
         from lambda_magic.runbook._history_display import history_text
 
-        return history_text(self.entries)
+        return history_text(self.entries, omitted=self.omitted)
 
     def _repr_html_(self) -> str:
         from lambda_magic.runbook._history_display import history_html
 
-        return history_html(self.entries)
+        return history_html(self.entries, omitted=self.omitted)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self) if cycle else self.text())

@@ -16,7 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from lambda_magic._magic_line import parse_line, usage_errors
-from lambda_magic.runbook._history import HistoryTable, history
+from lambda_magic.runbook._history import TABLE_ROWS, HistoryTable, history
 
 __all__ = ["HistoryMagics", "started_count", "unwatch_cells", "watch_cells"]
 
@@ -74,18 +74,23 @@ class HistoryMagics(Magics):
     """Look back at this session's invocations and export them as a runbook."""
 
     @magic_arguments.magic_arguments()
-    @magic_arguments.argument("entries", nargs="?", help="Entries to show, e.g. 1-3,5 (default: all).")
+    @magic_arguments.argument(
+        "entries", nargs="?", help=f"Entries to show, e.g. 10-20 or 1-3,5 (default: the last {TABLE_ROWS}).")
+    @magic_arguments.argument("-n", dest="last", type=int, metavar="N", help="Show the last N entries.")
+    @magic_arguments.argument("--all", action="store_true", help="Show every entry.")
     @magic_arguments.argument("--clear", action="store_true", help="Forget every entry.")
     @line_magic
     def lambda_history(self, line: str) -> HistoryTable | None:
-        """Show this session's invocations, oldest first.
+        """Show this session's invocations, oldest first: by default the last 50.
 
         One row per invocation: its number, time, function, qualifier, invocation type,
         status, round trip, whether it succeeded, and the cell it came from (``In [n]``).
         Each entry keeps its request and its response (or error)::
 
-            %lambda_history                 # all of them
-            %lambda_history 3-5             # some of them
+            %lambda_history                 # the last 50
+            %lambda_history -n 10           # the last 10
+            %lambda_history 10-20           # some of them (also 1-3,5)
+            %lambda_history --all           # every one
             lambda_magic.history.entry(4).response.payload
             %lambda_history --clear         # forget them (numbers go on)
 
@@ -93,14 +98,24 @@ class HistoryMagics(Magics):
         """
         args = parse_line(self.lambda_history, line)
         with usage_errors():
+            chosen = [name for name, given in (("a selection", args.entries), ("-n", args.last is not None),
+                                               ("--all", args.all)) if given]
             if args.clear:
-                if args.entries:
-                    raise UsageError("--clear forgets every entry: leave out the selection")
-                count = len(history)
-                history.clear()
-                print(f"forgot {count} invocation{'s' if count != 1 else ''}")
-                return None
-            return history.table(args.entries)
+                if chosen:
+                    raise UsageError("--clear forgets every entry: leave out the selection, -n and --all")
+                return self._clear()
+            if len(chosen) > 1:
+                raise UsageError(f"give one of a selection, -n N or --all, not {' and '.join(chosen)}")
+            if args.last is not None and args.last < 1:
+                raise UsageError(f"-n {args.last}: give how many of the latest entries to show, at least 1")
+            last = None if args.entries or args.all else args.last or TABLE_ROWS
+            return history.table(args.entries, last=last)
+
+    @staticmethod
+    def _clear() -> None:
+        count = len(history)
+        history.clear()
+        print(f"forgot {count} invocation{'s' if count != 1 else ''}")
 
     @magic_arguments.magic_arguments()
     @magic_arguments.argument("format", help="rundeck (job YAML), python (a script) or magic (a notebook).")

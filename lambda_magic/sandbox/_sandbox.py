@@ -34,10 +34,20 @@ from lambda_magic.sandbox._stacks_api import Stack, StackSet
 from lambda_magic.sandbox._worker_env import WorkerHost, host_credentials
 from lambda_magic.sandbox._workers import Spawner, Worker
 
-__all__ = ["DEMO_DIR", "Sandbox"]
+__all__ = ["DEMO_DIR", "Sandbox", "worker_cap"]
 
 DEMO_DIR = Path(__file__).parent / "demo"
 _RUNNING: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+
+
+def worker_cap(endpoint_url: str) -> int | None:
+    """``max_workers`` of the sandbox running in this process at ``endpoint_url``, else None."""
+    wanted = endpoint_url.rstrip("/")
+    for sandbox in list(_RUNNING):
+        parts = sandbox._parts
+        if parts is not None and f"http://127.0.0.1:{parts.server.port}" == wanted:
+            return sandbox.max_workers
+    return None
 
 
 class Sandbox:
@@ -132,6 +142,11 @@ class Sandbox:
         if self._pass_credentials:
             return WorkerHost(runtime_dir, self.region, host_credentials())
         return WorkerHost(runtime_dir, self.region)
+
+    @property
+    def max_workers(self) -> int:
+        """The most workers (calls running at once) of each function; more calls wait."""
+        return self._max_workers
 
     @property
     def running(self) -> bool:
