@@ -88,10 +88,10 @@ def execute(
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
     ``sleep`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
     """
-    from lambda_magic._client import client_for, forget_client
+    from lambda_magic._client import forget_client, invoker_for
     from lambda_magic._engine import invoke as engine_invoke
 
-    client = client or client_for(settings)
+    client = client or invoker_for(settings)
     context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout)
     where = {"origin": origin, "cell": cell, "region": context.region,
              "endpoint_url": settings.endpoint_url}

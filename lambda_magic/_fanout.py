@@ -188,14 +188,14 @@ class _Run:
 
     def __init__(self, function: str, build: Build, settings: Settings, *, origin: str, cell: str | None,
                  client: Any = None) -> None:
-        from lambda_magic._client import client_for
+        from lambda_magic._client import invoker_for
 
         self.function = function
         self.build = build
         self.settings = settings
         self.origin, self.cell = origin, cell
         self.concurrency = settings.max_concurrency
-        self.client = client or client_for(settings, pool_size=self.concurrency)
+        self.client = client or invoker_for(settings, pool_size=self.concurrency)
         self.limiter = AdaptiveLimiter(self.concurrency)
         # SimpleQueue: its get() blocks in C; a Queue's Python condition costs every call a wakeup.
         self.queue: queue.SimpleQueue[tuple[int, InvokeRequest] | None] = queue.SimpleQueue()

@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "throttle_retries": 6,
     "throttle_max_wait": 60.0,
     "max_concurrency": 16,
+    "transport": "lean",
 }
 
 _CREDENTIAL_KEYS = ("access_key", "profile")
@@ -93,8 +94,14 @@ def range_problem(key: str, value: Any) -> str | None:
     return None
 
 
+#: How Invoke requests are sent: lambda_magic's own lean transport, or botocore's client.
+TRANSPORTS = ("lean", "botocore")
+
+
 def text_problem(key: str, value: str) -> str | None:
-    """What is wrong with a text setting's value (region, endpoint_url), or None."""
+    """What is wrong with a text setting's value (region, endpoint_url, transport), or None."""
+    if key == "transport" and value not in TRANSPORTS:
+        return f"transport {value!r} is not one of lean, botocore: use lean (fast) or botocore (the fallback)"
     if key == "region" and not _REGION_RE.fullmatch(value):
         return f"region {value!r} is not a region name: use one such as us-east-1 or eu-west-1"
     if key == "endpoint_url":
@@ -145,8 +152,11 @@ class LambdaMagic(SingletonConfigurable):
                               "those retries at most (default 60).").tag(config=True)
     max_concurrency = Int(None, allow_none=True, help="Calls in flight at once in a "
                           "fan-out (default 16).").tag(config=True)
+    transport = Unicode(None, allow_none=True, help="How Invoke requests are sent: lean "
+                        "(lambda_magic's own signed HTTP, several times faster in a fan-out) or "
+                        "botocore (its client; default lean).").tag(config=True)
 
-    @validate(*_AT_MOST, "region", "endpoint_url")
+    @validate(*_AT_MOST, "region", "endpoint_url", "transport")
     def _in_range(self, proposal: Any) -> Any:
         key, value = proposal["trait"].name, proposal["value"]
         if isinstance(value, bool) and key in _AT_MOST:  # traitlets takes True for 1
@@ -218,6 +228,7 @@ class Settings:
     throttle_retries: int = 6
     throttle_max_wait: float = 60.0
     max_concurrency: int = 16
+    transport: str = "lean"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
