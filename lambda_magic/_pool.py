@@ -43,6 +43,8 @@ class ConnectionPool:
         self.ssl_context = ssl_context
         self._idle: deque[socket.socket] = deque()
         self._wait_for_read: Any = None
+        #: Connections opened so far (a pool that is large enough opens each only once).
+        self.opened = 0
 
     def exchange(self, head: bytes, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """Send one request, read its whole answer: status, headers (lower-case names), body."""
@@ -93,6 +95,7 @@ class ConnectionPool:
             raise bx.ConnectTimeoutError(endpoint_url=self.endpoint_url, error=exc) from exc
         except OSError as exc:  # refused, unreachable, unresolvable: nothing was sent
             raise bx.EndpointConnectionError(endpoint_url=self.endpoint_url, error=exc) from exc
+        self.opened += 1  # under the GIL; exact enough for a diagnostic
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         if self.https:

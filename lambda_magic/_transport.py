@@ -174,13 +174,13 @@ class LeanTransport:
         body = params.get("Payload") or b""
         if isinstance(body, str):
             body = body.encode()
-        headers = [("Accept-Encoding", "identity")]
+        # In botocore's order: http.client's two, the serialiser's in the caller's order, the signer's.
+        headers = [("Host", self.pool.host_header), ("Accept-Encoding", "identity")]
         headers += [(_HEADERS[name], value) for name, value in params.items() if name in _HEADERS]
-        headers += [("User-Agent", user_agent), ("host", self.pool.host_header)]
+        amz_date = self.signer.timestamp()
+        headers += [("User-Agent", user_agent), ("X-Amz-Date", amz_date)]
         if frozen.token:
             headers.append(("X-Amz-Security-Token", frozen.token))
-        amz_date = self.signer.timestamp()
-        headers.append(("X-Amz-Date", amz_date))
         canonical, signed = _canonical(canonical_target, headers, body)
         headers.append(("Authorization", self.signer.authorization(
             access_key=frozen.access_key, secret_key=frozen.secret_key, amz_date=amz_date,
@@ -229,8 +229,31 @@ class LeanTransport:
         shape = self.meta.service_model.shape_for_error_code(code) if code else None
         if shape is not None:
             parsed.update(parser.parse(response, shape))
-        parsed.setdefault("ResponseMetadata", {}).update(_metadata(status, headers))
+        meta = parsed.setdefault("ResponseMetadata", {})  # the parser set status, headers, request id
+        meta["RetryAttempts"] = 0
+        if (status, code) in _retryable() or (status, None) in _retryable():
+            meta["MaxAttemptsReached"] = True  # botocore's retry handler says it gave up (at once)
         return self.client.exceptions.from_code(code)(parsed, _OPERATION)  # type: ignore[no-any-return]
+
+
+_RETRYABLE: set[tuple[int, str | None]] = set()
+
+
+def _retryable() -> set[tuple[int, str | None]]:
+    """(status, error code or None for any) that botocore's legacy retry rules would retry.
+
+    Read from botocore's own ``_retry.json`` (its default policies), as its retry handler
+    reads them: with retries off it marks such an error ``MaxAttemptsReached``.
+    """
+    if not _RETRYABLE:
+        from botocore.loaders import create_loader
+
+        rules = create_loader().load_data("_retry")
+        for name in rules["retry"]["__default__"]["policies"]:
+            response = rules["definitions"][name]["applies_when"].get("response")
+            if response and "http_status_code" in response:
+                _RETRYABLE.add((response["http_status_code"], response.get("service_error_code")))
+    return _RETRYABLE
 
 
 def _targets(base_path: str, function: str, qualifier: str | None) -> tuple[str, str]:
@@ -290,12 +313,15 @@ def botocore_user_agent(client: Any, params: dict[str, Any]) -> str:
     """The User-Agent ``client`` sends with an Invoke of ``params`` (prepared, signed, not sent).
 
     botocore assembles it per request (its feature ids); doing it once through botocore
-    itself keeps the lean request equal to botocore's. The client must be private to the
-    caller: a handler is registered on it for the duration.
+    itself keeps the lean request equal to botocore's, up to what botocore varies itself:
+    the order of the ``m/`` feature ids follows string hashing, and the credential source's
+    id is only on the first client of a session. The client must be private to the caller:
+    a handler is registered on it for the duration.
     """
 
     def capture(request: Any, **_: Any) -> None:
-        raise _UserAgentLearned(str(request.headers["User-Agent"]))
+        value = request.headers["User-Agent"]
+        raise _UserAgentLearned(value.decode() if isinstance(value, bytes) else str(value))
 
     event = "before-send.lambda.Invoke"
     client.meta.events.register_first(event, capture, unique_id="lambda_magic.user_agent")

@@ -1,5 +1,6 @@
 """The engine against a loopback Lambda: never twice, retries only what was not accepted,
-and every AWS error mapped to its own exception."""
+and every AWS error mapped to its own exception. Every test runs on both Invoke transports
+(the lean one and botocore's client): the same errors, the same guarantees."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from lambda_magic import (
 )
 from lambda_magic._engine import RetryPolicy, invoke
 from lambda_magic.testing import FakeLambda, Reply
+
+pytestmark = pytest.mark.usefixtures("transport")
 
 
 def settle(fake: FakeLambda, function: str, seconds: float = 0.5) -> int:
@@ -123,10 +126,10 @@ def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
         if not servers:
             servers.append(FakeLambda(port=port).start())
 
-    from lambda_magic._client import client_for
+    from lambda_magic._client import invoker_for
     from lambda_magic._settings import resolve_settings
 
-    client = client_for(resolve_settings({"endpoint_url": f"http://127.0.0.1:{port}"}))
+    client = invoker_for(resolve_settings({"endpoint_url": f"http://127.0.0.1:{port}"}))
     try:
         response = invoke(client, make_request("fn", b'{"id": 9}'), sleep=sleep_then_start)
     finally:
