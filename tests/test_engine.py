@@ -29,7 +29,8 @@ from lambda_magic import (
 from lambda_magic._engine import RetryPolicy, invoke
 from lambda_magic.testing import FakeLambda, Reply
 
-pytestmark = pytest.mark.usefixtures("transport")
+#: Runs a test on each Invoke transport.
+both_transports = pytest.mark.usefixtures("transport")
 
 
 def settle(fake: FakeLambda, function: str, seconds: float = 0.5) -> int:
@@ -38,6 +39,7 @@ def settle(fake: FakeLambda, function: str, seconds: float = 0.5) -> int:
     return fake.per_function[function]
 
 
+@both_transports
 def test_slow_function_beyond_the_read_timeout_is_invoked_exactly_once(fake: FakeLambda) -> None:
     fake.script("slow", Reply.ok({"late": True}, delay=1.5))
     with pytest.raises(InvocationUnknownError) as info:
@@ -62,6 +64,7 @@ def test_botocore_default_would_have_sent_it_three_times(fake: FakeLambda) -> No
     assert settle(fake, "slow", 0.8) in (3, 5)
 
 
+@both_transports
 def test_throttled_calls_are_retried_and_then_succeed(fake: FakeLambda) -> None:
     fake.script("busy", Reply.throttle(0.01), Reply.throttle(0.01), Reply.ok({"done": True}))
     response = lambda_magic.invoke("busy", {"id": 7})
@@ -69,6 +72,7 @@ def test_throttled_calls_are_retried_and_then_succeed(fake: FakeLambda) -> None:
     assert fake.per_function["busy"] == 3
 
 
+@both_transports
 def test_throttling_gives_up_after_the_configured_retries(fake: FakeLambda) -> None:
     session_settings().update(throttle_retries=2)
     fake.on("busy", lambda call: Reply.throttle(0.01))
@@ -88,6 +92,7 @@ def test_retry_after_is_honoured_and_the_wait_is_bounded() -> None:
     assert policy.delay(error, 5, waited=0.0) is None
 
 
+@both_transports
 def test_server_errors_are_not_resent(fake: FakeLambda) -> None:
     fake.script("flaky", Reply.error(500, "ServiceException", "internal"))
     with pytest.raises(InvocationUnknownError, match=r"answered 500 ServiceException .* not re-sent"):
@@ -95,6 +100,7 @@ def test_server_errors_are_not_resent(fake: FakeLambda) -> None:
     assert settle(fake, "flaky", 0.2) == 1
 
 
+@both_transports
 def test_connection_dropped_after_sending_is_not_resent(fake: FakeLambda) -> None:
     fake.script("drop", Reply(drop=True))
     with pytest.raises(InvocationUnknownError, match=r"connection broke .* not re-sent"):
@@ -108,6 +114,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@both_transports
 def test_unreachable_endpoint_is_retried_then_reported(aws_env: None) -> None:
     session_settings().update(throttle_retries=2, throttle_max_wait=1.0)
     url = f"http://127.0.0.1:{closed_port()}"
@@ -115,6 +122,7 @@ def test_unreachable_endpoint_is_retried_then_reported(aws_env: None) -> None:
         lambda_magic.invoke("fn", endpoint_url=url)
 
 
+@both_transports
 def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
     """Before-send failures are safe to retry: the call reaches the server once it is up."""
     port = closed_port()
@@ -140,6 +148,7 @@ def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
     assert fake.per_id[9] == 1 and len(slept) == 1
 
 
+@both_transports
 def test_ctrl_c_during_a_call_says_it_may_still_run(fake: FakeLambda) -> None:
     def received_then_interrupt(call: object) -> Reply:
         # The request has arrived, so the main thread is waiting for the answer.
@@ -158,6 +167,7 @@ def _interrupt_main() -> None:
     _thread.interrupt_main()
 
 
+@both_transports
 @pytest.mark.parametrize(
     ("reply", "kind", "message"),
     [
@@ -187,12 +197,14 @@ def test_each_aws_error_maps_to_its_exception(fake: FakeLambda, reply: Reply, ki
     assert info.value.code and info.value.function == "fn"
 
 
+@both_transports
 def test_not_found_with_a_qualifier_says_version_or_alias(fake: FakeLambda) -> None:
     fake.script("fn", Reply.error(404, "ResourceNotFoundException", "Function not found"))
     with pytest.raises(FunctionNotFoundError, match="function or its version/alias fn:nope not found in us-east-1"):
         lambda_magic.invoke("fn", qualifier="nope")
 
 
+@both_transports
 def test_function_error_comes_back_as_a_response(fake: FakeLambda) -> None:
     fake.on("fn", lambda call: Reply.function_error("bad input"))
     response = lambda_magic.invoke("fn")
@@ -201,6 +213,7 @@ def test_function_error_comes_back_as_a_response(fake: FakeLambda) -> None:
         lambda_magic.invoke("fn", raise_on_error=True)
 
 
+@both_transports
 def test_request_headers_reach_the_server(fake: FakeLambda) -> None:
     lambda_magic.invoke("fn", {"a": 1}, qualifier="prod", client_context={"custom": {"k": 1}},
                         tenant_id="acme", invocation_type="event")
@@ -213,6 +226,7 @@ def test_request_headers_reach_the_server(fake: FakeLambda) -> None:
     assert call.payload == {"a": 1}
 
 
+@both_transports
 def test_one_client_is_reused(fake: FakeLambda) -> None:
     from lambda_magic import _client
 
