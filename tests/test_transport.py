@@ -4,6 +4,7 @@ signature, the same answers and the same exceptions, for every option and error 
 from __future__ import annotations
 
 import datetime
+import time
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -307,3 +308,151 @@ def test_error_answers_raise_what_botocore_raises(fake: FakeLambda, reply: Reply
     mapped_boto, mapped_lean = map_error(boto, request=request), map_error(lean, request=request)
     assert type(mapped_lean) is type(mapped_boto) and str(mapped_lean) == str(mapped_boto)
     assert getattr(mapped_lean, "retry_after", None) == getattr(mapped_boto, "retry_after", None)
+
+
+# --- the wire: answers in every framing, kept and stale connections ---------------------
+
+
+class Scripted:
+    """A loopback server answering each request on a connection with the next raw answer of
+    ``answers`` (bytes; ``None`` closes the connection without answering). ``close_after``
+    closes every connection after that many answers, without saying so."""
+
+    def __init__(self, answers: list[bytes | None], close_after: int | None = None) -> None:
+        self.answers = list(answers)
+        self.close_after = close_after
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections = 0
+        self.requests = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: socket.socket) -> None:
+        with conn:
+            reader = conn.makefile("rb")
+            for _ in range(self.close_after or 1000):
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    line = reader.readline()
+                    if not line:
+                        return
+                    head += line
+                length = int(dict(_header(h) for h in head.split(b"\r\n")[1:] if h).get(b"content-length", 0))
+                reader.read(length)
+                with self.lock:
+                    self.requests += 1
+                    answer = self.answers.pop(0) if self.answers else None
+                if answer is None:
+                    return
+                conn.sendall(answer)
+                if b"Connection: close" in answer or answer.startswith(b"HTTP/1.0"):
+                    return  # as the answer said
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _lean_at(url: str) -> LeanTransport:
+    lean = invoker_for(resolve_settings({"endpoint_url": url, "read_timeout": 2.0}))
+    assert isinstance(lean, LeanTransport)
+    return lean
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nX-Amzn-RequestId: r\r\n\r\n{\"a\":1}"
+
+
+@pytest.mark.parametrize(("answer", "body"), [
+    (OK, b'{"a":1}'),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4;ext=1\r\n\":1}\r\n0\r\nX-T: 1\r\n\r\n",
+     b'{"a":1}'),
+    (b"HTTP/1.1 100 Continue\r\n\r\n" + OK, b'{"a":1}'),
+    (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"to\": \"the close\"}", b'{"to": "the close"}'),
+    (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", b"{}"),
+], ids=["content-length", "chunked", "continue", "to-the-close", "http-1.0"])
+def test_answers_in_every_framing_are_read_whole(aws_env: None, answer: bytes, body: bytes) -> None:
+    server = Scripted([answer, answer])
+    try:
+        lean = _lean_at(server.url)
+        lean._user_agent = "ua"  # the answers are scripted: no request through botocore
+        assert lean.invoke(FunctionName="fn")["Payload"].read() == body
+        assert lean.invoke(FunctionName="fn")["Payload"].read() == body
+    finally:
+        server.close()
+    keeps_alive = b"close" not in answer and not answer.startswith(b"HTTP/1.0")
+    assert (server.requests, server.connections) == (2, 1 if keeps_alive else 2)
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used(aws_env: None) -> None:
+    """A stale keep-alive connection is noticed before sending: no call fails, none arrives twice."""
+    server = Scripted([OK] * 3, close_after=1)
+    try:
+        lean = _lean_at(server.url)
+        lean._user_agent = "ua"
+        for _ in range(3):
+            assert lean.invoke(FunctionName="fn")["Payload"].read() == b'{"a":1}'
+            deadline = time.monotonic() + 5  # the server's close has arrived
+            while not lean.pool._idle or not lean.pool._closed_by_peer(lean.pool._idle[-1][0]):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+    finally:
+        server.close()
+    assert (server.requests, server.connections) == (3, 3)
+
+
+@pytest.mark.parametrize(("answer", "botocore_error", "ours"), [
+    (None, "ConnectionClosedError", "InvocationUnknownError"),
+    (b"garbage\r\n\r\n", "ConnectionClosedError", "InvocationUnknownError"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{\"a\"", "ResponseStreamingError", "InvocationUnknownError"),
+], ids=["dropped", "garbled", "cut-short"])
+def test_broken_answers_raise_botocores_exceptions(aws_env: None, answer: bytes | None, botocore_error: str,
+                                                   ours: str) -> None:
+    from botocore import exceptions as bx
+
+    import lambda_magic
+    from lambda_magic._engine import map_error
+    from lambda_magic._request import make_request
+
+    server = Scripted([answer, None] if answer else [None], close_after=1)
+    try:
+        lean = _lean_at(server.url)
+        lean._user_agent = "ua"
+        with pytest.raises(getattr(bx, botocore_error)) as info:
+            lean.invoke(FunctionName="fn")
+    finally:
+        server.close()
+    assert type(map_error(info.value, request=make_request("fn"))) is getattr(lambda_magic, ours)
+    assert server.requests == 1
+
+
+def test_an_http_proxy_for_the_endpoint_falls_back_to_botocore(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only botocore honours HTTP(S)_PROXY: with one set for the endpoint, it sends."""
+    from lambda_magic._client import clear_clients
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    assert not isinstance(invoker_for(resolve_settings({"endpoint_url": "http://127.0.0.1:9"})), LeanTransport)
+    clear_clients()  # clients are built with the proxies of their time, botocore's as ours
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert isinstance(invoker_for(resolve_settings({"endpoint_url": "http://127.0.0.1:9"})), LeanTransport)
+
+
+def test_no_credentials_is_botocores_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lambda_magic
+    from lambda_magic import SettingsError
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with pytest.raises(SettingsError, match="no AWS credentials"):
+        lambda_magic.invoke("fn", endpoint_url="http://127.0.0.1:9")
