@@ -41,6 +41,7 @@ def variants(url: str, function: str, concurrency: int, calls: int) -> dict[str,
 
     import lambda_magic
 
+    lambda_magic.session_settings().update(endpoint_url=url, region="us-east-1", log_tail=False)
     raw = boto3.client("lambda", endpoint_url=url, region_name="us-east-1",
                        config=Config(max_pool_connections=concurrency))
     events = [{"id": i} for i in range(calls)]
@@ -76,6 +77,7 @@ def measure(calls: dict[str, Callable[[], int]], rounds: int, expected: int) -> 
             started = time.perf_counter()
             ok = calls[name]()
             rates[name].append(expected / (time.perf_counter() - started))
+            print(f"  {name}: {rates[name][-1]:,.0f} calls/s (load {os.getloadavg()[0]:.1f})", flush=True)
             if ok != expected:
                 raise SystemExit(f"{name}: {ok} of {expected} calls succeeded")
     return rates
@@ -119,8 +121,10 @@ def main() -> None:
                 endpoint = "the sandbox's echo (node is not installed: apt-get install nodejs)"
             if url is None:
                 raise SystemExit("no endpoint could start")
-            results = {c: measure(variants(url, function, c, args.calls), args.rounds, args.calls)
-                       for c in args.concurrency}
+            results = {}
+            for c in args.concurrency:
+                print(f"concurrency {c}:", flush=True)
+                results[c] = measure(variants(url, function, c, args.calls), args.rounds, args.calls)
     print(f"\nendpoint: {endpoint}; {args.calls:,} calls per variant per round, {args.rounds} rounds\n")
     print(table(results))
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
