@@ -148,7 +148,7 @@ def _read_head(reader: IO[bytes]) -> tuple[int, dict[str, str], bool]:
         line = reader.readline(_MAX_LINE + 1)
         if not line:
             raise http.client.RemoteDisconnected("the server closed the connection without answering")
-        version, status_text, *_ = line.split(None, 2) + [b""]
+        version, status_text, *_ = [*line.split(None, 2), b""]
         if not version.startswith(b"HTTP/") or not status_text.isdigit():
             raise http.client.BadStatusLine(repr(line[:80]))
         status = int(status_text)
@@ -191,7 +191,7 @@ def _read_body(reader: IO[bytes], headers: dict[str, str], keep: bool) -> tuple[
 
 
 def _read_chunked(reader: IO[bytes]) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     while True:
         size_line = reader.readline(_MAX_LINE + 1)
         size = int(size_line.split(b";", 1)[0].strip(), 16)

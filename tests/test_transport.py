@@ -4,9 +4,9 @@ signature, the same answers and the same exceptions, for every option and error 
 from __future__ import annotations
 
 import datetime
-import time
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -179,7 +179,8 @@ def test_the_signature_equals_botocores_sigv4auth(recorder: Recorder, frozen: fl
     given = {k: v for k, v in headers.items() if k == "User-Agent" or (
         k.startswith("X-Amz-") and k not in ("X-Amz-Date", "X-Amz-Security-Token"))}
     request = AWSRequest("POST", recorder.url + prepared.target, data=prepared.body, headers=given)
-    SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", "session-token"), "lambda", "us-east-1").add_auth(request)
+    credentials = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", "session-token")
+    SigV4Auth(credentials, "lambda", "us-east-1").add_auth(request)
     assert headers["Authorization"] == request.headers["Authorization"]
     assert headers["X-Amz-Date"] == request.headers["X-Amz-Date"] == "20261202T133742Z"
 
@@ -238,7 +239,8 @@ def _compare(fake: FakeLambda, call: Callable[[Any], Any]) -> tuple[Any, Any]:
     from dataclasses import replace
 
     settings = resolve_settings({})
-    return call(invoker_for(replace(settings, transport="botocore"))), call(invoker_for(replace(settings, transport="lean")))
+    boto = call(invoker_for(replace(settings, transport="botocore")))
+    return boto, call(invoker_for(replace(settings, transport="lean")))
 
 
 def _steady(meta: dict[str, Any]) -> None:
