@@ -458,3 +458,86 @@ def test_no_credentials_is_botocores_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with pytest.raises(SettingsError, match="no AWS credentials"):
         lambda_magic.invoke("fn", endpoint_url="http://127.0.0.1:9")
+
+
+def _self_signed(directory: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files (cryptography comes with moto)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+@pytest.fixture
+def https_echo(tmp_path: Any) -> Iterator[tuple[str, str]]:
+    """A loopback HTTPS endpoint answering every Invoke with its payload; yields (url, CA file)."""
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert, key = _self_signed(tmp_path)
+
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_checks_the_certificate_as_botocore_does(aws_env: None, https_echo: tuple[str, str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Untrusted: botocore's SSLError, mapped alike on both transports; AWS_CA_BUNDLE trusts it."""
+    from dataclasses import replace
+
+    from lambda_magic import InvokeError, make_request
+    from lambda_magic._api import execute
+    from lambda_magic._client import clear_clients
+
+    url, ca_file = https_echo
+    settings = resolve_settings({"endpoint_url": url})
+    errors = []
+    for transport in ("botocore", "lean"):
+        with pytest.raises(InvokeError) as info:
+            execute(make_request("fn", b"{}"), replace(settings, transport=transport))
+        errors.append((type(info.value), str(info.value).split(":")[0]))
+    assert errors[0] == errors[1] and "SSLError" in str(info.value)
+    clear_clients()
+    monkeypatch.setenv("AWS_CA_BUNDLE", ca_file)
+    lean = invoker_for(resolve_settings({"endpoint_url": url}))
+    assert isinstance(lean, LeanTransport)
+    assert lean.invoke(FunctionName="fn", Payload=b'{"tls": 1}')["Payload"].read() == b'{"tls": 1}'
+    assert lean.invoke(FunctionName="fn", Payload=b'{"tls": 2}')["Payload"].read() == b'{"tls": 2}'
+    assert lean.pool.opened == 1  # kept alive over TLS
