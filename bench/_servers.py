@@ -2,18 +2,21 @@
 
 ``fake_server(delay)`` runs ``FakeLambda`` answering every call with its payload after
 ``delay`` seconds; ``sandbox_server()`` runs ``lambda_magic.sandbox.Sandbox`` with its demo
-functions (``echo``, ``sleep``...), or yields None when the sandbox cannot start here.
+functions (``echo``, ``sleep``...), or yields None when the sandbox cannot start here;
+``node_server()`` runs ``fast_endpoint.js`` (a zero-latency echo in Node.js, so the server is
+never the bottleneck), or yields None when ``node`` is not installed.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-__all__ = ["bench_env", "fake_server", "sandbox_server"]
+__all__ = ["bench_env", "fake_server", "node_server", "sandbox_server"]
 
 _FAKE = """
 import sys
@@ -70,6 +73,23 @@ def sandbox_server(max_workers: int = 8) -> Iterator[str | None]:
     """The sandbox with its demo functions in a child process; yields its URL (None if it fails)."""
     child = subprocess.Popen([sys.executable, "-c", _SANDBOX, str(max_workers)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        yield url if url.startswith("http") else None
+    finally:
+        _stop(child)
+
+
+@contextmanager
+def node_server() -> Iterator[str | None]:
+    """``fast_endpoint.js`` under Node.js; yields its URL (None without ``node``)."""
+    node = shutil.which("node")
+    if node is None:
+        yield None
+        return
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fast_endpoint.js")
+    child = subprocess.Popen([node, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
         url = child.stdout.readline().strip()

@@ -18,6 +18,7 @@ credentials failed is dropped (``forget_client``), so a failure is never cached.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import Any
 
@@ -26,6 +27,7 @@ from lambda_magic._secrets import read_secret, secret_stamp
 from lambda_magic._settings import Settings
 
 __all__ = ["AWS_VARIABLES", "check_identity", "clear_clients", "client_for", "credential_summary", "forget_client",
+           "invoker_for",
            "service_client"]
 
 _lock = threading.Lock()
@@ -53,22 +55,97 @@ AWS_VARIABLES = (
 def client_for(settings: Settings, *, pool_size: int | None = None) -> Any:
     """The cached botocore Lambda client for these settings and the current AWS environment."""
     source = credential_source(settings)
+    with _lock:  # boto3 sessions are not thread-safe while creating clients
+        return _cached_client(source, settings, pool_size)
+
+
+def _cached_client(source: tuple[Any, ...], settings: Settings, pool_size: int | None) -> Any:
     pool = max(10, pool_size or settings.max_concurrency)
     key = (source, settings.region, settings.endpoint_url, settings.read_timeout,
            settings.connect_timeout, pool)
-    with _lock:  # boto3 sessions are not thread-safe while creating clients
-        client = _clients.get(key)
-        if client is None:
-            client = _new_client(_session(source, settings), settings, pool)
-            if len(_clients) >= _MAX_CLIENTS:
-                _clients.pop(next(iter(_clients)))
-            _clients[key] = client
-        return client
+    client = _clients.get(key)
+    if client is None:
+        client = _new_client(_session(source, settings), settings, pool)
+        _remember(key, client)
+    return client
+
+
+def _remember(key: tuple[Any, ...], client: Any) -> None:
+    if len(_clients) >= _MAX_CLIENTS:
+        _close(_clients.pop(next(iter(_clients))))
+    _clients[key] = client
+
+
+def _close(client: Any) -> None:
+    from lambda_magic._transport import LeanTransport
+
+    if isinstance(client, LeanTransport):  # its idle sockets; a botocore client closes its own
+        client.close()
+
+
+def _mocked_botocore() -> bool:
+    """Whether moto's in-process mock (``mock_aws``) is on: it answers only requests made
+    through botocore, so Invoke must go that way too (never imported just to ask)."""
+    models = sys.modules.get("moto.core.models")
+    return bool(getattr(getattr(models, "botocore_stubber", None), "enabled", False))
+
+
+def invoker_for(settings: Settings, *, pool_size: int | None = None) -> Any:
+    """What sends Invoke for these settings: the lean transport, or botocore's client.
+
+    The lean transport (``_transport``) is the default; ``transport = "botocore"`` (or an
+    HTTP proxy configured for the endpoint, which only botocore honours) gives the client of
+    ``client_for``. Both answer ``invoke(**params)`` alike and have ``meta.region_name``.
+    """
+    if settings.transport == "botocore" or _mocked_botocore():
+        return client_for(settings, pool_size=pool_size)
+    source = credential_source(settings)
+    pool = max(1, pool_size or settings.max_concurrency)
+    key = (source, settings.region, settings.endpoint_url, settings.read_timeout,
+           settings.connect_timeout, pool, "lean")
+    with _lock:
+        invoker = _clients.get(key)
+        if invoker is None:
+            session = _session(source, settings)
+            client = _new_client(session, settings, 10)  # private: metadata and the User-Agent only
+            proxied = _proxied(client.meta.endpoint_url)
+            invoker = _cached_client(source, settings, pool_size) if proxied else _lean(session, client, settings, pool)
+            _remember(key, invoker)
+        return invoker
+
+
+def _lean(session: Any, client: Any, settings: Settings, pool: int) -> Any:
+    from lambda_magic._transport import LeanTransport
+
+    return LeanTransport(client, credentials=session.get_credentials, pool_size=pool,
+                         connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                         ssl_context=_ssl_context(session) if client.meta.endpoint_url.startswith("https") else None)
+
+
+def _ssl_context(session: Any) -> Any:
+    """Certificate checks as botocore makes them: AWS_CA_BUNDLE / ca_bundle, else certifi's bundle."""
+    import ssl
+
+    from botocore.httpsession import get_cert_path
+
+    bundle = session._session.get_config_variable("ca_bundle") or get_cert_path(True)
+    return ssl.create_default_context(cafile=bundle)
+
+
+def _proxied(endpoint_url: str) -> bool:
+    """Whether an HTTP(S)_PROXY applies to the endpoint (botocore honours it; the lean transport does not)."""
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies, proxy_bypass
+
+    url = urlsplit(endpoint_url)
+    return url.scheme in getproxies() and not proxy_bypass(url.hostname or "")
 
 
 def clear_clients() -> None:
     """Forget every cached client and session (new credentials are read next time)."""
     with _lock:
+        for client in _clients.values():
+            _close(client)
         _clients.clear()
         _sessions.clear()
 

@@ -295,10 +295,10 @@ class _Run:
 
     def _connect(self) -> None:
         """The shared client, its pool as large as the concurrency (unless one was given)."""
-        from lambda_magic._client import client_for
+        from lambda_magic._client import invoker_for
 
         if self.client is None:
-            self.client = client_for(self.settings, pool_size=self.concurrency)
+            self.client = invoker_for(self.settings, pool_size=self.concurrency)
 
     # --- the main thread: read, queue, wait ---------------------------------------------
 

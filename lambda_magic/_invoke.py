@@ -95,10 +95,11 @@ def execute(
     ``on_chunk`` receives a streamed response's chunks as they arrive. ``started_in`` is the
     cell the call belongs to when it may finish after that cell.
     """
-    from lambda_magic._client import client_for, forget_client
+    from lambda_magic._client import client_for, forget_client, invoker_for
     from lambda_magic._engine import invoke as engine_invoke
 
-    client = client or client_for(settings)
+    # The lean transport sends Invoke only; a streamed call goes through botocore's client.
+    client = client or (client_for(settings) if request.stream else invoker_for(settings))
     context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout,
                           endpoint_url=getattr(client.meta, "endpoint_url", None))
     where: dict[str, Any] = {"origin": origin, "cell": cell, "region": context.region,

@@ -126,3 +126,10 @@ def demo_sandbox() -> Iterator[Any]:
 
     with Sandbox(port=0) as sandbox:
         yield sandbox
+
+
+@pytest.fixture(params=["lean", "botocore"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Runs a test once per Invoke transport (the ``transport`` setting, session layer)."""
+    session_settings().update(transport=request.param)
+    return str(request.param)

@@ -1,5 +1,6 @@
 """The engine against a loopback Lambda: never twice, retries only what was not accepted,
-and every AWS error mapped to its own exception."""
+and every AWS error mapped to its own exception. Every test runs on both Invoke transports
+(the lean one and botocore's client): the same errors, the same guarantees."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from lambda_magic import (
 from lambda_magic._engine import RetryPolicy, invoke
 from lambda_magic.testing import FakeLambda, Reply
 
+#: Runs a test on each Invoke transport.
+both_transports = pytest.mark.usefixtures("transport")
+
 
 def settle(fake: FakeLambda, function: str, seconds: float = 0.5) -> int:
     """Give any late duplicate time to arrive, then count what the server received."""
@@ -36,6 +40,7 @@ def settle(fake: FakeLambda, function: str, seconds: float = 0.5) -> int:
     return fake.per_function[function]
 
 
+@both_transports
 def test_slow_function_beyond_the_read_timeout_is_invoked_exactly_once(fake: FakeLambda) -> None:
     fake.script("slow", Reply.ok({"late": True}, delay=1.5))
     with pytest.raises(InvocationUnknownError) as info:
@@ -60,6 +65,7 @@ def test_botocore_default_would_have_sent_it_three_times(fake: FakeLambda) -> No
     assert settle(fake, "slow", 0.8) in (3, 5)
 
 
+@both_transports
 def test_throttled_calls_are_retried_and_then_succeed(fake: FakeLambda) -> None:
     fake.script("busy", Reply.throttle(0.01), Reply.throttle(0.01), Reply.ok({"done": True}))
     response = lambda_magic.invoke("busy", {"id": 7})
@@ -67,6 +73,7 @@ def test_throttled_calls_are_retried_and_then_succeed(fake: FakeLambda) -> None:
     assert fake.per_function["busy"] == 3
 
 
+@both_transports
 def test_throttling_gives_up_after_the_configured_retries(fake: FakeLambda) -> None:
     session_settings().update(throttle_retries=2)
     fake.on("busy", lambda call: Reply.throttle(0.01))
@@ -86,6 +93,7 @@ def test_retry_after_is_honoured_and_the_wait_is_bounded() -> None:
     assert policy.delay(error, 5, waited=0.0) is None
 
 
+@both_transports
 def test_server_errors_are_not_resent(fake: FakeLambda) -> None:
     fake.script("flaky", Reply.error(500, "ServiceException", "internal"))
     with pytest.raises(InvocationUnknownError, match=r"answered 500 ServiceException .* not re-sent"):
@@ -93,6 +101,7 @@ def test_server_errors_are_not_resent(fake: FakeLambda) -> None:
     assert settle(fake, "flaky", 0.2) == 1
 
 
+@both_transports
 def test_connection_dropped_after_sending_is_not_resent(fake: FakeLambda) -> None:
     fake.script("drop", Reply(drop=True))
     with pytest.raises(InvocationUnknownError, match=r"connection broke .* not re-sent"):
@@ -106,6 +115,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@both_transports
 def test_unreachable_endpoint_is_retried_then_reported(aws_env: None) -> None:
     session_settings().update(throttle_retries=2, throttle_max_wait=1.0)
     url = f"http://127.0.0.1:{closed_port()}"
@@ -113,6 +123,7 @@ def test_unreachable_endpoint_is_retried_then_reported(aws_env: None) -> None:
         lambda_magic.invoke("fn", endpoint_url=url)
 
 
+@both_transports
 def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
     """Before-send failures are safe to retry: the call reaches the server once it is up."""
     port = closed_port()
@@ -125,10 +136,10 @@ def test_connection_refused_then_up_succeeds(aws_env: None) -> None:
             servers.append(FakeLambda(port=port).start())
         return True
 
-    from lambda_magic._client import client_for
+    from lambda_magic._client import invoker_for
     from lambda_magic._settings import resolve_settings
 
-    client = client_for(resolve_settings(endpoint_url=f"http://127.0.0.1:{port}"))
+    client = invoker_for(resolve_settings(endpoint_url=f"http://127.0.0.1:{port}"))
     try:
         response = invoke(client, make_request("fn", b'{"id": 9}'), retry=start_then_retry)
     finally:
@@ -158,6 +169,7 @@ def test_a_retry_hook_that_stops_ends_the_call_saying_nothing_runs(aws_env: None
     assert len(calls) == 1
 
 
+@both_transports
 def test_ctrl_c_during_a_call_says_it_may_still_run(fake: FakeLambda) -> None:
     def received_then_interrupt(call: object) -> Reply:
         # The request has arrived, so the main thread is waiting for the answer.
@@ -176,6 +188,7 @@ def _interrupt_main() -> None:
     _thread.interrupt_main()
 
 
+@both_transports
 @pytest.mark.parametrize(
     ("reply", "kind", "message"),
     [
@@ -205,12 +218,14 @@ def test_each_aws_error_maps_to_its_exception(fake: FakeLambda, reply: Reply, ki
     assert info.value.code and info.value.function == "fn"
 
 
+@both_transports
 def test_not_found_with_a_qualifier_says_version_or_alias(fake: FakeLambda) -> None:
     fake.script("fn", Reply.error(404, "ResourceNotFoundException", "Function not found"))
     with pytest.raises(FunctionNotFoundError, match="function or its version/alias fn:nope not found in us-east-1"):
         lambda_magic.invoke("fn", qualifier="nope")
 
 
+@both_transports
 def test_function_error_comes_back_as_a_response(fake: FakeLambda) -> None:
     fake.on("fn", lambda call: Reply.function_error("bad input"))
     response = lambda_magic.invoke("fn")
@@ -219,6 +234,7 @@ def test_function_error_comes_back_as_a_response(fake: FakeLambda) -> None:
         lambda_magic.invoke("fn", raise_on_error=True)
 
 
+@both_transports
 def test_request_headers_reach_the_server(fake: FakeLambda) -> None:
     lambda_magic.invoke("fn", {"a": 1}, qualifier="prod", client_context={"custom": {"k": 1}},
                         tenant_id="acme", invocation_type="event")
@@ -231,6 +247,7 @@ def test_request_headers_reach_the_server(fake: FakeLambda) -> None:
     assert call.payload == {"a": 1}
 
 
+@both_transports
 def test_one_client_is_reused(fake: FakeLambda) -> None:
     from lambda_magic import _client
 

@@ -30,7 +30,7 @@ from lambda_magic import (
     resolve_settings,
     session_settings,
 )
-from lambda_magic._client import client_for
+from lambda_magic._client import invoker_for
 from lambda_magic.testing import Call, FakeLambda, Reply
 
 #: Fault kinds, their share of the inputs, and what each input must end as.
@@ -86,7 +86,8 @@ class Faults:
         }.get(kind, lambda: Reply.ok(call.payload))()
 
     def before_send(self, request: Any, **_: Any) -> None:
-        """botocore's last hook before the socket: refuse the first attempt, as a dead port does."""
+        """The last hook before the socket (botocore's before-send event, the lean transport's
+        on_send): refuse the first attempt, as a dead port does."""
         from botocore.exceptions import EndpointConnectionError
 
         ident = int(request.body.split(b":")[1].strip(b" }"))
@@ -95,7 +96,7 @@ class Faults:
                 self.refused[ident] += 1
                 first = self.refused[ident] == 1
             if first:
-                raise EndpointConnectionError(endpoint_url=request.url)
+                raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
 
 
 def _check_entry(index: int, entry: Any) -> None:
@@ -111,12 +112,15 @@ def _check_entry(index: int, entry: Any) -> None:
         assert entry.request is not None and entry.request.payload == b'{"id": %d}' % index
 
 
-def test_two_thousand_calls_through_faults_lose_nothing_and_repeat_nothing(fake: FakeLambda) -> None:
+def test_two_thousand_calls_through_faults_lose_nothing_and_repeat_nothing(fake: FakeLambda, transport: str) -> None:
     faults = Faults()
     fake.on("fn", faults.reply)
     session_settings().update(read_timeout=READ_TIMEOUT, throttle_retries=3, throttle_max_wait=5)
-    client = client_for(resolve_settings(), pool_size=16)  # the cached client invoke_many will use
-    client.meta.events.register("before-send.lambda.Invoke", faults.before_send)
+    invoker = invoker_for(resolve_settings(), pool_size=16)  # the cached one invoke_many will use
+    if transport == "lean":
+        invoker.on_send = faults.before_send
+    else:
+        invoker.meta.events.register("before-send.lambda.Invoke", faults.before_send)
     results = invoke_many("fn", ({"id": i} for i in range(2000)), concurrency=16, progress=False)
     assert len(results) == 2000
     for index, entry in enumerate(results):
@@ -131,6 +135,7 @@ def test_two_thousand_calls_through_faults_lose_nothing_and_repeat_nothing(fake:
     assert counts["ok"] + counts["function_errors"] + counts["failed"] == 2000
 
 
+@pytest.mark.usefixtures("transport")
 def test_refused_connections_end_as_unreachable_in_order(aws_env: None) -> None:
     with socket.socket() as sock:  # a port nobody listens on: connection refused
         sock.bind(("127.0.0.1", 0))
@@ -170,6 +175,7 @@ def _settle(expected: int) -> None:
     assert len(history) >= expected
 
 
+@pytest.mark.usefixtures("transport")
 def test_interrupt_keeps_completed_results_and_says_what_was_in_flight(shell: Any, fake: FakeLambda) -> None:
     fake.on("fn", _interrupt_on(20, delay=0.05))
     cell = "[" + ", ".join(f'{{"id": {i}}}' for i in range(200)) + "]"
@@ -225,12 +231,15 @@ def test_interrupt_while_waiting_to_retry_a_throttle(fake: FakeLambda) -> None:
     assert len(fake.calls) == 1
 
 
-def test_connection_pool_is_not_overrun(fake: FakeLambda, caplog: pytest.LogCaptureFixture) -> None:
+def test_connection_pool_is_not_overrun(fake: FakeLambda, caplog: pytest.LogCaptureFixture, transport: str) -> None:
     fake.on("fn", lambda call: Reply.ok(call.payload, delay=0.02))
     caplog.set_level(logging.WARNING, logger="urllib3.connectionpool")
-    results = invoke_many("fn", [{"id": i} for i in range(256)], concurrency=32, progress=False)
-    assert results.ok
+    for _ in range(2):  # the second fan-out reuses the first one's connections
+        results = invoke_many("fn", [{"id": i} for i in range(256)], concurrency=32, progress=False)
+        assert results.ok
     assert not [r for r in caplog.records if "Connection pool is full" in r.getMessage()]
+    if transport == "lean":  # each worker's connection opened once, kept alive, reused
+        assert invoker_for(resolve_settings(), pool_size=32).pool.opened <= 32
 
 
 def test_the_pool_check_detects_an_overrun(fake: FakeLambda, caplog: pytest.LogCaptureFixture) -> None:
