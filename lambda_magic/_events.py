@@ -99,7 +99,7 @@ def events_dir(start: Path | None = None) -> Path:
 def _checked_name(name: str) -> str:
     if not _NAME_RE.fullmatch(name or ""):
         raise ParameterError(f"event name {name[:40]!r}: use up to 25 letters, digits, '.', '-' or '_' "
-                             "(the console's rule), e.g. --event smoke-test")
+                             "(the console's rule), e.g. smoke-test")
     return name
 
 
@@ -131,10 +131,10 @@ def save_event(function: str, name: str, text: str, *, shared: bool = False,
     return event
 
 
-def list_events(function: str, *, shared: bool = True, settings: Settings | None = None,
-                start: Path | None = None) -> list[SavedEvent]:
-    """``function``'s saved events: private ones by name, then (``shared``) the registry's."""
-    events = _private_events(event_function(function), start)
+def list_events(function: str, *, private: bool = True, shared: bool = True,
+                settings: Settings | None = None, start: Path | None = None) -> list[SavedEvent]:
+    """``function``'s saved events: the private ones by name, then the registry's."""
+    events = _private_events(event_function(function), start) if private else []
     if shared:
         events += _Shared(settings).events(event_function(function))
     return events
@@ -308,4 +308,6 @@ def _mapped(exc: BaseException, operation: str) -> InvokeError:
                                  "or keep the event private", code=code)
     if code is None:  # no answer: the endpoint, the network or the credentials
         return InvokeError(f"shared test events: {operation} could not reach the schema registry: {exc}")
-    return InvokeError(f"shared test events: {operation} failed: {code}: {exc}", code=code)
+    message = " ".join(str(getattr(exc, "response", {}).get("Error", {}).get("Message") or "").split())
+    return InvokeError(f"shared test events: {operation} failed: {code}: {message[:120] or 'no message'}",
+                       code=code)

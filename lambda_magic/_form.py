@@ -35,6 +35,7 @@ import traitlets
 from lambda_magic import _discovery
 from lambda_magic._exceptions import InvokeError, LambdaMagicError, PayloadError
 from lambda_magic._form_bridge import FormBridge
+from lambda_magic._form_events import EventsPanel, event_controls
 from lambda_magic._payload import expand_payload, lookup, scan_template, whole_name
 from lambda_magic._request import InvokeRequest, make_request, parse_client_context
 from lambda_magic._response import LambdaResponse
@@ -190,6 +191,12 @@ class FormControls:
     format: widgets.Button
     payload: widgets.Textarea
     payload_status: widgets.HTML
+    saved_events: widgets.Dropdown
+    delete_event: widgets.Button
+    event_name: widgets.Text
+    event_shared: widgets.Checkbox
+    save_event: widgets.Button
+    events_status: widgets.HTML
     invocation_type: widgets.ToggleButtons
     qualifier: widgets.Combobox
     client_context: widgets.Textarea
@@ -238,6 +245,7 @@ def _build_controls(*, function: str, payload: str, log: bool, region: str, prof
                                  layout=widgets.Layout(width="auto"), continuous_update=False,
                                  placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
         payload_status=widgets.HTML(),
+        **event_controls(_LABEL),
         **_advanced_controls(log=log, region=region, profile=profile),
         invoke=widgets.Button(description="Invoke", button_style="primary", icon="play",
                               tooltip="Invoke (Ctrl+Enter in the payload)"),
@@ -289,6 +297,9 @@ def _layout(c: FormControls) -> widgets.VBox:
         widgets.HBox([c.template, c.format]),
         c.payload,
         c.payload_status,
+        widgets.HBox([c.saved_events, c.delete_event]),
+        widgets.HBox([c.event_name, c.event_shared, c.save_event]),
+        c.events_status,
         c.advanced,
         c.advanced_panel,
         widgets.HBox([c.invoke, c.cancel, c.summary, c.copy, c.elapsed]),
@@ -387,6 +398,7 @@ class LambdaForm:
                                         region=region or "", profile=profile or "")
         self.widget = _layout(self.controls)
         self._connect()
+        self.events = EventsPanel(self, _note)
         self.refresh()
         self._check_payload()
         self._check_client_context()
@@ -568,6 +580,7 @@ class LambdaForm:
                     c.qualifier.value = ""  # that function's qualifier, not this one's
             except LambdaMagicError as error:
                 c.details.value = c.details.value or _note(str(error), error=True)
+        self.events.refresh()
         self._update_state()
 
     def _check_payload(self) -> None:

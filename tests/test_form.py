@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import boto3
 import pytest
 from IPython.core.error import UsageError
 
@@ -384,3 +385,75 @@ def test_public_names_and_lazy_import() -> None:
             "print('ipywidgets' in sys.modules, 'boto3' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# --- saved test events ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_form(aws_env: None, demo_sandbox: Any) -> Any:
+    """A form on the sandbox's echo function (Lambda and the schema registry)."""
+    session_settings().update(endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region)
+    return form("echo", namespace={})
+
+
+def test_form_saves_a_private_event_loads_and_deletes_it(sandbox_form: LambdaForm, isolated: Any) -> None:
+    f = sandbox_form
+    c = f.controls
+    _fill(f, payload='{"order": 42}', event_name="order-42")
+    c.save_event.click()
+    assert "saved order-42 for echo" in c.events_status.value
+    assert json.loads((isolated / ".lambda_magic/events/echo/order-42.json").read_text()) == {"order": 42}
+    assert c.saved_events.value == "private:order-42"
+    c.payload.value = "{}"
+    c.saved_events.value = ""
+    c.saved_events.value = "private:order-42"
+    assert json.loads(c.payload.value) == {"order": 42}
+    c.delete_event.click()
+    assert not (isolated / ".lambda_magic/events/echo/order-42.json").exists()
+    assert [label for label, _key in c.saved_events.options] == ["Choose a saved event…"]
+
+
+def test_form_shared_event_is_in_the_registry_and_the_magic_sends_it(
+        sandbox_form: LambdaForm, demo_sandbox: Any, shell: Any) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"from": "the form"}', event_name="form-shared", event_shared=True)
+    f.controls.save_event.click()
+    schemas = boto3.client("schemas", endpoint_url=demo_sandbox.endpoint_url, region_name=demo_sandbox.region)
+    try:
+        content = json.loads(schemas.describe_schema(RegistryName="lambda-testevent-schemas",
+                                                     SchemaName="_echo-schema")["Content"])
+        assert content["components"]["examples"]["form-shared"] == {
+            "value": {"from": "the form"}, "x-metadata": {"invocationType": "RequestResponse"}}
+        assert ("form-shared (shared)", "shared:form-shared") in f.controls.saved_events.options
+        shell.run_line_magic("lambda_invoke", "echo --event form-shared -o sent --quiet")
+        assert shell.user_ns["sent"].payload["event"] == {"from": "the form"}
+    finally:
+        f.controls.saved_events.value = "shared:form-shared"
+        f.controls.delete_event.click()
+    assert "deleted form-shared (shared)" in f.controls.events_status.value
+
+
+def test_form_refuses_a_bad_event_name_and_a_template(sandbox_form: LambdaForm, isolated: Any) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"a": 1}', event_name="no spaces")
+    f.controls.save_event.click()
+    assert "up to 25 letters" in f.controls.events_status.value
+    _fill(f, payload='{"a": ${1 + 1}}', event_name="templ")
+    f.controls.save_event.click()
+    assert "not saved" in f.controls.events_status.value
+    assert not (isolated / ".lambda_magic").exists()
+
+
+def test_loading_an_event_sets_its_invocation_type(sandbox_form: LambdaForm) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"async": true}', event_name="async-one", event_shared=True, invocation_type="Event")
+    f.controls.save_event.click()
+    try:
+        _fill(f, invocation_type="RequestResponse", payload="{}")
+        f.controls.saved_events.value = ""
+        f.controls.saved_events.value = "shared:async-one"
+        assert f.controls.invocation_type.value == "Event"
+        assert "Event" in f.what_will_happen()
+    finally:
+        f.controls.delete_event.click()
