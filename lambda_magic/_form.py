@@ -623,18 +623,19 @@ class LambdaForm:
         c.bridge.advanced_open = c.advanced.value
 
     def _on_copy(self) -> None:
-        """The browser copies on the click itself; here the text box is toggled as fallback
-        (shown when the clipboard refused, or on a second click to see it)."""
-        if self.controls.magic.layout.display == "none":
-            self.show_magic()
-        else:
+        """The browser copies on the click itself and reports it ("copied"); while the
+        fallback box is shown, the click hides it instead."""
+        if self.controls.magic.layout.display != "none":
             self.hide_magic()
 
     def _on_browser_event(self, message: dict[str, Any]) -> None:
         c = self.controls
         if message.get("event") == "copied":
-            words = "copied to the clipboard" if message.get("ok") else "the clipboard refused: copy it from the box"
-            c.elapsed.value = words
+            if message.get("ok"):
+                c.elapsed.value = "copied to the clipboard"
+            else:
+                self.show_magic()  # the fallback: select and copy it by hand
+                c.elapsed.value = "the clipboard refused: copy it from the box"
         elif message.get("event") == "cancel-failed":
             c.elapsed.value = "Cancel could not reach the server: use the kernel's Interrupt"
 

@@ -119,6 +119,8 @@ function render({ model, el }) {
       try { ok = await interruptKernel(model.get("kernel_id")); } catch (e) { ok = false; }
       if (!ok) model.send({ event: "cancel-failed" });
     } else if (button.classList.contains("lm-copy")) {
+      const fallback = root.querySelector(".lm-magic");
+      if (fallback && fallback.offsetParent !== null) return;  // this click hides the box
       const box = payloadBox();
       const text = model.get("magic_head") + "\n" + (box ? box.value.trim() : "");
       let copied = false;

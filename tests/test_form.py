@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import boto3
@@ -318,14 +321,27 @@ def test_copy_as_magic_shows_a_quoted_cell(fake: FakeLambda) -> None:
     _fill(f, invocation_type="DryRun", qualifier="$LATEST", client_context='{"custom": {"a": "b c"}}',
           log_tail=False, profile="")
     assert f.controls.magic.layout.display == "none"
-    f.controls.copy.click()
+    f.controls.copy.click()  # the browser copies; it reports the clipboard refused
+    assert f.controls.magic.layout.display == "none"
+    f.controls.bridge._handle_custom_msg({"event": "copied", "ok": False}, [])
     assert f.controls.magic.layout.display is None
+    assert "the clipboard refused" in f.controls.elapsed.value
     assert f.controls.magic.value == (
         f"%%lambda_invoke fn -t DryRun -q '$LATEST' -c '{{\"custom\":{{\"a\":\"b c\"}}}}' "
         f"--endpoint-url {fake.url} --no-log\n{{\"q\": \"it's\"}}"
     )
     f.controls.qualifier.value = "prod"  # the shown cell follows the form
     assert " -q prod " in f.controls.magic.value
+    f.controls.copy.click()  # a second click hides the box again
+    assert f.controls.magic.layout.display == "none"
+
+
+def test_copy_that_reached_the_clipboard_shows_no_box(fake: FakeLambda) -> None:
+    f = form("fn", payload="{}", endpoint_url=fake.url, namespace={})
+    f.controls.copy.click()
+    f.controls.bridge._handle_custom_msg({"event": "copied", "ok": True}, [])
+    assert f.controls.elapsed.value == "copied to the clipboard"
+    assert f.controls.magic.layout.display == "none"
 
 
 def test_magic_cell_quotes_what_the_shell_would_split() -> None:
@@ -457,3 +473,36 @@ def test_loading_an_event_sets_its_invocation_type(sandbox_form: LambdaForm) -> 
         assert "Event" in f.what_will_happen()
     finally:
         f.controls.delete_event.click()
+
+
+# --- interrupt --------------------------------------------------------------------------------
+
+
+def _interrupt_after(seconds: float) -> threading.Timer:
+    """SIGINT to this process after ``seconds``, as the kernel's Interrupt sends it."""
+    timer = threading.Timer(seconds, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def test_interrupt_stops_a_form_call_like_a_magic_cell(sandbox_form: LambdaForm, shell: Any,
+                                                       capsys: Any) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"seconds": 2.5}')
+    f.controls.function.value = "sleep"
+    timer = _interrupt_after(0.3)
+    assert f.invoke() is None  # the sleep would have answered after 2.5 s
+    timer.join()
+    form_entry = history[-1]
+    form_message = capsys.readouterr().err.strip()
+    timer = _interrupt_after(0.3)
+    with pytest.raises(UsageError) as magic_error:
+        shell.run_cell_magic("lambda_invoke", "sleep", '{"seconds": 2.5}')
+    timer.join()
+    magic_entry = history[-1]
+    assert form_message == str(magic_error.value) == str(f.error)
+    assert form_message.startswith("interrupted while invoking sleep: the invocation may still be running")
+    assert (form_entry.origin, magic_entry.origin) == ("form", "magic")
+    assert type(form_entry.error) is type(magic_entry.error) is lambda_magic.InterruptedInvocationError
+    assert str(form_entry.error) == str(magic_entry.error)
+    assert not f.controls.invoke.disabled and f.controls.cancel.layout.display == "none"
