@@ -6,6 +6,7 @@ The magic, the form and ``invoke()`` all build an ``InvokeRequest`` and hand it 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -82,11 +83,13 @@ def execute(
     cell: str | None = None,
     client: Any = None,
     sleep: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> LambdaResponse:
     """Send ``request`` under ``settings`` and record it in the history.
 
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
     ``sleep`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
+    ``cancel`` stops the call like Ctrl-C once set (the form, off the main thread).
     """
     from lambda_magic._client import client_for, forget_client
     from lambda_magic._engine import invoke as engine_invoke
@@ -97,7 +100,7 @@ def execute(
              "endpoint_url": settings.endpoint_url}
     try:
         response = engine_invoke(client, request, policy=policy_for(settings), context=context,
-                                 sleep=sleep or time.sleep)
+                                 sleep=sleep or time.sleep, cancel=cancel)
     except LambdaMagicError as error:
         if isinstance(error, (SettingsError, CredentialsError)):
             forget_client(client)  # a failed credential resolution is never cached

@@ -12,6 +12,7 @@ connection or a 5xx answer is reported as ``InvocationUnknownError`` and not re-
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,8 +75,13 @@ def invoke(
     policy: RetryPolicy | None = None,
     context: CallContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    cancel: threading.Event | None = None,
 ) -> LambdaResponse:
-    """Send ``request`` with ``client``; retry only what Lambda did not accept."""
+    """Send ``request`` with ``client``; retry only what Lambda did not accept.
+
+    ``cancel``, when given, stops the call as Ctrl-C does once it is set (for callers off
+    the main thread, where no ``KeyboardInterrupt`` arrives: the form in a kernel subshell).
+    """
     policy = policy or RetryPolicy()
     context = context or CallContext()
     params = request.to_api_params()
@@ -83,24 +89,25 @@ def invoke(
     waited = 0.0
     for attempt in range(policy.retries + 1):
         try:
-            answer = _send(client, params, request, context)
+            answer = _send(client, params, request, context, cancel)
         except (ThrottledError, EndpointUnreachableError) as error:
             delay = policy.delay(error, attempt, waited)
             if delay is None:
                 raise _exhausted(error, attempt) from error
-            _wait(sleep, delay, request)
+            _wait(sleep, delay, request, cancel)
             waited += delay
             continue
         return _response(answer, request, time.perf_counter() - started, context)
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext) -> dict[str, Any]:
+def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext,
+          cancel: threading.Event | None = None) -> dict[str, Any]:
     """One attempt; the body is read here so a broken stream counts as this attempt's."""
     try:
-        answer = client.invoke(**params)
-        answer["Payload"] = answer["Payload"].read() if "Payload" in answer else b""
-        return answer
+        if cancel is not None:
+            return _cancellable(lambda: _attempt(client, params), cancel)
+        return _attempt(client, params)
     except KeyboardInterrupt:
         raise InterruptedInvocationError(
             f"interrupted while invoking {_target(request)}: the invocation may still be "
@@ -111,9 +118,48 @@ def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: 
         raise map_error(exc, request=request, context=context) from exc
 
 
-def _wait(sleep: Callable[[float], None], delay: float, request: InvokeRequest) -> None:
+def _attempt(client: Any, params: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = client.invoke(**params)
+    answer["Payload"] = answer["Payload"].read() if "Payload" in answer else b""
+    return answer
+
+
+def _cancellable(call: Callable[[], dict[str, Any]], cancel: threading.Event) -> dict[str, Any]:
+    """``call()`` on a helper thread, given up (``KeyboardInterrupt``) once ``cancel`` is set.
+
+    The helper finishes on its own when the answer comes (or the read timeout passes); its
+    outcome is dropped, so nothing is recorded or re-sent for it.
+    """
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # handed to the caller's thread as it is
+            outcome.append(exc)
+        done.set()
+
+    threading.Thread(target=run, name="lambda-invoke-cancellable", daemon=True).start()
+    while not done.wait(_CANCEL_POLL):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]  # type: ignore[no-any-return]
+
+
+#: How often a cancellable call looks at its Event (the Interrupt stops it within this).
+_CANCEL_POLL = 0.05
+
+
+def _wait(sleep: Callable[[float], None], delay: float, request: InvokeRequest,
+          cancel: threading.Event | None = None) -> None:
     try:
-        sleep(delay)
+        if cancel is None:
+            sleep(delay)
+        elif cancel.wait(delay):
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         raise InvokeError(
             f"interrupted while waiting to retry a call to {_target(request)} that Lambda had "

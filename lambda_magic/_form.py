@@ -549,12 +549,16 @@ class LambdaForm:
     def _send(self) -> LambdaResponse | LambdaMagicError:
         """Build and send the request the magic's way; the response, or the error."""
         from lambda_magic._api import execute
+        from lambda_magic._interrupt import interrupt_event
 
         try:
-            # The history's ``cell`` is the payload as written (a magic's body), so an
-            # export finds the ${expr} sites in it.
-            return execute(self.request(), self.settings(), origin="form",
-                           cell=self.controls.payload.value)
+            # Off the main thread (a JupyterLab subshell) the Interrupt sets ``cancel``;
+            # on it, the Interrupt is a KeyboardInterrupt in the call, as in a cell.
+            with interrupt_event() as cancel:
+                # The history's ``cell`` is the payload as written (a magic's body), so an
+                # export finds the ${expr} sites in it.
+                return execute(self.request(), self.settings(), origin="form",
+                               cell=self.controls.payload.value, cancel=cancel)
         except LambdaMagicError as error:
             return error
 

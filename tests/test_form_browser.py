@@ -341,6 +341,7 @@ def _stop_a_slow_call(notebook: Any, form: Any, stop: Any) -> str:
     form.locator("button.lm-invoke").click()
     form.locator(".lm-elapsed").get_by_text(re.compile(r"running… 0\.[3-9] s")).wait_for()
     stop()
+    form.page.wait_for_timeout(4000); print("DEBUG", form.inner_text()); form.screenshot(path="/tmp/cancel.png")
     form.locator(".lm-output").get_by_text("interrupted while invoking sleep").wait_for()
     label = form.locator(".lm-elapsed")
     label.get_by_text(re.compile(r"^failed after")).wait_for()
