@@ -117,13 +117,14 @@ def response_html(response: LambdaResponse) -> str:
         trace = "".join(error.stack_trace)
         parts.append(f'<div class="lm-bad">{escape(_clip(str(error)))}</div>')
         if trace:
-            parts.append(f"<pre>{escape(_clip(trace))}</pre>")
+            parts.append(f'<pre tabindex="0">{escape(_clip(trace))}</pre>')
     elif response.raw_payload:
         text, note = payload_preview(response)
-        parts.append(f"<pre>{escape(text)}</pre>")
+        # tabindex: a scrolling box must be reachable by keyboard (axe: scrollable-region-focusable)
+        parts.append(f'<pre tabindex="0">{escape(text)}</pre>')
         if note:
             parts.append(f'<div class="lm-note">{escape(note)}</div>')
     if response.log:
-        parts.append(f"<details><summary>log tail</summary><pre>{escape(response.log)}</pre></details>")
+        parts.append(f"<details><summary>log tail</summary><pre tabindex='0'>{escape(response.log)}</pre></details>")
     parts.append("</div>")
     return "".join(parts)

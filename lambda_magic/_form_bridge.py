@@ -65,7 +65,9 @@ function render({ model, el }) {
     }
   }
 
-  const pending = { timer: null, inFlight: false, dirty: false, sent: null };
+  // sent: the text the kernel last received from this box; inFlight: since when a check
+  // is unanswered (0: none). A stuck answer (a kernel busy for long) expires after 10 s.
+  const pending = { timer: null, inFlight: 0, dirty: false, sent: null };
 
   function payloadBox() { return root && root.querySelector(".lm-payload textarea"); }
 
@@ -73,15 +75,21 @@ function render({ model, el }) {
     // ipywidgets' Textarea sends its value on "change"; one check in flight at a time.
     const box = payloadBox();
     if (!box || box.value === pending.sent) return;
-    if (pending.inFlight) { pending.dirty = true; return; }
-    pending.inFlight = true;
+    if (pending.inFlight && Date.now() - pending.inFlight < 10000) { pending.dirty = true; return; }
+    pending.inFlight = Date.now();
     pending.dirty = false;
-    pending.sent = box.value;
     box.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
+  function onChange(event) {
+    // Every "change" of the box (ours, or the browser's on blur) sends its text.
+    if (!event.target.closest(".lm-payload")) return;
+    clearTimeout(pending.timer);
+    pending.sent = event.target.value;
+  }
+
   function onChecked() {
-    pending.inFlight = false;
+    pending.inFlight = 0;
     if (pending.dirty) sendPayload();
   }
 
@@ -98,10 +106,7 @@ function render({ model, el }) {
       event.preventDefault();
       clearTimeout(pending.timer);
       const box = payloadBox();
-      if (box && box.value !== pending.sent) {
-        pending.sent = box.value;
-        box.dispatchEvent(new Event("change", { bubbles: true }));
-      }
+      if (box && box.value !== pending.sent) box.dispatchEvent(new Event("change", { bubbles: true }));
       const invoke = root.querySelector("button.lm-invoke");
       if (invoke && !invoke.disabled) invoke.click();
     }
@@ -136,6 +141,7 @@ function render({ model, el }) {
     root.addEventListener("keydown", onKeyCapture, true);
     root.addEventListener("keydown", onKeydown);
     root.addEventListener("input", onInput);
+    root.addEventListener("change", onChange, true);
     root.addEventListener("click", onClick);
     new MutationObserver(syncDisclosure).observe(root, { childList: true, subtree: true });
     syncDisclosure();
@@ -148,6 +154,7 @@ function render({ model, el }) {
       root.removeEventListener("keydown", onKeyCapture, true);
       root.removeEventListener("keydown", onKeydown);
       root.removeEventListener("input", onInput);
+      root.removeEventListener("change", onChange, true);
       root.removeEventListener("click", onClick);
     }
   };

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -295,7 +296,7 @@ def test_invoke_an_alias_from_the_browser(form: Any, theme: str, shots: Path) ->
     output = _invoke_and_wait(form, "health_check:prod")
     text = output.inner_text()
     assert "200 OK" in text and "version 1" in text and '"status": "degraded"' in text
-    assert form.locator("button.lm-invoke").is_enabled()
+    expect(form.locator("button.lm-invoke")).to_be_enabled()
     form.screenshot(path=str(shots / f"form-success-{theme}.png"))
 
 
@@ -304,7 +305,7 @@ def test_function_error_from_the_browser(form: Any, theme: str, shots: Path) -> 
     _set_payload(form, '{"mode": "raise", "message": "disk full on /var"}')
     output = _invoke_and_wait(form, "Unhandled function error")
     assert "ValueError: disk full on /var" in output.inner_text()
-    assert form.locator("button.lm-invoke").is_enabled()
+    expect(form.locator("button.lm-invoke")).to_be_enabled()
     form.screenshot(path=str(shots / f"form-error-{theme}.png"))
 
 
@@ -315,7 +316,7 @@ def test_invoke_error_is_one_line_in_the_output(form: Any) -> None:
     form.locator(".lm-details").get_by_text("not found").wait_for()
     output = _invoke_and_wait(form, "no_such_function not found in us-east-1")
     assert output.inner_text().strip().count("\n") == 0
-    assert form.locator("button.lm-invoke").is_enabled()
+    expect(form.locator("button.lm-invoke")).to_be_enabled()
     assert form.locator(".lm-elapsed").inner_text().startswith("failed after")
 
 
@@ -328,7 +329,7 @@ def test_running_call_disables_invoke_and_counts_seconds(form: Any) -> None:
     form.locator(".lm-elapsed").get_by_text(re.compile(r"running… 1\.\d s")).wait_for()
     assert button.is_disabled()
     form.locator(".lm-elapsed").get_by_text(re.compile(r"^200 in \d+ ms$")).wait_for()
-    assert button.is_enabled()
+    expect(button).to_be_enabled()
 
 
 # --- stopping a call: Cancel and the kernel's Interrupt ----------------------------------------
@@ -341,13 +342,12 @@ def _stop_a_slow_call(notebook: Any, form: Any, stop: Any) -> str:
     form.locator("button.lm-invoke").click()
     form.locator(".lm-elapsed").get_by_text(re.compile(r"running… 0\.[3-9] s")).wait_for()
     stop()
-    form.page.wait_for_timeout(4000); print("DEBUG", form.inner_text()); form.screenshot(path="/tmp/cancel.png")
     form.locator(".lm-output").get_by_text("interrupted while invoking sleep").wait_for()
     label = form.locator(".lm-elapsed")
     label.get_by_text(re.compile(r"^failed after")).wait_for()
     assert "may still be running in Lambda" in form.locator(".lm-output").inner_text()
-    assert form.locator("button.lm-invoke").is_enabled()
-    assert not form.locator("button.lm-cancel").is_visible()
+    expect(form.locator("button.lm-invoke")).to_be_enabled()
+    expect(form.locator("button.lm-cancel")).to_be_hidden()
     entry = _kernel(notebook, "e = lambda_magic.history[-1]; print(e.origin, type(e.error).__name__)")
     assert entry.split() == ["form", "InterruptedInvocationError"]
     return str(label.inner_text())
@@ -483,7 +483,9 @@ def test_saved_event_from_the_browser(notebook: Any, form: Any, lab: tuple[str, 
                               "print(json.dumps(d['components']['examples']['browser-event']['value']))")
     assert json.loads(shown) == {"saved": "in the browser"}
     _set_payload(form, "{}")
-    form.locator(".lm-saved-events select").select_option(label="browser-event (shared)")
+    events = form.locator(".lm-saved-events select")
+    events.select_option(index=0)
+    events.select_option(label="browser-event (shared)")
     notebook.wait_for_function("() => document.querySelector('.lm-payload textarea').value.includes('browser')")
     form.locator("button.lm-delete-event").click()
     form.locator(".lm-events-status").get_by_text("deleted browser-event (shared)").wait_for()
