@@ -68,7 +68,8 @@ class EventsPanel:
         c.saved_events.value = keep if keep in self._events else ""
         self._loading = True
         c.delete_event.disabled = not c.saved_events.value
-        c.events_status.value = self._note(notes[0], error=True) if notes else ""
+        # A store that cannot be read is a remark, not an error: the form works without it.
+        c.events_status.value = self._note(notes[0]) if notes else ""
 
     def _shared_events(self, notes: list[str]) -> list[_events.SavedEvent]:
         try:

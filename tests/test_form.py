@@ -506,3 +506,24 @@ def test_interrupt_stops_a_form_call_like_a_magic_cell(sandbox_form: LambdaForm,
     assert type(form_entry.error) is type(magic_entry.error) is lambda_magic.InterruptedInvocationError
     assert str(form_entry.error) == str(magic_entry.error)
     assert not f.controls.invoke.disabled and f.controls.cancel.layout.display == "none"
+
+
+# --- what will happen ---------------------------------------------------------------------------
+
+
+def test_summary_names_every_setting_that_differs_from_the_default(fake: FakeLambda) -> None:
+    f = form("fn", namespace={})
+    assert f.what_will_happen() == [] and "·" not in f.controls.summary.value
+    _fill(f, invocation_type="Event", qualifier="prod", client_context='{"custom": {}}', region="eu-west-1")
+    assert f.what_will_happen() == ["Event", "prod", "client context set", "eu-west-1"]
+    assert "Event · prod · client context set · eu-west-1" in f.controls.summary.value
+    assert f.controls.advanced.value is False  # collapsed, and still said next to Invoke
+
+
+def test_client_context_is_cleared_when_the_function_changes(fake: FakeLambda) -> None:
+    f = form("first", namespace={})
+    _fill(f, client_context='{"custom": {"for": "first"}}')
+    f.controls.function.value = "second"
+    assert f.controls.client_context.value == ""
+    assert "client context cleared (it was set for first)" in f.controls.summary.value
+    assert f.request().client_context is None

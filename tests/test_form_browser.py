@@ -341,8 +341,10 @@ def _stop_a_slow_call(notebook: Any, form: Any, stop: Any) -> str:
     _set_payload(form, '{"seconds": 2.8}')
     form.locator("button.lm-invoke").click()
     form.locator(".lm-elapsed").get_by_text(re.compile(r"running… 0\.[3-9] s")).wait_for()
+    stopped = time.monotonic()
     stop()
     form.locator(".lm-output").get_by_text("interrupted while invoking sleep").wait_for()
+    print(f"stopped {time.monotonic() - stopped:.2f} s after the click, seen in the browser")  # a figure, not a test
     label = form.locator(".lm-elapsed")
     label.get_by_text(re.compile(r"^failed after")).wait_for()
     assert "may still be running in Lambda" in form.locator(".lm-output").inner_text()
