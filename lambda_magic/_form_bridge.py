@@ -13,9 +13,11 @@ for the whole form (it finds the form's element from its own and listens there):
 - "Copy as magic" writes the cell to the clipboard in the click itself (browsers allow it
   only there) and tells the kernel whether it could; the kernel sends only the magic's first
   line (``magic_head``), the payload is read from the box, so a large payload is not sent twice;
-- Cancel interrupts the kernel through the Jupyter server's REST API. While a call runs the
-  kernel is busy in it and reads no widget messages, so a Python click handler could never
-  run; the interrupt stops the call exactly as it stops a ``%%lambda_invoke`` cell.
+- Cancel interrupts the kernel through the Jupyter server's REST API (the toolbar's own
+  request). While a call runs, the thread that handles widget messages (the kernel's main
+  thread, or in JupyterLab 4.4+ the widgets' subshell) is busy in it and reads no further
+  widget message, so a Python click handler could never run; the interrupt stops the call
+  as it stops a ``%%lambda_invoke`` cell (``_interrupt`` catches it for a subshell).
 """
 
 from __future__ import annotations
