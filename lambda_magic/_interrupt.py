@@ -48,6 +48,8 @@ def interrupt_event(kernel: Any = None) -> Iterator[threading.Event]:
             signal.signal(signal.SIGINT, previous[0])
 
     loop.add_callback(install)
+    # The main thread is idle while widgets are handled on a subshell; if a cell keeps it
+    # busy, the handler comes after that cell (the Interrupt then stops the cell, as usual).
     installed.wait(_INSTALL_TIMEOUT)
     try:
         yield cancel
