@@ -246,10 +246,13 @@ def theme(request: pytest.FixtureRequest, notebook: Any) -> str:
 
 @pytest.fixture
 def form(notebook: Any) -> Any:
-    """The form, with Advanced collapsed, a plain synchronous call and no copy box shown."""
+    """The form, with Advanced collapsed, a plain synchronous call, no saved event chosen and
+    no copy box shown (whatever another test left)."""
     box = notebook.locator(".lambda-magic-form")
-    _kernel(notebook, "f.controls.advanced.value = False; f.controls.invocation_type.value = 'RequestResponse'; "
-                      "f.controls.client_context.value = ''; f.controls.qualifier.value = ''; f.hide_magic()")
+    _kernel(notebook, "c = f.controls\n"
+                      "c.advanced.value = False; c.invocation_type.value = 'RequestResponse'\n"
+                      "c.client_context.value = c.qualifier.value = c.event_name.value = c.saved_events.value = ''\n"
+                      "c.event_shared.value = False; f.hide_magic()")
     return box
 
 
