@@ -318,6 +318,7 @@ def _layout(c: FormControls) -> widgets.VBox:
 _FORM_CSS = (
     "<style>.lambda-magic-form .widget-label{text-align:left}"
     ".lambda-magic-form .lm-qualifier input{min-width:18em}"
+    ".lambda-magic-form .lm-invocation-type{display:flex;align-items:center}"
     ".lambda-magic-form textarea{border:1px solid var(--lm-edge)}"
     ".lambda-magic-form .lm-summary{color:var(--lm-note);font-size:12px;margin:0 6px}</style>"
 )
