@@ -487,6 +487,9 @@ def test_saved_event_from_the_browser(notebook: Any, form: Any, lab: tuple[str, 
                               "SchemaName='_echo-schema')['Content'])\n"
                               "print(json.dumps(d['components']['examples']['browser-event']['value']))")
     assert json.loads(shown) == {"saved": "in the browser"}
+    sent = _kernel(notebook, "%lambda_invoke echo --event browser-event -o r --quiet\n"
+                             "print(json.dumps(r.payload['event']))")
+    assert json.loads(sent) == {"saved": "in the browser"}
     _set_payload(form, "{}")
     events = form.locator(".lm-saved-events select")
     events.select_option(index=0)
