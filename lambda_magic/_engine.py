@@ -12,6 +12,7 @@ connection or a 5xx answer is reported as ``InvocationUnknownError`` and not re-
 from __future__ import annotations
 
 import random
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -112,14 +113,17 @@ def invoke(
     *,
     policy: RetryPolicy | None = None,
     context: CallContext | None = None,
-    retry: RetryHook = wait_then_retry,
+    retry: RetryHook | None = None,
     on_chunk: Callable[[bytes], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> LambdaResponse:
     """Send ``request`` with ``client``; retry only what Lambda did not accept.
 
     A request with ``stream`` goes through ``_streaming``: each chunk is handed to
     ``on_chunk`` as it arrives. Before each retry, ``retry(error, delay)`` decides whether to
-    go on (see ``RetryHook``).
+    go on (see ``RetryHook``; by default it sleeps). ``cancel``, when given, stops the call as
+    Ctrl-C does once it is set (for callers off the main thread, where no
+    ``KeyboardInterrupt`` arrives: the form in a kernel subshell), waits before retries included.
     """
     policy = policy or RetryPolicy()
     context = context or CallContext()
@@ -128,29 +132,30 @@ def invoke(
     waited = 0.0
     for attempt in range(policy.retries + 1):
         try:
-            answer = _send(client, params, request, context, on_chunk)
+            answer = _send(client, params, request, context, on_chunk, cancel)
         except (ThrottledError, EndpointUnreachableError) as error:
             failure, delay = error, policy.delay(error, attempt, waited)
             if delay is None:
                 raise _exhausted(error, attempt) from error
         else:
             return _response(answer, request, time.perf_counter() - started, context)
-        _wait(retry, failure, delay, request)
+        _wait(retry or _waiter(cancel), failure, delay, request)
         waited += delay
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
 def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext,
-          on_chunk: Callable[[bytes], None] | None = None) -> dict[str, Any]:
+          on_chunk: Callable[[bytes], None] | None = None,
+          cancel: threading.Event | None = None) -> dict[str, Any]:
     """One attempt; the body is read here so a broken stream counts as this attempt's."""
     try:
         if request.stream:
             from lambda_magic._streaming import send
 
             return send(client, params, request, context, on_chunk)
-        answer = client.invoke(**params)
-        answer["Payload"] = answer["Payload"].read() if "Payload" in answer else b""
-        return answer
+        if cancel is not None:
+            return _cancellable(lambda: _attempt(client, params), cancel)
+        return _attempt(client, params)
     except LambdaMagicError:
         raise  # already ours (a broken or interrupted stream)
     except KeyboardInterrupt:
@@ -161,6 +166,48 @@ def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: 
         ) from None
     except Exception as exc:
         raise map_error(exc, request=request, context=context) from exc
+
+
+def _attempt(client: Any, params: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = client.invoke(**params)
+    answer["Payload"] = answer["Payload"].read() if "Payload" in answer else b""
+    return answer
+
+
+def _cancellable(call: Callable[[], dict[str, Any]], cancel: threading.Event) -> dict[str, Any]:
+    """``call()`` on a helper thread, given up (``KeyboardInterrupt``) once ``cancel`` is set.
+
+    The helper finishes on its own when the answer comes (or the read timeout passes); its
+    outcome is dropped, so nothing is recorded or re-sent for it.
+    """
+    outcome: list[Any] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # handed to the caller's thread as it is
+            outcome.append(exc)
+        done.set()
+
+    threading.Thread(target=run, name="lambda-invoke-cancellable", daemon=True).start()
+    while not done.wait(_CANCEL_POLL):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]  # type: ignore[no-any-return]
+
+
+#: How often a cancellable call looks at its Event (the Interrupt stops it within this).
+_CANCEL_POLL = 0.05
+
+
+def _waiter(cancel: threading.Event | None) -> RetryHook:
+    """The default wait before a retry: a sleep, cut short (stopping) once ``cancel`` is set."""
+    if cancel is None:
+        return wait_then_retry
+    return lambda error, delay: not cancel.wait(delay)
 
 
 def _wait(retry: RetryHook, error: InvokeError, delay: float, request: InvokeRequest) -> None:
@@ -434,7 +481,8 @@ def _client_error(exc: Any, request: InvokeRequest, context: CallContext) -> Lam
     return InvokeError(f"invoking {target} failed: {code}: {message}", **kw)
 
 
-_DENIED_CODES = {"AccessDeniedException", "AccessDenied", "KMSAccessDeniedException"}
+_DENIED_CODES = {"AccessDeniedException", "AccessDenied", "KMSAccessDeniedException",
+                 "ForbiddenException", "UnauthorizedException"}  # the last two: the schema registry
 
 
 def _operation_error(exc: Any, operation: Operation, context: CallContext) -> LambdaMagicError:

@@ -17,6 +17,7 @@ Invoke is clicked, exactly as the magic evaluates them.
 
 from __future__ import annotations
 
+import gc
 import json
 import shlex
 import sys
@@ -29,10 +30,12 @@ from html import escape
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 
 from lambda_magic import _discovery
 from lambda_magic._exceptions import InvokeError, LambdaMagicError, PayloadError
 from lambda_magic._form_bridge import FormBridge
+from lambda_magic._form_events import EventsPanel, event_controls
 from lambda_magic._payload import expand_payload, lookup, scan_template, whole_name
 from lambda_magic._request import InvokeRequest, make_request, parse_client_context
 from lambda_magic._response import LambdaResponse
@@ -71,11 +74,24 @@ def check_template(text: str, namespace: Mapping[str, Any]) -> None:
     # Without "$" there is nothing to replace: skip the character scan (large payloads).
     skeleton = _rewrite_templates(text.rstrip(), _placeholder) if "$" in body else text
     try:
-        json.loads(skeleton)
+        _parse(skeleton)
     except json.JSONDecodeError as exc:
         raise PayloadError(
             f"payload is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+
+
+def _parse(text: str) -> Any:
+    """``json.loads`` with the cyclic garbage collector paused: parsing builds only acyclic
+    containers, yet their number sets off full collections of the whole kernel's heap
+    (2.6 MB parsed in 50 ms alone, 215 ms with boto3 and ipywidgets loaded; bench_form)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(text)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def format_template(text: str) -> str:
@@ -92,7 +108,7 @@ def format_template(text: str) -> str:
 
     skeleton = _rewrite_templates(body, token)
     try:
-        pretty = json.dumps(json.loads(skeleton), indent=2, ensure_ascii=False)
+        pretty = json.dumps(_parse(skeleton), indent=2, ensure_ascii=False)
     except json.JSONDecodeError as exc:
         raise PayloadError(
             f"cannot format: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -175,6 +191,12 @@ class FormControls:
     format: widgets.Button
     payload: widgets.Textarea
     payload_status: widgets.HTML
+    saved_events: widgets.Dropdown
+    delete_event: widgets.Button
+    event_name: widgets.Text
+    event_shared: widgets.Checkbox
+    save_event: widgets.Button
+    events_status: widgets.HTML
     invocation_type: widgets.ToggleButtons
     qualifier: widgets.Combobox
     client_context: widgets.Textarea
@@ -199,6 +221,14 @@ class FormControls:
 _LABEL = {"description_width": "8.5em"}
 
 
+class _PayloadBox(widgets.Textarea):  # type: ignore[misc]
+    """The payload's Textarea, whose value the kernel does not echo back to the browser:
+    ipywidgets echoes every update by default, which sent a 2.6 MB payload back on each
+    edit (``bench/bench_form.py``)."""
+
+    value = traitlets.Unicode(help="String value").tag(sync=True, echo_update=False)
+
+
 def _build_controls(*, function: str, payload: str, log: bool, region: str, profile: str) -> FormControls:
     """Create every widget (nothing connected yet)."""
     return FormControls(
@@ -210,10 +240,12 @@ def _build_controls(*, function: str, payload: str, log: bool, region: str, prof
         template=widgets.Dropdown(description="Template", options=[("Choose a sample event…", ""),
                                                                     *sample_choices()], style=_LABEL),
         format=widgets.Button(description="Format", icon="indent", tooltip="Indent the JSON"),
-        payload=widgets.Textarea(value=payload, description="Event payload", rows=8, style=_LABEL,
-                                 layout=widgets.Layout(width="auto"),
+        # Sent by the bridge, debounced and one check at a time (or on blur when large).
+        payload=_PayloadBox(value=payload, description="Event payload", rows=8, style=_LABEL,
+                                 layout=widgets.Layout(width="auto"), continuous_update=False,
                                  placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
         payload_status=widgets.HTML(),
+        **event_controls(_LABEL),
         **_advanced_controls(log=log, region=region, profile=profile),
         invoke=widgets.Button(description="Invoke", button_style="primary", icon="play",
                               tooltip="Invoke (Ctrl+Enter in the payload)"),
@@ -226,7 +258,7 @@ def _build_controls(*, function: str, payload: str, log: bool, region: str, prof
         magic=widgets.Textarea(rows=6, description="Magic cell", style=_LABEL,
                                layout=widgets.Layout(width="auto", display="none")),
         output=widgets.Output(),
-        bridge=FormBridge(),
+        bridge=FormBridge(large_payload=LARGE_PAYLOAD),
         style=widgets.HTML(THEME_CSS + _FORM_CSS, layout=widgets.Layout(display="none")),
     )
 
@@ -265,6 +297,9 @@ def _layout(c: FormControls) -> widgets.VBox:
         widgets.HBox([c.template, c.format]),
         c.payload,
         c.payload_status,
+        widgets.HBox([c.saved_events, c.delete_event]),
+        widgets.HBox([c.event_name, c.event_shared, c.save_event]),
+        c.events_status,
         c.advanced,
         c.advanced_panel,
         widgets.HBox([c.invoke, c.cancel, c.summary, c.copy, c.elapsed]),
@@ -283,6 +318,7 @@ def _layout(c: FormControls) -> widgets.VBox:
 _FORM_CSS = (
     "<style>.lambda-magic-form .widget-label{text-align:left}"
     ".lambda-magic-form .lm-qualifier input{min-width:18em}"
+    ".lambda-magic-form .lm-invocation-type{display:flex;align-items:center}"
     ".lambda-magic-form textarea{border:1px solid var(--lm-edge)}"
     ".lambda-magic-form .lm-summary{color:var(--lm-note);font-size:12px;margin:0 6px}</style>"
 )
@@ -364,6 +400,7 @@ class LambdaForm:
                                         region=region or "", profile=profile or "")
         self.widget = _layout(self.controls)
         self._connect()
+        self.events = EventsPanel(self, _note)
         self.refresh()
         self._check_payload()
         self._check_client_context()
@@ -435,9 +472,13 @@ class LambdaForm:
 
     def magic_text(self) -> str:
         """The ``%%lambda_invoke`` cell equivalent to the form's current state."""
+        return self._magic_head() + "\n" + self.controls.payload.value.strip()
+
+    def _magic_head(self) -> str:
+        """The magic's first line (the browser adds the payload box's text when copying)."""
         c = self.controls
         return magic_cell(
-            self.function, c.payload.value,
+            self.function, "",
             invocation_type=c.invocation_type.value,
             qualifier=c.qualifier.value.strip() or None,
             client_context=c.client_context.value,
@@ -445,7 +486,7 @@ class LambdaForm:
             region=c.region.value.strip() or None,
             profile=c.profile.value.strip() or None,
             endpoint_url=self.endpoint_url,
-        )
+        ).split("\n", 1)[0]
 
     def show_magic(self) -> str:
         """Show (and return) the equivalent cell under the buttons, ready to copy."""
@@ -509,13 +550,17 @@ class LambdaForm:
 
     def _send(self) -> LambdaResponse | LambdaMagicError:
         """Build and send the request the magic's way; the response, or the error."""
+        from lambda_magic._interrupt import interrupt_event
         from lambda_magic._invoke import execute
 
         try:
-            # The history's ``cell`` is the payload as written (a magic's body), so an
-            # export finds the ${expr} sites in it.
-            return execute(self.request(), self.settings(), origin="form",
-                           cell=self.controls.payload.value)
+            # Off the main thread (a JupyterLab subshell) the Interrupt sets ``cancel``;
+            # on it, the Interrupt is a KeyboardInterrupt in the call, as in a cell.
+            with interrupt_event() as cancel:
+                # The history's ``cell`` is the payload as written (a magic's body), so an
+                # export finds the ${expr} sites in it.
+                return execute(self.request(), self.settings(), origin="form",
+                               cell=self.controls.payload.value, cancel=cancel)
         except LambdaMagicError as error:
             return error
 
@@ -542,12 +587,12 @@ class LambdaForm:
                     c.qualifier.value = ""  # that function's qualifier, not this one's
             except LambdaMagicError as error:
                 c.details.value = c.details.value or _note(str(error), error=True)
+        self.events.refresh()
         self._update_state()
 
     def _check_payload(self) -> None:
         c = self.controls
         large = len(c.payload.value) > LARGE_PAYLOAD
-        c.payload.continuous_update = not large
         try:
             check_template(c.payload.value, self._namespace)
             c.payload_status.value = _note(_LARGE_HINT) if large else ""
@@ -556,6 +601,7 @@ class LambdaForm:
             c.payload_status.value = _note(str(error), error=True)
             self._payload_ok = False
         self._update_state()
+        c.bridge.checked += 1  # the browser may send the next edit
 
     def _check_client_context(self) -> None:
         c = self.controls
@@ -584,18 +630,19 @@ class LambdaForm:
         c.bridge.advanced_open = c.advanced.value
 
     def _on_copy(self) -> None:
-        """The browser copies on the click itself; here the text box is toggled as fallback
-        (shown when the clipboard refused, or on a second click to see it)."""
-        if self.controls.magic.layout.display == "none":
-            self.show_magic()
-        else:
+        """The browser copies on the click itself and reports it ("copied"); while the
+        fallback box is shown, the click hides it instead."""
+        if self.controls.magic.layout.display != "none":
             self.hide_magic()
 
     def _on_browser_event(self, message: dict[str, Any]) -> None:
         c = self.controls
         if message.get("event") == "copied":
-            words = "copied to the clipboard" if message.get("ok") else "the clipboard refused: copy it from the box"
-            c.elapsed.value = words
+            if message.get("ok"):
+                c.elapsed.value = "copied to the clipboard"
+            else:
+                self.show_magic()  # the fallback: select and copy it by hand
+                c.elapsed.value = "the clipboard refused: copy it from the box"
         elif message.get("event") == "cancel-failed":
             c.elapsed.value = "Cancel could not reach the server: use the kernel's Interrupt"
 
@@ -617,10 +664,9 @@ class LambdaForm:
         invalid = not self._payload_ok or bool(c.client_context_status.value)
         c.invoke.disabled = self._running or invalid or not self.function
         c.summary.value = _note(" · ".join(self.what_will_happen()))
-        magic = self.magic_text()
-        c.bridge.magic = magic
+        c.bridge.magic_head = self._magic_head()
         if c.magic.layout.display != "none":
-            c.magic.value = magic
+            c.magic.value = self.magic_text()
 
     def what_will_happen(self) -> list[str]:
         """What differs from a plain synchronous call, in a few words each (empty if nothing).
@@ -638,8 +684,11 @@ class LambdaForm:
 
     # --- display ---
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # ipywidgets' own bundle starts with repr() of every child's state: with a 2.6 MB
+        # payload, 140 ms spent formatting text nobody sees. The same bundle, our repr.
+        return {"text/plain": repr(self), "application/vnd.jupyter.widget-view+json": {
+            "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
 
     def __repr__(self) -> str:
         return f"<LambdaForm {self.function or '(no function)'} {len(self.history)} responses>"

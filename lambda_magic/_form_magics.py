@@ -47,8 +47,10 @@ class FormMagics(Magics):
         (evaluated only when you click Invoke) and sample events to start from. Advanced
         holds the invocation type, qualifier, client context, log tail, region and profile.
         The form is returned: ``form.result`` is the last response, ``form.history`` all of
-        them, ``form.on_result(callback)`` runs code after each; "Copy as magic" shows the
-        equivalent ``%%lambda_invoke`` cell. Examples::
+        them, ``form.on_result(callback)`` runs code after each; "Copy as magic" copies the
+        equivalent ``%%lambda_invoke`` cell. Saved events (private files or the console's
+        shareable ones) are saved, loaded and deleted under the payload; Cancel or the
+        kernel's Interrupt stops a running call. Examples::
 
             %lambda_form
             %lambda_form my-function --region eu-west-1 -o f

@@ -6,10 +6,11 @@ The magic, the form and ``invoke()`` all build an ``InvokeRequest`` and hand it 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from lambda_magic._engine import CallContext, RetryHook, RetryPolicy, wait_then_retry
+from lambda_magic._engine import CallContext, RetryHook, RetryPolicy
 from lambda_magic._exceptions import CredentialsError, LambdaMagicError, SettingsError
 from lambda_magic._payload import encode_payload
 from lambda_magic._request import InvokeRequest, make_request
@@ -87,13 +88,15 @@ def execute(
     retry: RetryHook | None = None,
     on_chunk: Callable[[bytes], None] | None = None,
     started_in: CellMark | None = None,
+    cancel: threading.Event | None = None,
 ) -> LambdaResponse:
     """Send ``request`` under ``settings`` and record it in the history.
 
     A function error is not raised here: callers decide (``--raise``, ``raise_on_error``).
     ``retry`` replaces the wait before a retry (the fan-out uses it to pace concurrency).
     ``on_chunk`` receives a streamed response's chunks as they arrive. ``started_in`` is the
-    cell the call belongs to when it may finish after that cell.
+    cell the call belongs to when it may finish after that cell. ``cancel`` stops the call
+    like Ctrl-C once set (the form, off the main thread).
     """
     from lambda_magic._client import client_for, forget_client, invoker_for
     from lambda_magic._engine import invoke as engine_invoke
@@ -106,7 +109,7 @@ def execute(
                              "endpoint_url": settings.endpoint_url, "started_in": started_in}
     try:
         response = engine_invoke(client, request, policy=policy_for(settings), context=context,
-                                 retry=retry or wait_then_retry, on_chunk=on_chunk)
+                                 retry=retry, on_chunk=on_chunk, cancel=cancel)
     except LambdaMagicError as error:
         if isinstance(error, (SettingsError, CredentialsError)):
             forget_client(client)  # a failed credential resolution is never cached

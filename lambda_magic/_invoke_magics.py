@@ -64,6 +64,8 @@ class InvokeMagics(Magics):
         help="Store the response in this notebook variable, also when the function failed.")
     @magic_arguments.argument(
         "--payload", help="The event payload (line magic): JSON, $name, or @file.json.")
+    @magic_arguments.argument(
+        "--event", help="Send the saved test event NAME of the function (see %lambda_form's Saved events).")
     @magic_arguments.argument("--no-log", action="store_true", help="Do not ask for the log tail.")
     @magic_arguments.argument(
         "--raise", dest="raise_", action="store_true",
@@ -102,6 +104,12 @@ class InvokeMagics(Magics):
             {"instance": "i-123", "dry_run": false}
 
             %lambda_invoke my-function --payload '{"id": ${resp.payload["id"]}}' --raise
+
+        ``--event NAME`` sends a saved test event of the function (a private one in
+        ``.lambda_magic/events/FUNCTION/NAME.json``, else the shareable one the console and
+        ``sam remote test-event`` keep)::
+
+            %lambda_invoke my-function --event smoke-test
 
         ``--each`` invokes once per element of a JSON array (or ``$list``), ``--concurrency``
         at a time, with a progress bar; every input gets one entry of a ``LambdaResponses``,
@@ -163,10 +171,16 @@ class InvokeMagics(Magics):
 
     def _payload_text(self, args: Any, cell: str | None) -> str:
         text = cell if cell is not None else ""
+        given = [what for what, value in (("--payload", args.payload), ("--event", args.event)) if value is not None]
+        if len(given) + bool(text.strip()) > 1:
+            got = " and ".join(given + ["the cell"] * bool(text.strip()))
+            raise PayloadError(f"give the payload in the cell, with --payload or with --event, not both ({got})")
         if args.payload is not None:
-            if text.strip():
-                raise PayloadError("give the payload in the cell or with --payload, not both")
             text = read_payload_file(args.payload) if args.payload.startswith("@") else args.payload
+        if args.event is not None:
+            from lambda_magic._events import load_event
+
+            text = load_event(args.function, args.event, settings=self._settings(args)).text
         return text
 
     def _each(self, args: Any, cell: str | None) -> Any:

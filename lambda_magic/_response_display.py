@@ -237,15 +237,17 @@ def response_html(response: LambdaResponse) -> str:
         trace = "".join(error.stack_trace)
         parts.append(f'<div class="lm-bad">{escape(_clip(str(error)))}</div>')
         if trace:
-            parts.append(f"<pre>{escape(_clip(trace))}</pre>")
+            parts.append(f'<pre tabindex="0">{escape(_clip(trace))}</pre>')
     elif response.raw_payload:
         text, note = payload_preview(response)
-        parts.append(f"<pre>{escape(text)}</pre>")
+        # tabindex: a scrolling box must be reachable by keyboard (axe: scrollable-region-focusable)
+        parts.append(f'<pre tabindex="0">{escape(text)}</pre>')
         if note:
             parts.append(f'<div class="lm-note">{escape(note)}</div>')
     if response.log:
         # Open, as the console shows it: the log is often what one invoked to read.
-        parts.append(f"<details open><summary>log tail</summary><pre>{escape(log_lines(response.log))}</pre></details>")
+        log = escape(log_lines(response.log))
+        parts.append(f"<details open><summary>log tail</summary><pre tabindex='0'>{log}</pre></details>")
     url = logs_console_url(response)
     if url:
         parts.append(f'<div><a href="{escape(url)}" target="_blank" rel="noopener">CloudWatch Logs</a> '

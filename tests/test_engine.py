@@ -376,3 +376,47 @@ def test_a_request_that_left_and_got_no_answer_says_it_may_have_run() -> None:
         listener.close()
     assert "nothing was sent" not in str(caught.value)
     assert listener.connections == 1 and listener.received > 0
+# --- cancel: a caller off the main thread (the form in a JupyterLab subshell) -------------------
+
+
+def test_cancel_stops_a_call_like_ctrl_c_and_it_is_not_resent(fake: FakeLambda) -> None:
+    from lambda_magic._client import client_for
+    from lambda_magic._settings import resolve_settings
+
+    cancel = threading.Event()
+
+    def received_then_cancel(call: object) -> Reply:
+        threading.Timer(0.05, cancel.set).start()
+        return Reply.ok({"late": True}, delay=2.0)
+
+    fake.on("slow", received_then_cancel)
+    client = client_for(resolve_settings(endpoint_url=fake.url, region="us-east-1"))
+    with pytest.raises(InterruptedInvocationError, match="may still be running in Lambda; it was not re-sent"):
+        invoke(client, make_request("slow", b"{}"), cancel=cancel)
+    assert settle(fake, "slow", 0.3) == 1
+
+
+def test_cancel_during_a_retry_wait_says_nothing_runs(fake: FakeLambda) -> None:
+    from lambda_magic._client import client_for
+    from lambda_magic._settings import resolve_settings
+
+    cancel = threading.Event()
+
+    def throttled_then_cancel(call: object) -> Reply:
+        threading.Timer(0.05, cancel.set).start()
+        return Reply.throttle(retry_after=5)
+
+    fake.on("busy", throttled_then_cancel)
+    client = client_for(resolve_settings(endpoint_url=fake.url, region="us-east-1"))
+    with pytest.raises(InvokeError, match=r"while waiting to retry .* nothing is running for it"):
+        invoke(client, make_request("busy", b"{}"), cancel=cancel, policy=RetryPolicy(max_wait=30))
+    assert fake.per_function["busy"] == 1
+
+
+def test_an_uncancelled_call_answers_through_the_helper_thread(fake: FakeLambda) -> None:
+    from lambda_magic._client import client_for
+    from lambda_magic._settings import resolve_settings
+
+    fake.script("fn", Reply.ok({"ok": 1}, delay=0.1))
+    client = client_for(resolve_settings(endpoint_url=fake.url, region="us-east-1"))
+    assert invoke(client, make_request("fn", b"{}"), cancel=threading.Event()).payload == {"ok": 1}

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 from typing import Any
 
+import boto3
 import pytest
 from IPython.core.error import UsageError
 
@@ -317,14 +321,27 @@ def test_copy_as_magic_shows_a_quoted_cell(fake: FakeLambda) -> None:
     _fill(f, invocation_type="DryRun", qualifier="$LATEST", client_context='{"custom": {"a": "b c"}}',
           log_tail=False, profile="")
     assert f.controls.magic.layout.display == "none"
-    f.controls.copy.click()
+    f.controls.copy.click()  # the browser copies; it reports the clipboard refused
+    assert f.controls.magic.layout.display == "none"
+    f.controls.bridge._handle_custom_msg({"event": "copied", "ok": False}, [])
     assert f.controls.magic.layout.display is None
+    assert "the clipboard refused" in f.controls.elapsed.value
     assert f.controls.magic.value == (
         f"%%lambda_invoke fn -t DryRun -q '$LATEST' -c '{{\"custom\":{{\"a\":\"b c\"}}}}' "
         f"--endpoint-url {fake.url} --no-log\n{{\"q\": \"it's\"}}"
     )
     f.controls.qualifier.value = "prod"  # the shown cell follows the form
     assert " -q prod " in f.controls.magic.value
+    f.controls.copy.click()  # a second click hides the box again
+    assert f.controls.magic.layout.display == "none"
+
+
+def test_copy_that_reached_the_clipboard_shows_no_box(fake: FakeLambda) -> None:
+    f = form("fn", payload="{}", endpoint_url=fake.url, namespace={})
+    f.controls.copy.click()
+    f.controls.bridge._handle_custom_msg({"event": "copied", "ok": True}, [])
+    assert f.controls.elapsed.value == "copied to the clipboard"
+    assert f.controls.magic.layout.display == "none"
 
 
 def test_magic_cell_quotes_what_the_shell_would_split() -> None:
@@ -399,3 +416,127 @@ def test_response_summary_has_the_code_sha256_getfunction_gave(aws_env: None, de
     _fill(f, qualifier="1", payload='{"service": "web"}')  # another version ran: $LATEST's hash would be a wrong claim
     f.controls.invoke.click()
     assert f.result.executed_version == "1" and f.result.code_sha256 is None
+# --- saved test events ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_form(aws_env: None, demo_sandbox: Any) -> Any:
+    """A form on the sandbox's echo function (Lambda and the schema registry)."""
+    session_settings().update(endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region)
+    return form("echo", namespace={})
+
+
+def test_form_saves_a_private_event_loads_and_deletes_it(sandbox_form: LambdaForm, isolated: Any) -> None:
+    f = sandbox_form
+    c = f.controls
+    _fill(f, payload='{"order": 42}', event_name="order-42")
+    c.save_event.click()
+    assert "saved order-42 for echo" in c.events_status.value
+    assert json.loads((isolated / ".lambda_magic/events/echo/order-42.json").read_text()) == {"order": 42}
+    assert c.saved_events.value == "private:order-42"
+    c.payload.value = "{}"
+    c.saved_events.value = ""
+    c.saved_events.value = "private:order-42"
+    assert json.loads(c.payload.value) == {"order": 42}
+    c.delete_event.click()
+    assert not (isolated / ".lambda_magic/events/echo/order-42.json").exists()
+    assert [label for label, _key in c.saved_events.options] == ["Choose a saved event…"]
+
+
+def test_form_shared_event_is_in_the_registry_and_the_magic_sends_it(
+        sandbox_form: LambdaForm, demo_sandbox: Any, shell: Any) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"from": "the form"}', event_name="form-shared", event_shared=True)
+    f.controls.save_event.click()
+    schemas = boto3.client("schemas", endpoint_url=demo_sandbox.endpoint_url, region_name=demo_sandbox.region)
+    try:
+        content = json.loads(schemas.describe_schema(RegistryName="lambda-testevent-schemas",
+                                                     SchemaName="_echo-schema")["Content"])
+        assert content["components"]["examples"]["form-shared"] == {
+            "value": {"from": "the form"}, "x-metadata": {"invocationType": "RequestResponse"}}
+        assert ("form-shared (shared)", "shared:form-shared") in f.controls.saved_events.options
+        shell.run_line_magic("lambda_invoke", "echo --event form-shared -o sent --quiet")
+        assert shell.user_ns["sent"].payload["event"] == {"from": "the form"}
+    finally:
+        f.controls.saved_events.value = "shared:form-shared"
+        f.controls.delete_event.click()
+    assert "deleted form-shared (shared)" in f.controls.events_status.value
+
+
+def test_form_refuses_a_bad_event_name_and_a_template(sandbox_form: LambdaForm, isolated: Any) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"a": 1}', event_name="no spaces")
+    f.controls.save_event.click()
+    assert "up to 25 letters" in f.controls.events_status.value
+    _fill(f, payload='{"a": ${1 + 1}}', event_name="templ")
+    f.controls.save_event.click()
+    assert "not saved" in f.controls.events_status.value
+    assert not (isolated / ".lambda_magic").exists()
+
+
+def test_loading_an_event_sets_its_invocation_type(sandbox_form: LambdaForm) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"async": true}', event_name="async-one", event_shared=True, invocation_type="Event")
+    f.controls.save_event.click()
+    try:
+        _fill(f, invocation_type="RequestResponse", payload="{}")
+        f.controls.saved_events.value = ""
+        f.controls.saved_events.value = "shared:async-one"
+        assert f.controls.invocation_type.value == "Event"
+        assert "Event" in f.what_will_happen()
+    finally:
+        f.controls.delete_event.click()
+
+
+# --- interrupt --------------------------------------------------------------------------------
+
+
+def _interrupt_after(seconds: float) -> threading.Timer:
+    """SIGINT to this process after ``seconds``, as the kernel's Interrupt sends it."""
+    timer = threading.Timer(seconds, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def test_interrupt_stops_a_form_call_like_a_magic_cell(sandbox_form: LambdaForm, shell: Any,
+                                                       capsys: Any) -> None:
+    f = sandbox_form
+    _fill(f, payload='{"seconds": 2.5}')
+    f.controls.function.value = "sleep"
+    timer = _interrupt_after(0.3)
+    assert f.invoke() is None  # the sleep would have answered after 2.5 s
+    timer.join()
+    form_entry = history[-1]
+    form_message = capsys.readouterr().err.strip()
+    timer = _interrupt_after(0.3)
+    with pytest.raises(UsageError) as magic_error:
+        shell.run_cell_magic("lambda_invoke", "sleep", '{"seconds": 2.5}')
+    timer.join()
+    magic_entry = history[-1]
+    assert form_message == str(magic_error.value) == str(f.error)
+    assert form_message.startswith("interrupted while invoking sleep: the invocation may still be running")
+    assert (form_entry.origin, magic_entry.origin) == ("form", "magic")
+    assert type(form_entry.error) is type(magic_entry.error) is lambda_magic.InterruptedInvocationError
+    assert str(form_entry.error) == str(magic_entry.error)
+    assert not f.controls.invoke.disabled and f.controls.cancel.layout.display == "none"
+
+
+# --- what will happen ---------------------------------------------------------------------------
+
+
+def test_summary_names_every_setting_that_differs_from_the_default(fake: FakeLambda) -> None:
+    f = form("fn", namespace={})
+    assert f.what_will_happen() == [] and "·" not in f.controls.summary.value
+    _fill(f, invocation_type="Event", qualifier="prod", client_context='{"custom": {}}', region="eu-west-1")
+    assert f.what_will_happen() == ["Event", "prod", "client context set", "eu-west-1"]
+    assert "Event · prod · client context set · eu-west-1" in f.controls.summary.value
+    assert f.controls.advanced.value is False  # collapsed, and still said next to Invoke
+
+
+def test_client_context_is_cleared_when_the_function_changes(fake: FakeLambda) -> None:
+    f = form("first", namespace={})
+    _fill(f, client_context='{"custom": {"for": "first"}}')
+    f.controls.function.value = "second"
+    assert f.controls.client_context.value == ""
+    assert "client context cleared (it was set for first)" in f.controls.summary.value
+    assert f.request().client_context is None

@@ -65,7 +65,7 @@ def test_large_json_is_shown_indented_and_cut_after_n_lines() -> None:
     assert note == (f"showing the first {DISPLAY_LINES} lines of {len(response.raw_payload):,} bytes, "
                     "indented; .payload has all of it")
     html = response_html(response)
-    assert '<pre>{\n  &quot;meta&quot;: {\n    &quot;empty&quot;: {},\n    &quot;none&quot;: [],' in html
+    assert '<pre tabindex="0">{\n  &quot;meta&quot;: {\n    &quot;empty&quot;: {},\n    &quot;none&quot;: [],' in html
     assert "payload" not in response.__dict__  # shown without decoding megabytes
     assert len(response.payload["rows"]) == 40_000
 

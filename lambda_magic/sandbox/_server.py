@@ -35,6 +35,7 @@ from lambda_magic.sandbox._invoker import Invoker
 from lambda_magic.sandbox._logs import tail_b64
 from lambda_magic.sandbox._logs_api import TARGET_PREFIX, LogStore, handle_logs_request
 from lambda_magic.sandbox._registry import Registry, Resolved
+from lambda_magic.sandbox._schemas_api import SchemaRegistries, handle_schemas_request
 from lambda_magic.sandbox._stacks_api import StackSet, handle_stacks_request
 from lambda_magic.sandbox._streaming import PATH_PREFIX as _STREAM_PREFIX
 from lambda_magic.sandbox._streaming import stream_answer
@@ -66,6 +67,7 @@ class ApiServer(ThreadingHTTPServer):
         self.invoker = invoker
         self.stacks = stacks or StackSet()
         self.log_store = log_store or LogStore()
+        self.schemas = SchemaRegistries()  # shareable test events (``_schemas_api``)
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _ApiHandler)
@@ -168,6 +170,9 @@ class _ApiHandler(LeanHandler):
                 and parts[3] == "response-streaming-invocations"):
             self._invoke(parts[2], query.get("Qualifier"), request_id, stream=True)
             return
+        if parts[0] == "v1":  # the EventBridge schema registry (shareable test events)
+            self._schemas(method, parts[1:], query, request_id)
+            return
         if len(parts) < 2 or parts[:2] != [_PREFIX, "functions"]:
             self._unknown(method)
             return
@@ -190,6 +195,14 @@ class _ApiHandler(LeanHandler):
         else:
             status, xml = handle_stacks_request(self.server.stacks, body, request_id)
             self.send(status, xml, headers, "text/xml")
+
+    def _schemas(self, method: str, parts: list[str], query: dict[str, str], request_id: str) -> None:
+        body = self.read_body(_READ_LIMIT) or b""
+        status, data = handle_schemas_request(self.server.schemas, method, parts, query, body)
+        headers = {"x-amzn-RequestId": request_id}
+        if status >= 400 and data is not None:
+            headers["x-amzn-ErrorType"] = data["Code"]
+        self.send(status, b"" if data is None else json.dumps(data).encode(), headers)
 
     def _unknown(self, method: str) -> None:
         self.read_body(_READ_LIMIT)
