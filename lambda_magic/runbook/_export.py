@@ -112,6 +112,7 @@ def export(
     endpoint: bool = True,
     namespace: Mapping[str, Any] | None = None,
     source: History | None = None,
+    **options: Any,
 ) -> str:
     """Turn history entries into a runbook and return its text (also written to ``path``).
 
@@ -121,19 +122,23 @@ def export(
     Failed entries are refused when selected unless ``include_failed``. ``endpoint=False``
     leaves out the endpoint URL (to run against AWS what was tried on the sandbox).
     ``namespace`` (the notebook's variables) fills the magic format's parameters cell.
+    ``options`` go to the renderer: for rundeck ``key_storage_path``, ``node_filter`` and
+    ``as_script`` (see ``_rundeck.render_rundeck``).
     """
     renderer = _renderer(format)
+    if options and str(format).strip().lower() != "rundeck":
+        raise ExportError(f"{', '.join(sorted(options))}: only for the rundeck format")
     source = source if source is not None else history
     chosen = choose_entries(source, entries, include_failed)
     runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
-    text = renderer(runbook, namespace or {})
+    text = renderer(runbook, namespace or {}, **options)
     _refuse_secrets(text, format)
     if path is not None:
         _write(Path(path).expanduser(), text)
     return text
 
 
-def _renderer(format: str) -> Callable[[Runbook, Mapping[str, Any]], str]:
+def _renderer(format: str) -> Callable[..., str]:
     import importlib
 
     spec = FORMATS.get(str(format).strip().lower())

@@ -109,6 +109,15 @@ class HistoryMagics(Magics):
     @magic_arguments.argument(
         "--no-endpoint", action="store_true",
         help="Leave out the endpoint URL (run against AWS what was tried on the sandbox).")
+    @magic_arguments.argument(
+        "--key-storage-path", dest="key_storage_path",
+        help="rundeck: Key Storage path of the AWS secret key (default: keys/aws/secret_key).")
+    @magic_arguments.argument(
+        "--node-filter", dest="node_filter",
+        help="rundeck: run on the nodes this filter selects (PagerDuty Runbook Automation needs one).")
+    @magic_arguments.argument(
+        "--as-script", dest="as_script", action="store_true",
+        help="rundeck: one step running the Python export (for code between the steps).")
     @line_magic
     def lambda_export(self, line: str) -> None:
         """Export invocations of this session as a runbook: Rundeck job, Python script, notebook.
@@ -133,8 +142,16 @@ class HistoryMagics(Magics):
                 args.format, args.entries, name=args.name, path=args.path,
                 include_failed=args.include_failed, endpoint=not args.no_endpoint,
                 namespace=self.shell.user_ns if self.shell is not None else None,
+                **_rundeck_options(args),
             )
         if args.path:
             print(f"wrote the {args.format} export to {args.path}")
         else:
             print(text)
+
+
+def _rundeck_options(args: Any) -> dict[str, Any]:
+    """The Rundeck-only options that were given (the other formats refuse them)."""
+    given = {"key_storage_path": args.key_storage_path, "node_filter": args.node_filter,
+             "as_script": args.as_script or None}
+    return {name: value for name, value in given.items() if value is not None}
