@@ -85,7 +85,7 @@ class ImportError_(ValueError):
 
 def import_job(text: str) -> Job:
     """Read job YAML as Rundeck does; one job."""
-    data = yaml.load(text, Loader=SnakeYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    data = yaml.load(text, Loader=SnakeYamlLoader)  # a SafeLoader subclass
     # JobYAMLFormat.groovy: "Yaml: Expected list data" / "Expected list of Maps".
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise ImportError_("Yaml: Expected list of Maps")

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rundeck_model
 from IPython.core.error import UsageError
+from rundeck_model import import_job, run_job
 
 from lambda_magic import ExportError, export, history, session_settings
 from lambda_magic.testing import FakeLambda, Reply
-import rundeck_model
-from rundeck_model import import_job, run_job
 
 AWS_V2 = "/usr/bin/aws"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -135,7 +135,7 @@ AWKWARD = [
 
 def test_every_value_survives_as_option_and_as_data(shell: Any, sandbox: Any, node: dict[str, str]) -> None:
     names = [f"v{i}" for i in range(len(AWKWARD))]
-    shell.user_ns.update(zip(names, AWKWARD), number=[1])
+    shell.user_ns.update(zip(names, AWKWARD, strict=True), number=[1])
     fields = [f'"t{i}": "${{{name}}}", "j{i}": ${{{name}}}' for i, name in enumerate(names)]
     run(shell, "%%lambda_invoke echo -o first --quiet\n{" + ", ".join(fields) + ', "list": ${number}}')
     chained = [f'"t{i}": "${{first.payload["event"]["t{i}"]}}", "j{i}": ${{first.payload["event"]["j{i}"]}}'
@@ -163,7 +163,8 @@ def test_at_signs_in_the_payload_reach_the_function(shell: Any, sandbox: Any, no
 def test_strings_that_look_like_numbers_or_booleans_stay_strings(shell: Any, fake: FakeLambda) -> None:
     for name, value in (("big", "1e3"), ("flag", "on"), ("hexa", "0x10"), ("answer", "yes"), ("none", "null")):
         shell.user_ns[name] = value
-    run(shell, '%%lambda_invoke echo\n{"a": "${big}", "b": "${flag}", "c": "${hexa}", "d": "${answer}", "e": "${none}"}')
+    run(shell, '%%lambda_invoke echo\n'
+               '{"a": "${big}", "b": "${flag}", "c": "${hexa}", "d": "${answer}", "e": "${none}"}')
     job = import_job(export("rundeck", name="1e3"))
     values = {option.name: option.value for option in job.options}
     assert values["big"] == "1e3" and values["flag"] == "on" and values["hexa"] == "0x10"
