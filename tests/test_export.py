@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import re
-import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,140 +67,13 @@ def recorded_payloads() -> list[tuple[str, Any]]:
     return [(entry.function, json.loads(entry.request.payload)) for entry in history]
 
 
-# --- Rundeck ---------------------------------------------------------------------------
+# --- Rundeck: tests/test_export_rundeck.py runs the jobs through a model of Rundeck ----------
 
 
 def job_of(text: str) -> dict[str, Any]:
     jobs = yaml.safe_load(text)
     assert isinstance(jobs, list) and len(jobs) == 1
     return jobs[0]
-
-
-def invoke_words(script: str) -> list[str]:
-    """The ``aws lambda invoke`` command of a step's script, as the shell splits it."""
-    joined = script.replace("\\\n", " ")
-    line = next(line for line in joined.splitlines() if "aws lambda invoke" in line)
-    words = shlex.split(line[line.index("AWS_MAX_ATTEMPTS=1"):])
-    assert words[:4] == ["AWS_MAX_ATTEMPTS=1", "aws", "lambda", "invoke"] and words[-1] == "$out)"
-    return words[4:-1]
-
-
-def step_values(command: dict[str, Any], options: dict[str, Any]) -> dict[str, str]:
-    """The script's ``$opt_*`` variables as Rundeck would fill them from the options."""
-    names = re.findall(r"\$\{option\.(\w+)\}", command.get("args", ""))
-    values = {}
-    for position, name in enumerate(names, start=1):
-        default = options[name]["value"]
-        escaped = f'opt_{name}=$(json_text "${position}")' in command["script"]
-        values[f"opt_{name}"] = json.dumps(default)[1:-1] if escaped else default
-    return values
-
-
-def _filled(word: str, values: dict[str, str]) -> str:
-    """A shell word with the script's ``$opt_*`` variables replaced by their values."""
-    return re.sub(r"\$(opt_\w+)", lambda match: values[match.group(1)], word)
-
-
-def test_rundeck_job_has_the_job_yaml_structure(session: Any) -> None:
-    job = job_of(export("rundeck", name="Restart web"))
-    assert job["name"] == "Restart web" and "credentials" in job["description"]
-    assert job["sequence"]["keepgoing"] is False and job["sequence"]["strategy"] == "node-first"
-    commands = job["sequence"]["commands"]
-    assert len(commands) == 3
-    assert all(set(command) <= {"description", "script", "args"} for command in commands)
-    assert commands[0]["description"].startswith("1. health_check:prod (RequestResponse) from In [")
-    assert all(command["script"].startswith("#!/bin/sh\n") for command in commands)
-
-
-def test_every_step_matches_its_recorded_invocation(session: Any, fake: FakeLambda) -> None:
-    job = job_of(export("rundeck"))
-    options = {option["name"]: option for option in job["options"]}
-    for command, entry in zip(job["sequence"]["commands"], history, strict=True):
-        words = invoke_words(command["script"])
-        flags = dict(zip(words[::2], words[1::2], strict=True))
-        values = step_values(command, options)
-        request = entry.request
-        assert flags["--function-name"] == request.function_name
-        assert flags.get("--qualifier") == request.qualifier
-        assert flags["--invocation-type"] == request.invocation_type
-        context = flags.get("--client-context")
-        assert (json.loads(base64.b64decode(context)) if context else None) == request.client_context
-        # the log tail as the notebook asked for it: Tail on synchronous calls
-        assert flags["--log-type"] == ("Tail" if request.invocation_type == "RequestResponse" else "None")
-        assert flags["--cli-binary-format"] == "raw-in-base64-out"
-        assert json.loads(_filled(flags["--payload"], values)) == json.loads(request.payload)
-        assert int(flags["--cli-read-timeout"]) > 900 and int(flags["--cli-connect-timeout"]) > 0
-        assert _filled(flags["--region"], values) == "us-east-1"
-        assert flags["--endpoint-url"] == fake.url
-        assert flags["--query"] == "[FunctionError, LogResult]" and flags["--output"] == "text"
-
-
-def test_notebook_values_become_options_with_their_defaults(session: Any) -> None:
-    job = job_of(export("rundeck"))
-    options = {option["name"]: option for option in job["options"]}
-    assert list(options) == ["region", "service", "incident", "health_payload_service", "health_payload_status"]
-    assert options["region"]["value"] == "us-east-1"
-    assert options["service"]["value"] == 'web "eu"'  # the text itself; the step escapes it
-    assert json.loads(options["incident"]["value"]) == {"id": 42, "sev": 2}
-    assert options["health_payload_status"]["value"] == "down"
-    assert '${health.payload["service"]}' in options["health_payload_service"]["description"]
-    commands = job["sequence"]["commands"]
-    assert commands[0]["args"] == "${option.region} ${option.service} ${option.incident}"
-    assert commands[1]["args"] == "${option.region} ${option.health_payload_service} ${option.health_payload_status}"
-    assert commands[2]["args"] == "${option.region}"
-
-
-def _aws_cli(tmp_path: Path) -> dict[str, str]:
-    """An environment whose ``aws`` is the AWS CLI; v1 gets a shim dropping v2's
-    ``--cli-binary-format`` (v1 sends ``--payload`` as it is anyway)."""
-    real = shutil.which("aws")
-    if real is None:
-        pytest.skip("the AWS CLI is not installed")
-    env = dict(os.environ)
-    version = subprocess.run([real, "--version"], capture_output=True, text=True, env=env)
-    if (version.stdout + version.stderr).startswith("aws-cli/1."):
-        shim = tmp_path / "bin" / "aws"
-        shim.parent.mkdir()
-        shim.write_text(
-            f"#!{sys.executable}\nimport os, sys\nargs = sys.argv[1:]\n"
-            "if '--cli-binary-format' in args:\n    i = args.index('--cli-binary-format')\n    del args[i:i + 2]\n"
-            f"os.execv({real!r}, [{real!r}, *args])\n"
-        )
-        shim.chmod(0o755)
-        env["PATH"] = f"{shim.parent}{os.pathsep}{env['PATH']}"
-    return env
-
-
-def _run_job(job: dict[str, Any], env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
-    """Run the job's steps as Rundeck would (keepgoing: false): stop at the first failure."""
-    options = {option["name"]: option["value"] for option in job["options"]}
-    results = []
-    for command in job["sequence"]["commands"]:
-        args = [options[name] for name in re.findall(r"\$\{option\.(\w+)\}", command.get("args", ""))]
-        results.append(subprocess.run(["sh", "-c", command["script"], "step", *args],
-                                      capture_output=True, text=True, env=env, timeout=60))
-        if results[-1].returncode != 0:
-            break
-    return results
-
-
-def test_rundeck_steps_run_with_the_aws_cli_and_fail_on_a_function_error(
-    session: Any, fake: FakeLambda, tmp_path: Path
-) -> None:
-    env = _aws_cli(tmp_path)
-    job = job_of(export("rundeck"))
-    results = _run_job(job, env)
-    assert [result.returncode for result in results] == [0, 0, 0], results[-1].stderr
-    assert sent_payloads(fake) == recorded_payloads()
-    assert json.loads(results[1].stdout.splitlines()[0]) == {"service": 'web "eu"', "restarted": True}
-
-    fake.calls.clear()
-    fake.script("restart_service", Reply.function_error("cannot restart", log="START\nboom\nEND\n"))
-    results = _run_job(job, env)
-    assert [result.returncode for result in results] == [0, 1]
-    assert "step 2 (restart_service) failed: Unhandled function error" in results[1].stderr
-    assert "cannot restart" in results[1].stdout and "boom" in results[1].stdout  # payload, log tail
-    assert [call.function for call in fake.calls] == ["health_check", "restart_service"]
 
 
 # --- Python ----------------------------------------------------------------------------
@@ -305,7 +174,8 @@ def test_a_fan_out_exports_one_step_per_invocation_and_its_cell_once(shell: Any,
     run(shell, "%%lambda_invoke echo --each -o results --quiet\n$items")
     job = job_of(export("rundeck"))
     assert len(job["sequence"]["commands"]) == 2
-    assert sorted(option["name"] for option in job["options"]) == ["items_0", "items_1", "region"]
+    assert sorted(option["name"] for option in job["options"]) == [
+        "aws_access_key", "aws_region", "aws_secret_key", "items_0", "items_1"]
     notebook = nbformat.reads(export("magic", namespace=shell.user_ns), as_version=4)
     sources = [cell.source for cell in notebook.cells]
     assert sources.count("%%lambda_invoke echo --each -o results --quiet\n$items") == 1

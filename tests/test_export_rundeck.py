@@ -106,6 +106,31 @@ def test_linear_prototype_chains_a_value_that_changes_between_runs(
     assert stdout_json(done.steps[1])["event"] == {"request": fresh, "service": "web"}
 
 
+def test_each_step_sends_what_the_notebook_sent(shell: Any, fake: FakeLambda, node: dict[str, str]) -> None:
+    """Qualifier, invocation type, log type, client context, chained payload and a ``$${``
+    escape: what reaches the endpoint from the job equals what the notebook sent."""
+    fake.on("health_check", lambda call: Reply.ok({"service": call.payload["service"], "status": "down"}))
+    shell.user_ns.update(service='web "eu"', incident={"id": 42, "sev": 2})
+    run(shell, "%%lambda_invoke health_check -q prod -o health --quiet -c '{\"custom\": {\"runbook\": \"restart\"}}'\n"
+               '{"service": "${service}", "incident": ${incident}, "note": "costs $${x}"}')
+    run(shell, "%lambda_invoke restart_service --quiet --payload "
+               "'{\"service\": \"${health.payload[\"service\"]}\", "
+               "\"reason\": \"status ${health.payload[\"status\"]}\"}'")
+    run(shell, 'import lambda_magic\nlambda_magic.invoke("notify", {"text": "done"}, invocation_type="Event")')
+    recorded = list(fake.calls)
+    text = export("rundeck")
+    fake.calls.clear()
+    done = run_job(text, env=node, **CREDENTIALS)
+    assert done.returncodes == [0, 0, 0], done.steps[-1].stderr
+    assert len(fake.calls) == len(recorded) == 3
+    for sent, replayed in zip(recorded, fake.calls, strict=True):
+        assert (replayed.function, replayed.qualifier) == (sent.function, sent.qualifier)
+        assert replayed.payload == sent.payload
+        for header in ("x-amz-invocation-type", "x-amz-log-type", "x-amz-client-context"):
+            assert replayed.headers.get(header) == sent.headers.get(header), header
+    assert fake.calls[0].payload["note"] == "costs ${x}"
+
+
 def test_options_are_read_at_run_time(shell: Any, sandbox: Any, node: dict[str, str]) -> None:
     run(shell, 'svc = "web"')
     run(shell, '%%lambda_invoke restart_service -o restart --quiet\n{"service": "${svc}"}')
