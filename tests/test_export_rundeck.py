@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ AWS_V2 = "/usr/bin/aws"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #: What the job is given to run: the access key option and the secret in Key Storage.
+NODE_KEY = "AKIANODEOWNCREDENTIAL"
 CREDENTIALS = {"options": {"aws_access_key": ACCESS_KEY}, "key_storage": {"keys/aws/secret_key": SECRET}}
 
 
@@ -54,8 +56,8 @@ def aws_cli_v2() -> str:
 
 @pytest.fixture
 def node(tmp_path: Path, aws_cli_v2: str) -> dict[str, str]:
-    """The node's environment: the AWS CLI v2 and python3 on PATH, no AWS credentials or
-    config of its own (the job brings them), no instance metadata."""
+    """The node's environment: the AWS CLI v2 and python3 on PATH, credentials of its own
+    (``AKIANODE...``: a job's options override them), no AWS config, no instance metadata."""
     bin_dir = tmp_path / "node-bin"
     bin_dir.mkdir()
     (bin_dir / "aws").symlink_to(aws_cli_v2)
@@ -63,7 +65,7 @@ def node(tmp_path: Path, aws_cli_v2: str) -> dict[str, str]:
     return {
         "PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
         "AWS_CONFIG_FILE": str(tmp_path / "no-config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-creds"),
-        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": NODE_KEY, "AWS_SECRET_ACCESS_KEY": "node-secret",
     }
 
 
@@ -315,6 +317,10 @@ def test_credentials_come_from_options_and_key_storage_never_the_yaml(
     done = run_job(text, env=node, options={"aws_access_key": "AKIAFROMTHEOPTION"})
     assert done.returncodes == [1] and "aws_secret_key is empty" in done.steps[0].stderr
 
+    fake.calls.clear()
+    assert run_job(text, env=node).ok  # no access key given: the node's own credentials
+    assert f"Credential={NODE_KEY}/" in fake.calls[0].headers["authorization"]
+
 
 def test_key_storage_path_must_be_a_path(shell: Any, fake: FakeLambda) -> None:
     run(shell, "%lambda_invoke echo --quiet")
@@ -338,13 +344,13 @@ def test_node_filter_adds_nodefilters(shell: Any, fake: FakeLambda) -> None:
 def test_a_fan_out_becomes_steps_in_input_order_not_completion_order(
     shell: Any, fake: FakeLambda, node: dict[str, str]
 ) -> None:
-    second_arrived = threading.Event()
+    exporting = threading.Event()
 
     def answer(call: Any) -> Reply:
-        if call.payload["id"] == 0:
-            second_arrived.wait(timeout=10)  # the first event finishes last
-        else:
-            second_arrived.set()
+        if call.payload["id"] == 0 and not exporting.is_set():
+            deadline = time.monotonic() + 10  # the first event finishes after the second is recorded
+            while not len(history) and time.monotonic() < deadline:
+                time.sleep(0.01)
         return Reply.ok(call.payload)
 
     fake.on("echo", answer)
@@ -352,15 +358,12 @@ def test_a_fan_out_becomes_steps_in_input_order_not_completion_order(
     run(shell, "%%lambda_invoke echo --each --concurrency 2 --quiet\n$items")
     assert [json.loads(entry.request.payload)["id"] for entry in history] == [1, 0]  # completion order
     text = export("rundeck")
-    job = import_job(text)
-    assert [command.script.count("RD_OPTION_ITEMS_") for command in job.commands] == [1, 1]
-    assert "RD_OPTION_ITEMS_0" in job.commands[0].script and "RD_OPTION_ITEMS_1" in job.commands[1].script
-
     fake.calls.clear()
-    second_arrived.set()
-    done = run_job(text, env=node, **CREDENTIALS)
+    exporting.set()
+    done = run_job(text, env=node)
     assert done.ok, done.steps[-1].stderr
     assert [call.payload["id"] for call in fake.calls] == [0, 1]
+    assert len(import_job(text).commands) == 2  # one step per invocation
 
 
 # --- code a job cannot express ---------------------------------------------------------------
