@@ -152,7 +152,7 @@ def plan_job(runbook: Runbook) -> JobPlan:
                 computed.append(step.entry.where)
             else:
                 inputs[parameter.name] = found
-    places = list(dict.fromkeys(code + computed))
+    places = sorted(set(code + computed), key=lambda place: (len(place), place))  # In [9] before In [10]
     if places:
         raise ExportError(
             f"a Rundeck job cannot run the code in {', '.join(places)} (conditions, loops or "
