@@ -33,7 +33,8 @@ FORMATS: dict[str, str] = {
     "magic": "lambda_magic.runbook._notebook:render_notebook",
 }
 DEFAULT_NAME = "Lambda runbook"
-_RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
+#: Names parameters never take: the script's own options, the Rundeck job's credential options.
+_RESERVED = frozenset({"region", "endpoint_url", "help", "h", "aws_access_key", "aws_secret_key", "aws_region"})
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _MIN_SECRET = 16  # shorter values are not real keys, and would match innocent text
 
