@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from lambda_magic._exceptions import LambdaMagicError
 
 if TYPE_CHECKING:
+    from lambda_magic._payload import PayloadTemplate
     from lambda_magic._request import InvokeRequest
     from lambda_magic._response import LambdaResponse
 
@@ -59,6 +60,17 @@ class HistoryEntry:
     def ok(self) -> bool:
         """True when a response came back and the function did not fail."""
         return self.response is not None and self.response.ok
+
+    @property
+    def template(self) -> PayloadTemplate | None:
+        """The payload as written (literal text and ``${expr}`` slots), as the request
+        recorded it; None for a payload given as a value, or none."""
+        return self.request.template
+
+    @property
+    def slot_values(self) -> tuple[Any, ...]:
+        """The value each of the template's slots had, in order."""
+        return tuple(value for _expression, value in self.request.substitutions)
 
     @property
     def function(self) -> str:

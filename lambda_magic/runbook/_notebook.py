@@ -177,16 +177,10 @@ def _free_names(sources: list[str]) -> list[str]:
 
 def cell_names(source: str) -> tuple[list[str], set[str]]:
     """The names a cell reads (in order) and the names it binds, magics included."""
-    from lambda_magic.runbook._template import expression_names, invoke_calls
+    from lambda_magic.runbook._cells import read_cell
 
-    used, binds = _python_names(source)
-    for args, body in invoke_calls(source):
-        if args.output:
-            binds.add(args.output)
-        for text in (body, args.payload, args.client_context):
-            if text and not text.startswith("@"):
-                used.extend(expression_names(text))
-    return used, binds
+    code = read_cell(source)
+    return list(code.reads), set(code.binds)
 
 
 def _python_names(source: str) -> tuple[list[str], set[str]]:
