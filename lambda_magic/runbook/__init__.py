@@ -9,3 +9,18 @@ hands the runbook to a renderer: ``_rundeck`` (job YAML), ``_python`` (a script)
 The public names stay at the package root: ``lambda_magic.history``, ``History``,
 ``HistoryEntry``, ``export``, ``ExportError``, ``HistoryError``.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["events", "payload", "payload_file", "raise_for_errors", "run_script"]
+
+
+def __getattr__(name: str) -> Any:
+    # What exported scripts import, loaded on first use (the extension imports this package).
+    if name in __all__:
+        from lambda_magic.runbook import _script
+
+        return getattr(_script, name)
+    raise AttributeError(f"module 'lambda_magic.runbook' has no attribute {name!r}")

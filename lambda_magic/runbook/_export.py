@@ -26,6 +26,7 @@ from typing import Any
 from lambda_magic._exceptions import LambdaMagicError
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
 from lambda_magic.runbook._model import ExportError
+from lambda_magic.runbook._model import build_runbook as build_model
 
 __all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
 
@@ -35,6 +36,8 @@ FORMATS: dict[str, str] = {
     "python": "lambda_magic.runbook._python:render_python",
     "magic": "lambda_magic.runbook._notebook:render_notebook",
 }
+#: Formats whose renderer still reads this module's per-invocation model.
+_LEGACY = frozenset({"rundeck", "magic"})
 DEFAULT_NAME = "Lambda runbook"
 _RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
@@ -123,7 +126,11 @@ def export(
     renderer = _renderer(format)
     source = source if source is not None else history
     chosen = choose_entries(source, entries, include_failed)
-    runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
+    runbook: Any
+    if format.strip().lower() in _LEGACY:
+        runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
+    else:
+        runbook = build_model(chosen, source=source, namespace=namespace, name=name, endpoint=endpoint)
     text = renderer(runbook, namespace or {})
     _refuse_secrets(text, format)
     if path is not None:
