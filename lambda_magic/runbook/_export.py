@@ -37,7 +37,7 @@ FORMATS: dict[str, str] = {
     "magic": "lambda_magic.runbook._notebook:render_notebook",
 }
 #: Formats whose renderer still reads this module's per-invocation model.
-_LEGACY = frozenset({"rundeck", "magic"})
+_LEGACY = frozenset({"rundeck"})
 DEFAULT_NAME = "Lambda runbook"
 _RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")

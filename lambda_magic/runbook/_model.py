@@ -52,7 +52,8 @@ class Parameter:
 
     ``origin`` is ``assignment`` (``variable = <literal>`` in cell ``In [cell]``),
     ``notebook`` (read by the cells, assigned by none of them: its value when exported) or
-    ``setting`` (``region``, ``endpoint_url``; empty endpoint means AWS's own).
+    ``setting`` (``region``, ``endpoint_url``; empty means the environment's region, and
+    AWS's own endpoint).
     """
 
     name: str
@@ -340,7 +341,7 @@ class _Builder:
         """Settings first, then the notebook values read and never assigned, then the
         assigned literals, in the order the cells assign them."""
         first = steps[0] if steps else None
-        found = [Parameter("region", "region", first.region if first else None, "setting")]
+        found = [Parameter("region", "region", (first.region if first else None) or "", "setting")]
         if endpoint:
             url = (first.endpoint_url if first else None) or ""
             found.append(Parameter("endpoint_url", "endpoint_url", url, "setting"))
