@@ -40,6 +40,8 @@ _CREDENTIAL_KEYWORDS = frozenset({
 })
 _CREDENTIAL_CONFIG = re.compile(r"(^|\s)(access_key|secret_key_path|profile)\s*=")
 _DISPLAY_CALLS = frozenset({"print", "display", "pprint"})
+#: Calls that, as a cell's last line, only make something to show.
+_SHOWN_CALLS = _DISPLAY_CALLS | {"Markdown", "HTML", "JSON", "Image", "repr", "str", "len", "type", "dir", "vars"}
 #: Names every cell may read without defining them.
 PROVIDED = frozenset(dir(builtins)) | {"get_ipython", "display", "In", "Out", "exit", "quit"}
 _NAME_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -359,16 +361,17 @@ def is_json_literal(value: Any) -> bool:
 
 
 def _acts(statement: ast.stmt, *, last: bool) -> bool:
-    """Whether a top-level statement does more than bind names or show a value."""
+    """Whether a top-level statement does more than bind names or show a value: a block, an
+    assert, a raise, or a call (as a cell's last line, one that only makes something to show
+    does not count)."""
     if isinstance(statement, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Pass)):
         return any(isinstance(node, ast.Call) and _magic_call(node) for node in ast.walk(statement))
     if isinstance(statement, ast.Expr):
         value = statement.value
-        if isinstance(value, ast.Constant):
-            return False
         if isinstance(value, ast.Call):
-            return not last and _dotted(value.func) not in _DISPLAY_CALLS
-        return not last
+            name = _dotted(value.func).rpartition(".")[2]
+            return name not in (_SHOWN_CALLS if last else _DISPLAY_CALLS)
+        return False
     return True
 
 

@@ -248,8 +248,9 @@ class _Builder:
             else:
                 by_cell.setdefault(entry.execution_count, []).append(self.numbers[entry.index])
         invoked: set[int | None] = {entry.execution_count for entry in self.history}
-        last = max(by_cell, default=0)
-        runs = [run for run in self.history.cells() if run.execution_count is not None and run.execution_count <= last]
+        numbered = [run for run in self.history.cells() if run.execution_count is not None]
+        last = _last_cell(numbered, by_cell)
+        runs = [run for run in numbered if (run.execution_count or 0) <= last]
         kept, left_out = _choose_cells(runs, by_cell, invoked)
         return _with_loose_steps(kept, loose, self.chosen, self.numbers), left_out
 
@@ -363,6 +364,22 @@ class _Builder:
         return Parameter(self.claim(variable), variable, value, "notebook")
 
 
+def _last_cell(runs: list[CellRun], by_cell: dict[int, list[int]]) -> int:
+    """The last cell to export: the last that made a step, or a later one that checks a
+    step's response (an ``assert``, a condition...) without invoking."""
+    last = max(by_cell, default=0)
+    outputs: set[str] = set()
+    for run in runs:
+        if run.execution_count in by_cell:
+            outputs |= {i.args.output for i in read_cell(run.source).invocations if i.args.output}
+    for run in runs:
+        if (run.execution_count or 0) > last and run.ok:
+            code = read_cell(run.source)
+            if code.acts and not code.invocations and outputs & set(code.reads):
+                last = run.execution_count or last
+    return last
+
+
 def _choose_cells(
     runs: list[CellRun], by_cell: dict[int, list[int]], invoked: set[int | None]
 ) -> tuple[list[Cell], list[LeftOut]]:
@@ -404,12 +421,12 @@ def _left_out_reason(
         return "its invocations are not exported"
     if not code.parsed:
         return "not Python"
-    if code.only_tooling:
-        reasons = {removal.reason for removal in code.removals}
-        return _LINE_REASONS["credentials"] if reasons == {"credentials"} else "notebook tooling"
     if code.acts or code.invocations or code.binds & needed:
         return None
-    return "display only"
+    reasons = {removal.reason for removal in code.removals}
+    if "credentials" in reasons:
+        return _LINE_REASONS["credentials"]
+    return "notebook tooling" if reasons and code.only_tooling else "display only"
 
 
 def _unique(items: list[LeftOut]) -> list[LeftOut]:

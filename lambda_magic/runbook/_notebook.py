@@ -91,9 +91,11 @@ def cell_source(cell: Cell, runbook: Runbook) -> str:
     lines = cell.source.splitlines()
     for invocation in code.invocations:
         lines[invocation.lineno - 1] = _with_raise(lines[invocation.lineno - 1])
-    edits = {removal.lineno: (removal.end_lineno, _removed_line(lines[removal.lineno - 1], removal.nested,
-                                                                 removal.reason))
-             for removal in code.removals if removal.reason != "ipython"}
+    edits: dict[int, tuple[int, str | None]] = {}
+    for removal in code.removals:
+        if removal.reason != "ipython":  # a notebook runs IPython's own syntax
+            line = _removed_line(lines[removal.lineno - 1], removal.nested, removal.reason)
+            edits[removal.lineno] = (removal.end_lineno, line)
     for assignment in code.assignments:
         edits[assignment.lineno] = (assignment.end_lineno, _assigned(cell, assignment.name, runbook))
     return _apply(lines, edits)
@@ -156,8 +158,6 @@ def _synthesized(step: Step) -> str:
     words.append("--raise")
     line = "%%lambda_invoke " + " ".join(shlex.quote(word) for word in words)
     template = step.entry.template
-    if template is not None:
-        body = template.text
-    else:
-        body = (request.payload or b"").decode("utf-8").replace("${", "$${")
+    literal = (request.payload or b"").decode("utf-8").replace("${", "$${")
+    body = template.text if template is not None else literal
     return f"{line}\n{body}".rstrip()

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import sys
 
-import lambda_magic
 from lambda_magic.runbook import events, payload, payload_file, raise_for_errors, run_script
 
 #: The runbook's parameters and the values they had in the notebook: each is an option
@@ -43,6 +42,7 @@ PARAMETERS = {parameters}
 
 def runbook(p):
     """The notebook's cells, in order; ``p`` holds the parameters."""
+    import lambda_magic  # here: a cell's own "import lambda_magic" makes the name local
 '''
 
 _TAIL = '''

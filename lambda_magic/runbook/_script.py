@@ -102,10 +102,11 @@ def _converter(default: Any) -> Callable[[str], Any]:
 
 
 def configure(args: argparse.Namespace) -> None:
-    """The region and endpoint of every call: the options (``--endpoint-url ''`` = AWS's)."""
+    """The region and endpoint of every call: the options (``--endpoint-url ''`` = AWS's);
+    and every ``lambda_magic.invoke`` in the code raises on a function error."""
     from lambda_magic._settings import session_settings
 
-    values = {}
+    values: dict[str, Any] = {"raise_on_error": True}
     if hasattr(args, "region"):
         values["region"] = args.region or None
     if hasattr(args, "endpoint_url"):
@@ -154,7 +155,7 @@ def run_script(runbook: Callable[[argparse.Namespace], None], parameters: Mappin
         configure(args)
         with redirect_stdout(sys.stderr) if args.json_output else nullcontext():
             runbook(args)
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every way it ends has a status
+    except (Exception, KeyboardInterrupt) as exc:  # every way a run ends has an exit status
         status, message = exit_status(exc)
         print(message, file=sys.stderr)
         return status
