@@ -44,7 +44,8 @@ def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None
         v4.new_code_cell(_parameters(runbook), metadata={"tags": ["parameters"]}),
         v4.new_code_cell(_CONFIG),
     ]
-    cells += [v4.new_code_cell(cell_source(cell, runbook)) for cell in runbook.cells]
+    sources = (cell_source(cell, runbook) for cell in runbook.cells)
+    cells += [v4.new_code_cell(source) for source in sources if source.strip()]  # not emptied cells
     notebook = v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
