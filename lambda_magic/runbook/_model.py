@@ -31,7 +31,9 @@ from lambda_magic._exceptions import LambdaMagicError
 from lambda_magic.runbook._cells import PROVIDED, CellCode, expression_names, is_json_literal, json_default, read_cell
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry
 
-__all__ = ["Cell", "ExportError", "LeftOut", "Parameter", "Runbook", "Step", "Value", "build_runbook"]
+__all__ = [
+    "Cell", "ExportError", "LeftOut", "Parameter", "Runbook", "Step", "Value", "build_runbook", "python_script",
+]
 
 DEFAULT_NAME = "Lambda runbook"
 #: Names the exports use themselves: a notebook variable of that name gets a suffix.
@@ -219,6 +221,15 @@ def build_runbook(
         cells=tuple(cells), left_out=tuple(left_out),
         read_timeout=read_timeout, connect_timeout=connect_timeout,
     )
+
+
+def python_script(runbook: Runbook) -> str:
+    """The runbook as a Python script (``_python.render_python``): the code of its cells,
+    each magic a ``lambda_magic.invoke`` call; what a job step can run when the cells hold
+    code a job cannot express."""
+    from lambda_magic.runbook._python import render_python
+
+    return render_python(runbook)
 
 
 class _Builder:
