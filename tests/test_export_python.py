@@ -70,8 +70,9 @@ def test_the_script_is_the_cells_code_with_magics_as_calls(incident: Any, tmp_pa
     text = script_of(tmp_path).read_text()
     compile(text, "runbook.py", "exec")
     assert '    service = p.service\n' in text
-    assert ("    health = lambda_magic.invoke('health_check', payload('{\"service\": \"${service}\"}', locals()), "
-            "qualifier='prod', raise_on_error=True)") in text
+    assert ("    health = lambda_magic.invoke(\n        'health_check',\n"
+            "        payload('{\"service\": \"${service}\"}', locals()),\n        qualifier='prod',\n"
+            "        raise_on_error=True,\n    )\n") in text
     assert '    if health.payload["status"] == "down":\n        restart = lambda_magic.invoke(' in text
     assert text.index("# --- In [") < text.index("health = ") < text.index("restart = ") < text.index("verify = ")
 
@@ -267,8 +268,9 @@ def test_a_call_from_outside_any_cell_becomes_an_invoke_call(fake: FakeLambda, t
 
     invoke("echo", {"id": 7}, qualifier="prod", client_context={"env": {"a": "b"}}, invocation_type="Event")
     text = script_of(tmp_path).read_text()
-    assert ("lambda_magic.invoke('echo', '{\"id\": 7}', invocation_type='Event', qualifier='prod', "
-            "client_context={'env': {'a': 'b'}}, raise_on_error=True)") in text
+    assert ("    lambda_magic.invoke(\n        'echo',\n        '{\"id\": 7}',\n        invocation_type='Event',\n"
+            "        qualifier='prod',\n        client_context={'env': {'a': 'b'}},\n        raise_on_error=True,\n"
+            "    )\n") in text
     fake.calls.clear()
     assert run_script(tmp_path / "runbook.py").returncode == 0
     assert fake.calls[0].payload == {"id": 7} and fake.calls[0].qualifier == "prod"

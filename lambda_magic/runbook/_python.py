@@ -107,7 +107,7 @@ def cell_code(cell: Cell, runbook: Runbook) -> str:
     if not code.parsed:
         return "\n".join(f"# {line}" for line in (cell.source or "").splitlines())
     edits = [(r.start, r.end, f"{'pass  ' if r.nested else ''}# left out: {_REASONS[r.reason]}") for r in code.removals]
-    edits += [(i.start, i.end, invocation_call(i)) for i in code.invocations]
+    edits += [(i.start, i.end, invocation_call(i, _line_indent(code.code, i.start))) for i in code.invocations]
     assigned = [p for p in runbook.parameters if p.origin == "assignment" and p.cell == cell.execution_count]
     for assignment in code.assignments:
         parameter = next(p for p in assigned if p.variable == assignment.name)
@@ -119,30 +119,41 @@ def cell_code(cell: Cell, runbook: Runbook) -> str:
     return text.rstrip()
 
 
+def _line_indent(text: str, offset: int) -> str:
+    line = text[text.rfind("\n", 0, offset) + 1 :]
+    return line[: len(line) - len(line.lstrip())]
+
+
 _REASONS = {"credentials": "a line that sets credentials", "tooling": "notebook tooling",
             "ipython": "IPython-only syntax"}
 
 
-def invocation_call(invocation: Invocation) -> str:
-    """The ``lambda_magic.invoke`` / ``invoke_many`` call a magic stands for."""
+def invocation_call(invocation: Invocation, indent: str = "") -> str:
+    """The ``lambda_magic.invoke`` / ``invoke_many`` call a magic stands for (one argument
+    a line when long; ``indent`` is the line's own)."""
     args = invocation.args
     keywords = _keywords(args)
     if args.each:
         if args.concurrency is not None:
             keywords.append(f"concurrency={args.concurrency}")
-        events_text = invocation.payload_text or ""
-        call = (f"raise_for_errors(lambda_magic.invoke_many({args.function!r}, "
-                f"events({events_text.strip()!r}, locals()){_join(keywords)}))")
+        events_text = (invocation.payload_text or "").strip()
+        call = _call("lambda_magic.invoke_many", [repr(args.function), f"events({events_text!r}, locals())",
+                                                   *keywords], indent)
+        call = f"raise_for_errors({call})"
     else:
-        keywords.append("raise_on_error=True")
-        call = f"lambda_magic.invoke({args.function!r}, {_payload(invocation)}{_join(keywords)})"
+        call = _call("lambda_magic.invoke", [repr(args.function), _payload(invocation), *keywords,
+                                              "raise_on_error=True"], indent)
     if not args.output:
         return call
     return f"{args.output} = {call}" if invocation.statement else f"({args.output} := {call})"
 
 
-def _join(keywords: list[str]) -> str:
-    return "".join(f", {keyword}" for keyword in keywords)
+def _call(function: str, arguments: list[str], indent: str) -> str:
+    one_line = f"{function}({', '.join(arguments)})"
+    if len(indent) + len(one_line) <= 100:
+        return one_line
+    inner = indent + _INDENT
+    return f"{function}(\n" + "".join(f"{inner}{argument},\n" for argument in arguments) + f"{indent})"
 
 
 def _keywords(args: Any) -> list[str]:
@@ -196,7 +207,7 @@ def _loose_step(step: Step) -> str:
             keywords.append(f"{key}={getattr(request, key)!r}")
     keywords.append("raise_on_error=True")
     payload_text = _payload_text(text) if template is not None else (repr(text) if text else "None")
-    return f"lambda_magic.invoke({request.function_name!r}, {payload_text}{_join(keywords)})"
+    return _call("lambda_magic.invoke", [repr(request.function_name), payload_text, *keywords], "")
 
 
 def _literal(value: Any) -> str:
