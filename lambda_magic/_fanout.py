@@ -33,7 +33,7 @@ from lambda_magic._exceptions import (
     ThrottledError,
 )
 from lambda_magic._limiter import AdaptiveLimiter, Slot
-from lambda_magic._payload import encode_payload, expand_payload
+from lambda_magic._payload import PayloadTemplate, encode_payload, expand_payload
 from lambda_magic._request import InvokeRequest, make_request
 from lambda_magic._responses import Entry, FailedInvocation, LambdaResponses, Outcome
 from lambda_magic._settings import Settings, resolve_settings
@@ -106,8 +106,12 @@ def fan_out(
     fields["client_context"] = shared.client_context
 
     def build(index: int, event: Any) -> InvokeRequest:
-        subs = ((f"{label}[{index}]", event),) if label else fields.get("substitutions", ())
-        return make_request(function, encode(event), **{**fields, "substitutions": subs})
+        if label:  # element i of a named list: the template is that element, ${label[i]}
+            slot = f"{label}[{index}]"
+            extra = {"substitutions": ((slot, event),), "template": PayloadTemplate.slot(slot)}
+        else:  # element i of a JSON array as written: sent as the literal it expanded to
+            extra = {"substitutions": fields.get("substitutions", ()), "template": None}
+        return make_request(function, encode(event), **{**fields, **extra})
 
     run = _Run(function, build, settings, origin=origin, cell=cell, client=client)
     return run.run(events, progress=progress)

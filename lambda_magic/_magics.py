@@ -155,7 +155,7 @@ class InvokeMagics(Magics):
             client_context=self._client_context(args.client_context),
             log=settings.log_tail and not args.no_log,
             tenant_id=args.tenant_id, durable_execution_name=args.durable_execution_name,
-            substitutions=expanded.substitutions, logical_id=logical_id,
+            substitutions=expanded.substitutions, template=expanded.template, logical_id=logical_id,
         )
         return request, settings
 

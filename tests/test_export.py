@@ -1,16 +1,13 @@
-"""Export to a Rundeck job, a Python script and a notebook: structure, fidelity, no secrets.
+"""Export: choosing entries, refusing secrets and bad selections, and the Rundeck job.
 
-A session is recorded through a real IPython shell against ``FakeLambda``; each format is
-parsed back and compared with the recorded requests, and the script, the Rundeck steps (with
-the AWS CLI when installed) and the notebook are run against the same loopback endpoint.
+A session is recorded through a real IPython shell against ``FakeLambda``. The Rundeck job's
+own tests (``test_export_rundeck``) run it through a model of Rundeck with the AWS CLI v2;
+the Python script and the notebook have theirs (``test_export_python``, ``test_export_notebook``).
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,96 +73,6 @@ def job_of(text: str) -> dict[str, Any]:
     return jobs[0]
 
 
-# --- Python ----------------------------------------------------------------------------
-
-
-def test_python_script_reproduces_the_payloads_and_stops_at_a_failure(
-    session: Any, fake: FakeLambda, tmp_path: Path
-) -> None:
-    script = tmp_path / "runbook.py"
-    export("python", path=script)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert sent_payloads(fake) == recorded_payloads()
-    assert [call.qualifier for call in fake.calls] == ["prod", None, None]
-    context = json.loads(base64.b64decode(fake.calls[0].headers["x-amz-client-context"]))
-    assert context == {"custom": {"runbook": "restart"}}
-
-    fake.calls.clear()
-    fake.script("restart_service", Reply.function_error("cannot restart"))
-    failed = subprocess.run([sys.executable, str(script), "--service", "api"],
-                            capture_output=True, text=True, timeout=60)
-    assert failed.returncode == 1
-    assert "step 2/3 restart_service failed (Unhandled): ValueError: cannot restart" in failed.stderr
-    assert [call.function for call in fake.calls] == ["health_check", "restart_service"]
-    assert fake.calls[0].payload["service"] == "api"
-
-
-def test_python_script_takes_the_values_as_options(session: Any, tmp_path: Path) -> None:
-    script = tmp_path / "runbook.py"
-    export("python", path=script, name="Restart web")
-    shown = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
-    assert shown.returncode == 0 and "Restart web: 3 AWS Lambda invocations" in shown.stdout
-    for option in ("--region", "--service", "--incident", "--health-payload-service", "--endpoint-url"):
-        assert option in shown.stdout
-    bad = subprocess.run([sys.executable, str(script), "--incident", "{not json"],
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "--incident" in bad.stderr
-    compile(script.read_text(), str(script), "exec")
-
-
-# --- magic (notebook) ------------------------------------------------------------------
-
-
-def test_magic_export_is_a_clean_notebook_of_the_cells(session: Any, tmp_path: Path, fake: FakeLambda) -> None:
-    path = tmp_path / "runbook.ipynb"
-    run(session, f"%lambda_export magic -o {path} --name 'Restart web'")
-    notebook = nbformat.read(path, as_version=4)
-    nbformat.validate(notebook)
-    sources = [cell.source for cell in notebook.cells]
-    assert notebook.cells[0].cell_type == "markdown" and sources[0].startswith("# Restart web")
-    assert sources[1:3] == ["%load_ext lambda_magic", f"%lambda_config region=us-east-1 endpoint_url={fake.url}"]
-    assert notebook.cells[3].metadata["tags"] == ["parameters"]
-    assert sources[3].splitlines()[1:] == ["service = 'web \"eu\"'", "incident = {'id': 42, 'sev': 2}"]
-    assert sources[4:] == [HEALTH_CELL, RESTART_CELL, NOTIFY_CELL]
-    assert all(cell.get("outputs", []) == [] and cell.get("execution_count") is None for cell in notebook.cells)
-
-
-def test_exported_notebook_runs_and_sends_the_same_payloads(session: Any, fake: FakeLambda, tmp_path: Path) -> None:
-    from nbclient import NotebookClient
-
-    notebook = nbformat.reads(export("magic"), as_version=4)
-    NotebookClient(notebook, timeout=60, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    assert sent_payloads(fake) == recorded_payloads()
-
-
-def test_cells_between_the_steps_come_along_unless_they_failed_or_only_show(
-    shell: Any, fake: FakeLambda
-) -> None:
-    first_cell, last_cell = '%%lambda_invoke echo -o first\n{"n": 1}', '%%lambda_invoke echo\n{"n": ${n}}'
-    run(shell, first_cell)
-    run(shell, "n = first.payload['n'] + 1")
-    with pytest.raises(ZeroDivisionError):
-        run(shell, "1 / 0")
-    run(shell, "%lambda_history")
-    run(shell, last_cell)
-    run(shell, "after = 'the last step'")
-    notebook = nbformat.reads(export("magic"), as_version=4)
-    assert [cell.source for cell in notebook.cells[3:]] == [first_cell, "n = first.payload['n'] + 1", last_cell]
-    assert [call.payload for call in fake.calls] == [{"n": 1}, {"n": 2}]
-
-
-def test_a_call_made_outside_any_cell_becomes_a_magic_cell(fake: FakeLambda) -> None:
-    from lambda_magic import invoke
-
-    invoke("echo", {"id": 7}, qualifier="prod", client_context={"env": {"a": "b"}}, invocation_type="Event")
-    notebook = nbformat.reads(export("magic"), as_version=4)
-    assert notebook.cells[-1].source == (
-        "%%lambda_invoke echo -q prod -t Event -c '{\"env\": {\"a\": \"b\"}}' --raise\n{\"id\": 7}"
-    )
-
-
 # --- fan-out ---------------------------------------------------------------------------
 
 
@@ -175,11 +82,11 @@ def test_a_fan_out_exports_one_step_per_invocation_and_its_cell_once(shell: Any,
     job = job_of(export("rundeck"))
     assert len(job["sequence"]["commands"]) == 2
     assert sorted(option["name"] for option in job["options"]) == [
-        "aws_access_key", "aws_region", "aws_secret_key", "items_0", "items_1"]
+        "aws_access_key", "aws_region", "aws_secret_key", "items"]
     notebook = nbformat.reads(export("magic", namespace=shell.user_ns), as_version=4)
     sources = [cell.source for cell in notebook.cells]
-    assert sources.count("%%lambda_invoke echo --each -o results --quiet\n$items") == 1
-    assert "items = [{'id': 1}, {'id': 2}]" in sources[3]
+    assert sources.count("%%lambda_invoke echo --each -o results --quiet --raise\n$items") == 1
+    assert "items = [{'id': 1}, {'id': 2}]" in sources[1]
 
 
 # --- secrets ---------------------------------------------------------------------------
@@ -214,9 +121,10 @@ def test_an_export_that_would_contain_the_secret_is_refused(shell: Any, fake: Fa
 
 
 def test_no_endpoint_leaves_the_endpoint_out(session: Any, fake: FakeLambda) -> None:
-    for form in ("rundeck", "python", "magic"):
-        assert fake.url not in export(form, endpoint=False)
-    assert "--endpoint-url" not in export("rundeck", endpoint=False)
+    for form in ("python", "magic"):
+        assert fake.url not in export(form, endpoint=False, namespace=session.user_ns)
+    # the session's last cell is code (an API call): the job runs the script
+    assert fake.url not in export("rundeck", endpoint=False, namespace=session.user_ns, as_script=True)
 
 
 def test_selection_and_failed_entries(shell: Any, fake: FakeLambda) -> None:
@@ -261,4 +169,4 @@ def test_only_failures_to_export(fake: FakeLambda) -> None:
     invoke("fail")
     with pytest.raises(ExportError, match=r"no successful invocation.*--include-failed"):
         export("python")
-    assert "'function': 'fail'" in export("python", include_failed=True, entries=[history[0].index])
+    assert "lambda_magic.invoke('fail', None" in export("python", include_failed=True, entries=[history[0].index])

@@ -11,9 +11,9 @@ from IPython.core.error import UsageError
 
 from lambda_magic import history
 from lambda_magic._exceptions import FunctionNotFoundError
-from lambda_magic.runbook._history import History, HistoryError, HistoryTable, parse_selection
 from lambda_magic._request import make_request
 from lambda_magic._response import LambdaResponse
+from lambda_magic.runbook._history import History, HistoryError, HistoryTable, parse_selection
 from lambda_magic.testing import FakeLambda, Reply
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

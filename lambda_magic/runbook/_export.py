@@ -1,11 +1,14 @@
 """Export: history entries to a runbook (a Rundeck job, a Python script, a clean notebook).
 
-``export()`` picks the entries (by default every successful one, in order), turns them
-into a ``Runbook`` of ``Step``s, and hands it to the format's renderer. Values the notebook
-pasted with ``${expr}`` become ``Parameter``s (Rundeck options, script arguments, a
-parameters cell), with the notebook value as default. Nothing secret goes in: requests
-carry no credentials, and the rendered text is checked against this session's secrets
-before it is returned or written.
+``export()`` picks the entries (by default every successful one, in order), builds the
+runbook model (``_model.build_runbook``: steps, the cells that led to them, parameters) and
+hands it to the format's renderer. Nothing secret goes in: requests carry no credentials,
+credential lines are left out, and the rendered text is checked against this session's
+secrets before it is returned or written.
+
+``Parameter``/``Step``/``Runbook``/``build_runbook`` here are the earlier, per-invocation
+model the Rundeck renderer still reads (each ``${expr}`` site an option); it goes once
+``_rundeck`` reads ``_model.Runbook``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from typing import Any
 
 from lambda_magic._exceptions import LambdaMagicError
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
-from lambda_magic.runbook._template import Slot, payload_template
+from lambda_magic.runbook._model import ExportError
+from lambda_magic.runbook._model import build_runbook as build_model
 
 __all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
 
@@ -32,16 +36,12 @@ FORMATS: dict[str, str] = {
     "python": "lambda_magic.runbook._python:render_python",
     "magic": "lambda_magic.runbook._notebook:render_notebook",
 }
+#: Formats whose renderer still reads this module's per-invocation model.
+_LEGACY: frozenset[str] = frozenset()
 DEFAULT_NAME = "Lambda runbook"
-#: Names parameters never take: the script's own options, the Rundeck job's credential options.
-_RESERVED = frozenset({"region", "endpoint_url", "help", "h", "aws_access_key", "aws_secret_key", "aws_region"})
+_RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _MIN_SECRET = 16  # shorter values are not real keys, and would match innocent text
-
-
-class ExportError(LambdaMagicError):
-    """The export cannot be made: unknown format, nothing to export, a failed entry
-    selected, a secret in the output, or an unwritable file."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,11 @@ def export(
         raise ExportError(f"{', '.join(sorted(options))}: only for the rundeck format")
     source = source if source is not None else history
     chosen = choose_entries(source, entries, include_failed)
-    runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
+    runbook: Any
+    if format.strip().lower() in _LEGACY:
+        runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
+    else:
+        runbook = build_model(chosen, source=source, namespace=namespace, name=name, endpoint=endpoint)
     text = renderer(runbook, namespace or {}, **options)
     _refuse_secrets(text, format)
     if path is not None:
@@ -239,13 +243,21 @@ def _timeouts() -> tuple[int, int]:
 
 
 def _step_payload(entry: HistoryEntry, names: _Names) -> tuple[str | Parameter, ...] | None:
-    try:
-        pieces = payload_template(entry)
-    except LambdaMagicError as exc:
-        raise ExportError(str(exc)) from None
-    if pieces is None:
+    """The payload as recorded: the template's literal text, each slot a ``Parameter``."""
+    data = entry.request.payload
+    if data is None:
         return None
-    return tuple(names.parameter(piece) if isinstance(piece, Slot) else piece for piece in pieces)
+    template, values = entry.template, entry.slot_values
+    if template is None or len(template.slots) != len(values):
+        try:
+            return (data.decode("utf-8"),)
+        except UnicodeDecodeError:
+            raise ExportError(f"entry {entry.index}'s payload is binary, not text: it cannot be exported") from None
+    found = iter(values)
+    return tuple(
+        piece if isinstance(piece, str) else names.parameter(piece.expression, next(found), piece.in_string)
+        for piece in template.pieces
+    )
 
 
 class _Names:
@@ -264,11 +276,14 @@ class _Names:
         self.taken.add(name)
         return name
 
-    def parameter(self, slot: Slot) -> Parameter:
-        key = (slot.expression, slot.in_string, slot.text)
+    def parameter(self, expression: str, value: Any, in_string: bool) -> Parameter:
+        from lambda_magic._payload import render_value
+
+        text = render_value(expression, value, in_string)
+        key = (expression, in_string, text)
         if key not in self.parameters:
-            name = self.claim(slug(slot.expression))
-            self.parameters[key] = Parameter(name, slot.expression, slot.value, slot.in_string, slot.text)
+            name = self.claim(slug(expression))
+            self.parameters[key] = Parameter(name, expression, value, in_string, text)
         return self.parameters[key]
 
 

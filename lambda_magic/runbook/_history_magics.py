@@ -14,8 +14,8 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from lambda_magic.runbook._history import HistoryTable, history
 from lambda_magic._magics import parse_line, usage_errors
+from lambda_magic.runbook._history import HistoryTable, history
 
 __all__ = ["HistoryMagics", "started_count", "watch_cells"]
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lambda_magic._request import encode_client_context
-from lambda_magic.runbook._export import ExportError, Parameter, Runbook, Step
+from lambda_magic.runbook._model import ExportError, Parameter, Runbook, Step, Value, python_script
 
 __all__ = ["KEY_STORAGE_PATH", "THROTTLE_ATTEMPTS", "plan_job", "render_rundeck"]
 
@@ -59,30 +59,30 @@ _CREDENTIAL_OPTIONS = ("aws_access_key", "aws_secret_key", "aws_region")
 
 
 @dataclass(frozen=True)
-class Input:
-    """A value a step pastes into its payload: a job option, or data an earlier step prints."""
+class Data:
+    """A value of a step's response that later steps use: Key Value Data ``name``."""
 
-    parameter: Parameter
-    #: The number of the step that prints it (data passing); None for a job option.
-    source: int | None = None
-    #: Keys and indexes from that step's response payload to the value.
-    path: tuple[str | int, ...] = ()
+    name: str
+    step: int
+    path: tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class JobPlan:
-    """The steps in input order, and where each of their values comes from."""
+    """The steps in input order, the job's options, and the data passed between steps."""
 
     steps: tuple[Step, ...]
-    inputs: Mapping[str, Input]
+    options: tuple[Parameter, ...]
+    #: Each (step number, path into its response payload) that a later step reads.
+    data: Mapping[tuple[int, tuple[str | int, ...]], Data]
 
-    def options(self) -> list[Input]:
-        """The inputs that are job options, in first-use order."""
-        return [item for item in self.inputs.values() if item.source is None]
-
-    def exports(self, step: Step) -> list[Input]:
+    def exports(self, step: Step) -> list[Data]:
         """The data ``step`` prints for later steps."""
-        return [item for item in self.inputs.values() if item.source == step.number]
+        return [item for item in self.data.values() if item.step == step.number]
+
+    def data_of(self, value: Value) -> Data:
+        """The data a response value reads."""
+        return self.data[(value.step or 0, value.path or ())]
 
 
 def render_rundeck(
@@ -96,10 +96,10 @@ def render_rundeck(
     """The job YAML text; ``as_script`` runs the Python export as the job's one step."""
     path = _storage_path(key_storage_path)
     if as_script:
-        options, commands = _script_job(runbook, namespace or {})
+        options, commands = _script_job(runbook)
     else:
         plan = plan_job(runbook)
-        options = [_option(item) for item in plan.options()]
+        options = [_option(parameter) for parameter in plan.options]
         commands = [_command(step, plan, runbook) for step in plan.steps]
     job: dict[str, Any] = {
         "name": runbook.name,
@@ -138,78 +138,97 @@ def _node_filters(expression: str) -> dict[str, Any]:
 
 
 def plan_job(runbook: Runbook) -> JobPlan:
-    """The job's steps and inputs; raises ``ExportError`` naming the code a job cannot run."""
-    steps = in_input_order(runbook.steps)
-    code = code_cells(runbook)
-    inputs: dict[str, Input] = {}
-    computed: list[str] = []
+    """The job's steps, options and data; raises ``ExportError`` naming the cells with code
+    a job of steps cannot run (and the steps whose payload computes a value)."""
+    steps, numbers = in_input_order(runbook.steps)
+    options = tuple(parameter for parameter in runbook.parameters if parameter.origin != "setting")
+    places = [cell.label for cell in runbook.code_between_steps]
+    taken = {parameter.name for parameter in runbook.parameters} | set(_CREDENTIAL_OPTIONS)
+    data: dict[tuple[int, tuple[str | int, ...]], Data] = {}
     for step in steps:
-        for parameter in _parameters(step):
-            if parameter.name in inputs:
+        for value in _values(step):
+            if option_path(value, options) is not None:
                 continue
-            found = _input(parameter, step, steps)
-            if found is None:
-                computed.append(step.entry.where)
-            else:
-                inputs[parameter.name] = found
-    places = sorted(set(code + computed), key=lambda place: (len(place), place))  # In [9] before In [10]
+            if value.source != "response" or value.step is None or value.path is None:
+                places.append(step.entry.where)
+                continue
+            key = (numbers[value.step], value.path)
+            if key not in data:
+                data[key] = Data(_claim(_slug(value.expression), taken), *key)
     if places:
         raise ExportError(
-            f"a Rundeck job cannot run the code in {', '.join(places)} (conditions, loops or "
-            "computations between the steps): export with --as-script to run the Python "
+            f"a Rundeck job cannot run the code in {', '.join(_in_order(places))} (conditions, "
+            "loops or computations between the steps): export with --as-script to run the Python "
             "export as the job's step"
         )
-    return JobPlan(steps, inputs)
+    clash = [parameter.variable for parameter in options if parameter.name in _CREDENTIAL_OPTIONS]
+    if clash:
+        raise ExportError(f"the notebook variable {clash[0]!r} has the name of a credential option: rename it")
+    steps = tuple(replace(step, payload=_renumbered(step.payload, numbers)) for step in steps)
+    return JobPlan(steps, options, data)
 
 
-def _parameters(step: Step) -> list[Parameter]:
-    return [piece for piece in step.payload or () if isinstance(piece, Parameter)]
-
-
-def _input(parameter: Parameter, step: Step, steps: tuple[Step, ...]) -> Input | None:
-    """An option for a notebook value, data for a response value; None for a computation."""
+def option_path(value: Value, options: Iterable[Parameter]) -> tuple[Parameter, tuple[str | int, ...]] | None:
+    """The option a ``${...}`` site reads (a parameter's variable, or a notebook value's
+    name), and the constant keys into it (``items[0]``)."""
+    options = list(options)
+    if value.source == "parameter":
+        return next((option, ()) for option in options if option.name == value.parameter)
     try:
-        tree = ast.parse(parameter.expression.strip(), mode="eval").body
+        tree = ast.parse(value.expression.strip(), mode="eval").body
     except SyntaxError:
         return None
     keys: list[str | int] = []
     while isinstance(tree, ast.Subscript) and isinstance(tree.slice, ast.Constant):
-        if not isinstance(tree.slice.value, (str, int)) or isinstance(tree.slice.value, bool):
+        key = tree.slice.value
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
             return None
-        keys.insert(0, tree.slice.value)
+        keys.insert(0, key)
         tree = tree.value
-    if isinstance(tree, ast.Name):
-        return Input(parameter)
-    if isinstance(tree, ast.Attribute) and tree.attr == "payload" and isinstance(tree.value, ast.Name):
-        source = _producer(tree.value.id, step, steps)
-        if source is None:
-            raise ExportError(
-                f"${{{parameter.expression}}} in {step.entry.where} reads the response of a call "
-                f"that is not exported: export the call that set {tree.value.id} too"
-            )
-        return Input(parameter, source.number, tuple(keys))
-    return None
+    if not isinstance(tree, ast.Name):
+        return None
+    found = [option for option in options if option.variable == tree.id]
+    return (found[-1], tuple(keys)) if found else None
 
 
-def _producer(variable: str, step: Step, steps: tuple[Step, ...]) -> Step | None:
-    """The last step before ``step`` that stored its response in ``variable`` (-o)."""
-    from lambda_magic.runbook._template import invoke_calls
-
-    found = None
-    for earlier in steps:
-        if earlier.number == step.number:
-            break
-        calls = [args for args, _ in invoke_calls(earlier.entry.source or "")
-                 if args.function == earlier.entry.function]
-        if (calls and calls[0].output == variable and not calls[0].each
-                and earlier.request.invocation_type == "RequestResponse"):
-            found = earlier
-    return found
+def _values(step: Step) -> list[Value]:
+    return [piece for piece in step.payload or () if isinstance(piece, Value)]
 
 
-def in_input_order(steps: Iterable[Step]) -> tuple[Step, ...]:
+def _renumbered(payload: tuple[str | Value, ...] | None, numbers: Mapping[int, int]) -> tuple[str | Value, ...] | None:
+    if payload is None:
+        return None
+    return tuple(
+        replace(piece, step=numbers[piece.step]) if isinstance(piece, Value) and piece.step is not None else piece
+        for piece in payload
+    )
+
+
+def _in_order(places: list[str]) -> list[str]:
+    """Unique labels, ``In [9]`` before ``In [10]``."""
+    return sorted(set(places), key=lambda place: (len(place), place))
+
+
+def _slug(expression: str) -> str:
+    """A data key from an expression's words: ``restart.payload["service"]`` becomes
+    ``restart_payload_service`` (no space, ``$``, braces or backslash: Rundeck's invalid key
+    characters)."""
+    name = "_".join(re.findall(r"[A-Za-z0-9]+", expression))[:60].strip("_")
+    return name or "value"
+
+
+def _claim(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
+def in_input_order(steps: Iterable[Step]) -> tuple[tuple[Step, ...], dict[int, int]]:
     """The steps with each fan-out's invocations in the order of its events (the history
-    has them in the order they finished), numbered from 1."""
+    has them in the order they finished), renumbered from 1; and old number -> new."""
     steps = list(steps)
     group_start: dict[Any, int] = {}
     keys: list[tuple[int, int, int]] = []
@@ -219,7 +238,8 @@ def in_input_order(steps: Iterable[Step]) -> tuple[Step, ...]:
         start = group_start.setdefault(group, position)
         keys.append((start, index or 0, position))
     order = sorted(range(len(steps)), key=keys.__getitem__)
-    return tuple(replace(steps[old], number=new) for new, old in enumerate(order, start=1))
+    numbers = {steps[old].number: new for new, old in enumerate(order, start=1)}
+    return tuple(replace(steps[old], number=numbers[steps[old].number]) for old in order), numbers
 
 
 def fan_out_index(step: Step) -> int | None:
@@ -238,57 +258,6 @@ def fan_out_index(step: Step) -> int | None:
         except ValueError:
             return None
     return None
-
-
-_ALLOWED_CALLS = frozenset({"run_cell_magic", "run_line_magic", "invoke", "invoke_many", "print", "display"})
-
-
-def code_cells(runbook: Runbook) -> list[str]:
-    """``In [n]`` of the cells, from the first step's to the last's, with code a job of
-    steps cannot run: control flow, computed assignments, calls other than invocations."""
-    counts = [step.entry.execution_count for step in runbook.steps if step.entry.execution_count is not None]
-    if not counts:
-        return []
-    first, last = min(counts), max(counts)
-    return [
-        f"In [{cell.execution_count}]"
-        for cell in runbook.cells
-        if cell.ok and cell.execution_count is not None and first <= cell.execution_count <= last
-        and not _expressible(cell.source)
-    ]
-
-
-def _expressible(source: str) -> bool:
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
-        return False
-    return all(_plain_statement(statement) for statement in tree.body)
-
-
-def _plain_statement(node: ast.stmt) -> bool:
-    """Imports, displays, invocations and assignments of literals or invocations."""
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass)):
-        return True
-    if isinstance(node, ast.Expr):
-        return not isinstance(node.value, ast.Call) or _allowed_call(node.value)
-    if isinstance(node, ast.Assign):
-        if isinstance(node.value, ast.Call):
-            return _allowed_call(node.value)
-        try:
-            ast.literal_eval(node.value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return False
-        return True
-    return False
-
-
-def _allowed_call(call: ast.Call) -> bool:
-    func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
-    return name in _ALLOWED_CALLS
 
 
 # --- the job's parts --------------------------------------------------------------------
@@ -316,7 +285,7 @@ def _description(runbook: Runbook, as_script: bool) -> str:
 
 
 def _credential_options(runbook: Runbook, storage_path: str) -> list[dict[str, Any]]:
-    region = runbook.regions[0][1] if runbook.regions else ""
+    region = str(runbook.region.value) if runbook.region is not None and runbook.region.value else ""
     options: list[dict[str, Any]] = [
         {"name": "aws_access_key", "description": "AWS access key ID (empty: the node's own credentials)",
          "required": False},
@@ -329,25 +298,17 @@ def _credential_options(runbook: Runbook, storage_path: str) -> list[dict[str, A
     return options
 
 
-def _option(item: Input) -> dict[str, Any]:
-    parameter = item.parameter
-    kind = "text" if parameter.in_string else "JSON"
+def _option(parameter: Parameter) -> dict[str, Any]:
+    kind = "text" if parameter.type == "string" else f"JSON {parameter.type}"
+    where = f"assigned in In [{parameter.cell}]" if parameter.cell is not None else "a notebook value"
     option: dict[str, Any] = {
         "name": parameter.name,
-        "description": f"${{{parameter.expression}}} in the notebook ({kind})",
+        "description": f"{parameter.variable} ({kind}; {where})",
         "required": False,
     }
-    default = option_default(parameter)
-    if default != "":  # Rundeck drops an empty default at import: the step reads unset as ""
-        option["value"] = default
+    if parameter.default != "":  # Rundeck drops an empty default at import: the step reads unset as ""
+        option["value"] = parameter.default
     return option
-
-
-def option_default(parameter: Parameter) -> str:
-    """What a user types for the value: its text in a JSON string, else its JSON."""
-    if parameter.in_string and isinstance(parameter.value, str):
-        return parameter.value
-    return json.dumps(parameter.value)
 
 
 def environment_variable(option: str) -> str:
@@ -363,15 +324,15 @@ def _command(step: Step, plan: JobPlan, runbook: Runbook) -> dict[str, Any]:
     }
     data = _data_inputs(step, plan)
     if data:
-        command["args"] = " ".join(f"${{data.{item.parameter.name}}}" for item in data)
+        command["args"] = " ".join(f"${{data.{item.name}}}" for item in data)
     if plan.exports(step):
         command["plugins"] = {"LogFilter": [KEY_VALUE_FILTER]}
     return command
 
 
-def _data_inputs(step: Step, plan: JobPlan) -> list[Input]:
-    names = dict.fromkeys(parameter.name for parameter in _parameters(step))
-    return [plan.inputs[name] for name in names if plan.inputs[name].source is not None]
+def _data_inputs(step: Step, plan: JobPlan) -> list[Data]:
+    """The data the step reads, one argument per ``${...}`` site, in payload order."""
+    return [plan.data_of(value) for value in _values(step) if value.source == "response"]
 
 
 def _escape_tokens(script: str) -> str:
@@ -456,14 +417,19 @@ def pasted(value, in_string):
         return json.dumps(value, allow_nan=False)
     return json.dumps(value if isinstance(value, str) else json.dumps(value, allow_nan=False))[1:-1]
 
-def option(name, variable, in_string):
+def option(name, variable, is_text, in_string, path):
+    # Unset when the option is empty (Rundeck drops an empty default): the empty string.
     text = os.environ.get(variable, "")
-    if in_string:
-        return pasted(text, True)
     try:
-        return pasted(json.loads(text), False)
+        value = text if is_text else json.loads(text)
     except ValueError:
         sys.exit(f"{label}: option {{name}} is not JSON: {{text[:60]!r}}")
+    try:
+        for key in path:
+            value = value[key]
+    except (KeyError, IndexError, TypeError):
+        sys.exit(f"{label}: option {{name}} has no {{''.join(f'[{{key!r}}]' for key in path)}}")
+    return pasted(value, in_string)
 
 data = iter(sys.argv[2:])
 out = []
@@ -516,21 +482,23 @@ def step_script(step: Step, plan: JobPlan, runbook: Runbook) -> str:
         parts.append(_PAYLOAD.format(pieces=_pieces(step, plan), label=label))
         arguments += ["--payload", '"fileb://$dir/payload"']
     parts.append(_INVOKE.format(arguments=" \\\n  ".join(_pairs(arguments)), attempts=THROTTLE_ATTEMPTS))
-    exports = [(item.parameter.name, list(item.path)) for item in plan.exports(step)]
+    exports = [(item.name, list(item.path)) for item in plan.exports(step)]
     if exports:
         parts.append(_DATA.format(exports=repr(exports), label=label))
     return "".join(parts)
 
 
 def _pieces(step: Step, plan: JobPlan) -> str:
-    """The payload template as Python data: text, ("option", name, variable, in_string),
-    or ("data", in_string) for the next argument."""
+    """The payload template as Python data: text, ("option", name, variable, is_text,
+    in_string, path), or ("data", in_string) for the next argument."""
     pieces: list[Any] = []
     for piece in step.payload or ():
         if isinstance(piece, str):
             pieces.append(piece)
-        elif plan.inputs[piece.name].source is None:
-            pieces.append(("option", piece.name, environment_variable(piece.name), piece.in_string))
+        elif (found := option_path(piece, plan.options)) is not None:
+            option, path = found
+            pieces.append(("option", option.name, environment_variable(option.name),
+                           option.type == "string", piece.in_string, list(path)))
         else:
             pieces.append(("data", piece.in_string))
     return repr(pieces)
@@ -576,20 +544,20 @@ def _sh_quote(value: str) -> str:
 # --- --as-script ----------------------------------------------------------------------------
 
 
-def _script_job(runbook: Runbook, namespace: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The options and the one step of a job running the Python export."""
-    from lambda_magic.runbook._python import render_python
-
-    script = render_python(runbook, namespace)
-    options = [_option(Input(parameter)) for parameter in runbook.parameters]
-    flags = [(parameter.name, environment_variable(parameter.name)) for parameter in runbook.parameters]
-    flags += [(name, "RD_OPTION_AWS_REGION") for name, _ in runbook.regions]
+def _script_job(runbook: Runbook) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The options and the one step of a job running the Python export: each option is
+    passed to the script's own option of that name (region: aws_region); the endpoint is
+    the script's default (the recorded one)."""
+    parameters = [parameter for parameter in runbook.parameters if parameter.origin != "setting"]
+    flags = [(parameter.name, environment_variable(parameter.name)) for parameter in parameters]
+    if runbook.region is not None:
+        flags.append(("region", "RD_OPTION_AWS_REGION"))
     count = len(runbook.steps)
     command = {
         "description": f"Run the notebook's code: {count} invocation{'s' if count != 1 else ''} and what links them",
-        "script": _escape_tokens(_as_script(script, flags)),
+        "script": _escape_tokens(_as_script(python_script(runbook), flags)),
     }
-    return options, [command]
+    return [_option(parameter) for parameter in parameters], [command]
 
 
 def _as_script(script: str, flags: list[tuple[str, str]]) -> str:
