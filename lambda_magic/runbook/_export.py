@@ -5,30 +5,20 @@ runbook model (``_model.build_runbook``: steps, the cells that led to them, para
 hands it to the format's renderer. Nothing secret goes in: requests carry no credentials,
 credential lines are left out, and the rendered text is checked against this session's
 secrets before it is returned or written.
-
-``Parameter``/``Step``/``Runbook``/``build_runbook`` here are the earlier, per-invocation
-model the Rundeck renderer still reads (each ``${expr}`` site an option); it goes once
-``_rundeck`` reads ``_model.Runbook``.
 """
 
 from __future__ import annotations
 
-import keyword
-import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from lambda_magic._exceptions import LambdaMagicError
-from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
-from lambda_magic.runbook._model import ExportError
-from lambda_magic.runbook._model import build_runbook as build_model
+from lambda_magic.runbook._history import History, HistoryEntry, history
+from lambda_magic.runbook._model import ExportError, build_runbook
 
-__all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
+__all__ = ["FORMATS", "ExportError", "export"]
 
 #: Each format and the "module:function" that renders a ``Runbook`` in it.
 FORMATS: dict[str, str] = {
@@ -36,71 +26,9 @@ FORMATS: dict[str, str] = {
     "python": "lambda_magic.runbook._python:render_python",
     "magic": "lambda_magic.runbook._notebook:render_notebook",
 }
-#: Formats whose renderer still reads this module's per-invocation model.
-_LEGACY: frozenset[str] = frozenset()
 DEFAULT_NAME = "Lambda runbook"
-_RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _MIN_SECRET = 16  # shorter values are not real keys, and would match innocent text
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A value the notebook pasted with ``${expression}``; ``text`` is what was pasted
-    (the value's JSON, or inside a JSON string its escaped text)."""
-
-    name: str
-    expression: str
-    value: Any
-    in_string: bool
-    text: str
-
-    @property
-    def default(self) -> str:
-        """The value as an option's default: the text itself where it was pasted into a
-        JSON string (exports escape it again), else its JSON."""
-        if self.in_string and isinstance(self.value, str):
-            return self.value
-        return self.text
-
-
-@dataclass(frozen=True)
-class Step:
-    """One invocation of the runbook; ``payload`` is literal text and ``Parameter``s."""
-
-    number: int
-    entry: HistoryEntry
-    payload: tuple[str | Parameter, ...] | None
-    region: str | None
-    endpoint_url: str | None
-
-    @property
-    def request(self) -> Any:
-        """The recorded ``InvokeRequest``."""
-        return self.entry.request
-
-
-@dataclass(frozen=True)
-class Runbook:
-    """The steps to run in order, their parameters, and where they ran."""
-
-    name: str
-    steps: tuple[Step, ...]
-    parameters: tuple[Parameter, ...]
-    regions: tuple[tuple[str, str], ...]
-    created: datetime
-    #: Seconds: the read timeout is above Lambda's 900 s maximum function timeout, so a
-    #: slow function is never taken for a lost call (and, with retries off, never re-sent).
-    read_timeout: int = 960
-    connect_timeout: int = 10
-    #: The session's numbered cells, and the numbers of those that invoked (any entry):
-    #: the notebook format keeps the cells that ran between the steps without invoking.
-    cells: tuple[CellRun, ...] = ()
-    invoking_cells: frozenset[int] = frozenset()
-
-    def region_option(self, region: str | None) -> str | None:
-        """The option name that carries ``region`` (None when no region was recorded)."""
-        return next((name for name, value in self.regions if value == region), None)
 
 
 def export(
@@ -131,11 +59,7 @@ def export(
         raise ExportError(f"{', '.join(sorted(options))}: only for the rundeck format")
     source = source if source is not None else history
     chosen = choose_entries(source, entries, include_failed)
-    runbook: Any
-    if format.strip().lower() in _LEGACY:
-        runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
-    else:
-        runbook = build_model(chosen, source=source, namespace=namespace, name=name, endpoint=endpoint)
+    runbook = build_runbook(chosen, source=source, namespace=namespace, name=name, endpoint=endpoint)
     text = renderer(runbook, namespace or {}, **options)
     _refuse_secrets(text, format)
     if path is not None:
@@ -194,106 +118,6 @@ def _selected(
     if not chosen:
         raise ExportError("the selection is empty: name entries such as 1-3,5 (see %lambda_history)")
     return chosen
-
-
-def build_runbook(
-    entries: Iterable[HistoryEntry],
-    *,
-    name: str = DEFAULT_NAME,
-    endpoint: bool = True,
-    source: History | None = None,
-) -> Runbook:
-    """Steps for ``entries`` in order, their parameters named once, and the regions;
-    ``source``, the history they come from, tells which cells ran around them."""
-    names = _Names()
-    regions: dict[str, str] = {}
-    steps = []
-    for number, entry in enumerate(entries, start=1):
-        if entry.region and entry.region not in regions:
-            regions[entry.region] = names.claim("region", reserved=True)
-        pieces = _step_payload(entry, names)
-        url = entry.endpoint_url if endpoint else None
-        steps.append(Step(number, entry, pieces, entry.region, url))
-    read_timeout, connect_timeout = _timeouts()
-    return Runbook(
-        name=" ".join(str(name).split()) or DEFAULT_NAME,
-        steps=tuple(steps),
-        parameters=tuple(names.parameters.values()),
-        regions=tuple((option, region) for region, option in regions.items()),
-        created=datetime.now(timezone.utc),
-        read_timeout=read_timeout,
-        connect_timeout=connect_timeout,
-        cells=tuple(source.cells()) if source is not None else (),
-        invoking_cells=frozenset(
-            entry.execution_count for entry in source or () if entry.execution_count is not None
-        ),
-    )
-
-
-def _timeouts() -> tuple[int, int]:
-    """Whole seconds (the AWS CLI takes integers); the read timeout at least the default."""
-    from lambda_magic._settings import DEFAULTS, resolve_settings
-
-    try:
-        settings = resolve_settings()
-        read, connect = settings.read_timeout, settings.connect_timeout
-    except LambdaMagicError:
-        read, connect = DEFAULTS["read_timeout"], DEFAULTS["connect_timeout"]
-    return max(math.ceil(read), math.ceil(DEFAULTS["read_timeout"])), math.ceil(connect)
-
-
-def _step_payload(entry: HistoryEntry, names: _Names) -> tuple[str | Parameter, ...] | None:
-    """The payload as recorded: the template's literal text, each slot a ``Parameter``."""
-    data = entry.request.payload
-    if data is None:
-        return None
-    template, values = entry.template, entry.slot_values
-    if template is None or len(template.slots) != len(values):
-        try:
-            return (data.decode("utf-8"),)
-        except UnicodeDecodeError:
-            raise ExportError(f"entry {entry.index}'s payload is binary, not text: it cannot be exported") from None
-    found = iter(values)
-    return tuple(
-        piece if isinstance(piece, str) else names.parameter(piece.expression, next(found), piece.in_string)
-        for piece in template.pieces
-    )
-
-
-class _Names:
-    """Gives parameters unique, readable names: the expression's words (resp_payload_id)."""
-
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-        self.parameters: dict[tuple[str, bool, str], Parameter] = {}
-
-    def claim(self, base: str, *, reserved: bool = False) -> str:
-        """``base``, or ``base_2``, ``base_3``... when taken (or reserved, unless allowed)."""
-        name, n = base, 1
-        while name in self.taken or (name in _RESERVED and not reserved):
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
-
-    def parameter(self, expression: str, value: Any, in_string: bool) -> Parameter:
-        from lambda_magic._payload import render_value
-
-        text = render_value(expression, value, in_string)
-        key = (expression, in_string, text)
-        if key not in self.parameters:
-            name = self.claim(slug(expression))
-            self.parameters[key] = Parameter(name, expression, value, in_string, text)
-        return self.parameters[key]
-
-
-def slug(expression: str) -> str:
-    """A Python identifier (and Rundeck option name) from an expression's words."""
-    words = re.findall(r"[A-Za-z0-9]+", expression)
-    name = "_".join(words)[:40].strip("_") or "value"
-    if name[0].isdigit():
-        name = f"v_{name}"
-    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def _refuse_secrets(text: str, format: str) -> None:
