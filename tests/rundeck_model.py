@@ -209,12 +209,16 @@ _MISSING_OPTION = re.compile(r"^\$\{option\.[^}\s]+?\}$")
 _JAVA_WHITESPACE = frozenset(" \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")
 
 
-def expand_tokens(script: str, context: Mapping[str, Mapping[str, str]]) -> str:
+def flatten(context: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """DataContextUtils.flattenDataContext: ``group.key`` -> value."""
+    return {f"{group}.{key}": value for group, entries in context.items() for key, value in entries.items()}
+
+
+def expand_tokens(script: str, tokens: Mapping[str, str]) -> str:
     """ReplaceTokenReader.java as DataContextUtils.replaceTokensInScript uses it (on by default:
     ScriptFileNodeStepExecutor reads ``execution.script.tokenexpansion.enabled``, true when
     unset): ``@group.key@`` becomes its value, an unknown one nothing (blankIfMissing), ``@@``
     one ``@``; a whitespace character before the closing ``@`` leaves the text as it was."""
-    values = {f"{group}.{key}": value for group, entries in context.items() for key, value in entries.items()}
     out: list[str] = []
     i, n = 0, len(script)
     while i < n:
@@ -231,7 +235,7 @@ def expand_tokens(script: str, context: Mapping[str, Mapping[str, str]]) -> str:
             key.append(script[j])
             j += 1
         if j < n and script[j] == "@":
-            out.append(values.get("".join(key), ""))
+            out.append(tokens.get("".join(key), ""))
             i = j + 1
         else:  # ended by whitespace (kept) or by the end of the script
             end = min(j + 1, n)
@@ -400,7 +404,7 @@ def run_job(
 def _run_step(command: Command, number: int, context: dict[str, dict[str, str]], work: Path,
               env: Mapping[str, str] | None, timeout: float) -> StepRun:
     path = work / f"{number}-dispatch-script.tmp.sh"
-    path.write_text(expand_tokens(command.script, context), encoding="utf-8")
+    path.write_text(expand_tokens(command.script, flatten(context)), encoding="utf-8")
     path.chmod(0o700)
     argv = command_line(str(path), command.args, context)
     # LocalNodeExecutor: the RD_* variables merged into the server's environment (mergeEnv).

@@ -24,6 +24,7 @@ from IPython.core.error import UsageError
 from rundeck_model import import_job, run_job
 
 from lambda_magic import ExportError, export, history, session_settings
+from lambda_magic.runbook._rundeck import KEY_VALUE_FILTER
 from lambda_magic.testing import FakeLambda, Reply
 
 AWS_V2 = "/usr/bin/aws"
@@ -84,6 +85,83 @@ def job_text(shell: Any, *entries: Any, **options: Any) -> str:
 def stdout_json(step: rundeck_model.StepRun) -> Any:
     """The response payload a step printed (its first line)."""
     return json.loads(step.stdout.splitlines()[0])
+
+
+# --- the model agrees with Rundeck's own tests (cases from the rundeck/rundeck test sources) ----
+
+TOKENS = {"value1": "a value", "value2": "b value", "value3": "c value"}
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    # ReplaceTokenReaderTest.java (blankIfMissing true, as scripts are expanded)
+    ("@value1@, @value2@, @value3@", "a value, b value, c value"),
+    ("@value1@@valueDNE@@value3@", "a valuec value"),
+    ("@value1monkeypotato", "@value1monkeypotato"),
+    ("abc xyz@@value2@", "abc xyz@value2@"),
+    ("abc xyz\\@asdf@value2@", "abc xyz\\value2@"),
+    ("abc xyz@value2\\@", "abc xyz"),
+    ("TEST @@monkey something", "TEST @monkey something"),
+    ("abc @value2", "abc @value2"),
+    ("abc @@@value2", "abc @@value2"),
+    ("some data @value1\nline 2 @value2@\n", "some data @value1\nline 2 b value\n"),
+    # and what the export relies on: every @ doubled comes out as it was written
+    ("ops@@example.com @@@@ @@value1@@", "ops@example.com @@ @value1@"),
+])
+def test_model_token_expansion(script: str, expected: str) -> None:
+    assert rundeck_model.expand_tokens(script, TOKENS) == expected
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    # QuotedStringTokenizerTest.java
+    ("abc def", ["abc", "def"]),
+    ('"ab""c def"', ['ab"c def']),
+    ("'a''bc def'", ["a'bc def"]),
+    ("abc \"123 45\" elbow 'sized' 'shrimp food' \"scurry 'donut' slef\"",
+     ["abc", "123 45", "elbow", "sized", "shrimp food", "scurry 'donut' slef"]),
+    ("abc \"\" def '' xyz", ["abc", "", "def", "", "xyz"]),
+    ('-whitespaces     "string    with   white space" -arg1 one   ',
+     ["-whitespaces", "string    with   white space", "-arg1", "one"]),
+])
+def test_model_argument_splitting(args: str, expected: list[str]) -> None:
+    assert rundeck_model.burst(args) == expected
+
+
+@pytest.mark.parametrize(("arg", "context", "expected"), [
+    # ExecArgListTest.java (quoted arguments, as script arguments with a reference are)
+    ("${option.test}", {"option": {"test": "test1"}}, "test1"),
+    ("${option.test}", {"option": {"test": "test with blank"}}, "'test with blank'"),
+    ("${option.test2}", {"option": {"test": "test1"}}, ""),
+    ("${node.blah}", {"node": {"name": "node1"}}, "'${node.blah}'"),
+    # quoteUnixShellArg leaves these unquoted: in the sh -c line they are a comment, a glob
+    ("${data.x}", {"data": {"x": "#x"}}, "#x"),
+    ("${data.x}", {"data": {"x": "[1]"}}, "[1]"),
+    ("${data.x}", {"data": {"x": "it's"}}, "'it'\"'\"'s'"),
+])
+def test_model_argument_expansion_and_quoting(arg: str, context: dict[str, dict[str, str]], expected: str) -> None:
+    assert rundeck_model.command_line("/s.sh", arg, context)[2] == f"/s.sh {expected}"  # "" leaves "/s.sh "
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    # KeyValueDataLogFilterPluginSpec.groovy
+    ([".*"], {}),
+    (["RUNDECK:DATA:wimple=zangief"], {"wimple": "zangief"}),
+    (["RUNDECK:DATA:wimple="], {}),  # an empty value is never captured
+    (["RUNDECK:DATA:=asdf"], {}),
+    (["RUNDECK:DATA:awayward wingling samzait = bogarting: sailboat heathen"], {}),
+    # what the export prints: JSON, never empty, ASCII
+    (['RUNDECK:DATA:restart_payload_service = "web \\"eu\\""'], {"restart_payload_service": '"web \\"eu\\""'}),
+    (["RUNDECK:DATA:x = \"a\u2028b\""], {}),  # Java's . stops at a line separator
+])
+def test_model_key_value_data(lines: list[str], expected: dict[str, str]) -> None:
+    assert rundeck_model.key_value_data(KEY_VALUE_FILTER["config"], lines) == expected
+
+
+def test_model_yaml_reads_like_snakeyaml() -> None:
+    job = import_job("- name: 1e3\n  options:\n  - {name: a, value: 1e3}\n  - {name: b, value: ''}\n"
+                     "  - {name: c, value: 'on'}\n  - {name: d, value: on}\n"
+                     "  sequence: {commands: [{script: 'true'}]}\n")
+    assert job.name == "1000.0"
+    assert [option.value for option in job.options] == ["1000.0", None, "on", "true"]
 
 
 # --- one step per invocation, chained through Key Value Data ---------------------------------
