@@ -1,4 +1,4 @@
-"""A ``Runbook`` as a Rundeck job definition (job YAML: a list with one job).
+"""A ``Runbook`` (``_model``) as a Rundeck job definition (job YAML: a list with one job).
 
 One inline ``script`` step (POSIX sh) per invocation, in input order (a fan-out's steps as
 its events were listed, not as they finished). Each step checks that ``aws`` is the AWS CLI
@@ -8,13 +8,15 @@ nothing else, and fails on a function error; ``keepgoing: false`` stops the job 
 
 Values reach a step the way Rundeck passes them on, so that each survives exactly:
 
-- notebook values are job options, read from the ``RD_OPTION_*`` environment variables
+- the runbook's parameters are job options (a string as text, anything else as JSON), read
+  from the ``RD_OPTION_*`` environment variables
   Rundeck exports (an argument would be quoted by Rundeck only if it has a space or a shell
   character, and an empty one would vanish from the ``sh -c`` line);
 - values taken from an earlier response (``${health.payload["service"]}``) are printed by
   that step as ``RUNDECK:DATA:name = <JSON>`` lines, captured by the bundled Key Value Data
   log filter attached to it, and read by the later step as ``${data.name}`` arguments: JSON
-  is never empty and ASCII only, and the text forces Rundeck's quoting;
+  is never empty (the filter drops an empty value) and ASCII only (Java's ``.`` stops at
+  U+2028), and the text forces Rundeck's quoting (an array gets a space: ``[ 1]``);
 - every ``@`` of a script is written ``@@``: Rundeck expands ``@word@`` tokens in inline
   scripts;
 - every string of the YAML is quoted: Rundeck's YAML reader takes ``1e3`` for a float.
@@ -22,8 +24,9 @@ Values reach a step the way Rundeck passes them on, so that each survives exactl
 Credentials as the "AWS / Lambda / Invoke" step has them: ``aws_access_key`` (plain),
 ``aws_secret_key`` (secure, from Key Storage by path), ``aws_region``; the step hands them to
 the CLI in its environment, and none of them is written here. Code that ran between the
-steps (a condition, a loop, a computation) cannot be a job of steps: ``render_rundeck``
-refuses it, and ``as_script=True`` makes a job with one step running the Python export.
+steps (a condition, a loop, a computation: ``Runbook.code_between_steps``, or a computed
+``${...}`` value) cannot be a job of steps: ``render_rundeck`` refuses it naming the cells, and
+``as_script=True`` makes a job with one step running the Python export (``python_script``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -536,8 +540,6 @@ def _pairs(args: list[str]) -> list[str]:
 
 
 def _sh_quote(value: str) -> str:
-    import shlex
-
     return shlex.quote(value)
 
 
