@@ -481,22 +481,30 @@ def test_a_value_from_a_call_left_out_is_refused(shell: Any, fake: FakeLambda) -
         job_text(shell, [history[1].index])
 
 
-def test_as_script_runs_the_python_export_as_one_step(shell: Any, sandbox: Any, node: dict[str, str],
+def test_as_script_runs_the_python_export_as_one_step(shell: Any, fake: FakeLambda, node: dict[str, str],
                                                      tmp_path: Path) -> None:
-    run(shell, '%%lambda_invoke health_check -o health --quiet\n{"service": "web", "simulate": "down"}')
-    run(shell, 'if health.payload["status"] == "down":\n'
-               '    %lambda_invoke restart_service --quiet --payload \'{"service": "${health.payload["service"]}"}\'')
+    shell.user_ns["mail"] = "ops@example.com, sre@example.com"
+    run(shell, '%%lambda_invoke echo -o first --quiet\n{"mail": "${mail}", "note": "@@ @data.x@"}')
+    run(shell, 'if first.payload["mail"].startswith("ops@"):\n'
+               '    %lambda_invoke notify --quiet --payload \'{"to": "${first.payload["mail"]}"}\'')
     text = job_text(shell, as_script=True)
     job = import_job(text)
     assert len(job.commands) == 1 and "python3 \"$dir/runbook.py\"" in job.commands[0].script
-    repository = str(Path(__file__).resolve().parent.parent)
     bin_dir = tmp_path / "python-bin"
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(sys.executable)  # the node's python3, with lambda_magic
-    env = {**node, "PATH": f"{bin_dir}:{node['PATH']}", "PYTHONPATH": repository}
-    done = run_job(text, env=env, **CREDENTIALS)
+    env = {**node, "PATH": f"{bin_dir}:{node['PATH']}", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    fake.calls.clear()
+    done = run_job(text, env=env, options={**CREDENTIALS["options"], "mail": "ops@example.org"},
+                   key_storage=CREDENTIALS["key_storage"])
     assert done.ok, done.steps[0].stderr
-    assert "health_check 200" in done.steps[0].stderr and "restart_service 200" in done.steps[0].stderr
+    assert [call.payload for call in fake.calls] == [
+        {"mail": "ops@example.org", "note": "@@ @data.x@"}, {"to": "ops@example.org"}]
+    assert f"Credential={ACCESS_KEY}/" in fake.calls[0].headers["authorization"]
+
+    fake.calls.clear()
+    assert run_job(text, env=env, options={"mail": "nobody"}).ok  # the condition: no notify
+    assert [call.function for call in fake.calls] == ["echo"]
 
 
 # --- the incident notebook (notebooks/runbook_prototyping.ipynb) ---------------------------------
