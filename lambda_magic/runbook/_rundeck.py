@@ -455,8 +455,11 @@ import json, sys
 
 EXPORTS = {exports}
 
-with open(sys.argv[1], encoding="utf-8") as file:
-    payload = json.load(file)
+try:
+    with open(sys.argv[1], encoding="utf-8") as file:
+        payload = json.load(file)
+except ValueError:
+    sys.exit("{label}: the response is not JSON, and later steps read values from it")
 for name, path in EXPORTS:
     value = payload
     try:
