@@ -559,3 +559,18 @@ def test_the_incident_as_script_restarts_a_down_service_and_not_a_healthy_one(
                       key_storage=CREDENTIALS["key_storage"])
     assert healthy.ok, healthy.steps[0].stderr
     assert _restarts(incident) == before + 1  # not restarted again
+
+
+def test_a_response_that_has_not_the_value_later_steps_read_fails_in_one_line(
+    shell: Any, fake: FakeLambda, node: dict[str, str]
+) -> None:
+    run(shell, '%%lambda_invoke echo -o first --quiet\n{"n": 1}')
+    run(shell, '%%lambda_invoke echo --quiet\n{"n": ${first.payload["n"]}}')
+    text = job_text(shell)
+    for reply, message in ((Reply(200, b"not json"), "the response is not JSON, and later steps read values from it"),
+                           (Reply.ok({"m": 1}), "the response has no ['n'], which first_payload_n reads")):
+        fake.calls.clear()
+        fake.script("echo", reply)
+        done = run_job(text, env=node, **CREDENTIALS)
+        assert done.returncodes == [1] and len(fake.calls) == 1
+        assert done.steps[0].stderr.strip().splitlines()[-1] == f"step 1 (echo): {message}"
