@@ -91,3 +91,17 @@ def test_a_variable_named_like_an_option_is_renamed(shell: Any, fake: FakeLambda
     runbook = model(shell)
     assert [(p.name, p.variable) for p in runbook.parameters][-1] == ("region_2", "region")
     assert runbook.region is not None and runbook.region.value == "us-east-1"
+
+
+def test_a_step_made_outside_a_cell_freezes_what_no_code_computes(shell: Any, fake: FakeLambda) -> None:
+    shell.run_cell('%%lambda_invoke echo -o first\n{"x": "a"}')  # not stored: no In [n], no cell
+    shell.user_ns["who"] = "ops"
+    shell.run_cell('%%lambda_invoke echo\n{"x": "${first.payload["x"]}", "who": "${who}"}')
+    runbook = model(shell)
+    assert [cell.source for cell in runbook.cells] == [None, None]
+    pieces = runbook.steps[1].payload or ()
+    assert "".join(piece if isinstance(piece, str) else "{" + piece.expression + "}" for piece in pieces) == (
+        '{"x": "a", "who": "{who}"}')
+    assert [p.name for p in runbook.parameters if p.origin == "notebook"] == ["who"]
+    assert [item.reason for item in runbook.left_out] == [
+        '${first.payload["x"]} frozen to its value in the notebook (the call was made outside a cell)']

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -33,6 +33,7 @@ from lambda_magic.runbook._history import CellRun, History, HistoryEntry
 
 __all__ = [
     "Cell", "ExportError", "LeftOut", "Parameter", "Runbook", "Step", "Value", "build_runbook", "python_script",
+    "template_text",
 ]
 
 DEFAULT_NAME = "Lambda runbook"
@@ -218,8 +219,16 @@ def build_runbook(
     return Runbook(
         name=" ".join(str(name).split()) or DEFAULT_NAME,
         steps=tuple(steps), parameters=tuple(builder.parameters(steps, cells, endpoint)),
-        cells=tuple(cells), left_out=tuple(left_out),
+        cells=tuple(cells), left_out=tuple(left_out + builder.frozen),
         read_timeout=read_timeout, connect_timeout=connect_timeout,
+    )
+
+
+def template_text(payload: tuple[str | Value, ...] | None) -> str:
+    """A step's payload written as a template: literal text (``${`` as ``$${``) and ``${expr}``."""
+    return "".join(
+        piece.replace("${", "$${") if isinstance(piece, str) else f"${{{piece.expression}}}"
+        for piece in payload or ()
     )
 
 
@@ -246,6 +255,7 @@ class _Builder:
         self.step_outputs: dict[int, str] = {}
         self.taken: set[str] = set()
         self.assignments: list[Parameter] = []
+        self.frozen: list[LeftOut] = []
 
     # --- which cells ----------------------------------------------------------------
 
@@ -310,10 +320,27 @@ class _Builder:
             except UnicodeDecodeError:
                 raise ExportError(f"entry {entry.index}'s payload is binary, not text: it cannot be exported") from None
         found = iter(values)
-        return tuple(
+        pieces = tuple(
             piece if isinstance(piece, str) else self.value(piece.expression, next(found), piece.in_string, number)
             for piece in template.pieces
         )
+        return pieces if entry.execution_count is not None else tuple(self.unless_known(pieces, number))
+
+    def unless_known(self, pieces: tuple[str | Value, ...], number: int) -> Iterator[str | Value]:
+        """A step made outside any cell has no code to compute its values: one that reads
+        anything but parameters, stored responses and literal notebook values is frozen."""
+        for piece in pieces:
+            if isinstance(piece, str) or all(self.known(name) for name in piece.reads):
+                yield piece
+                continue
+            self.frozen.append(LeftOut(f"step {number}", f"${{{piece.expression}}} frozen to its value in the "
+                                                         "notebook (the call was made outside a cell)"))
+            yield piece.text
+
+    def known(self, name: str) -> bool:
+        if name in self.outputs or any(variable == name for _, variable in self.assigned):
+            return True
+        return name in self.namespace and is_json_literal(self.namespace[name])
 
     def value(self, expression: str, value: Any, in_string: bool, number: int) -> Value:
         reads = tuple(dict.fromkeys(name for name in expression_names(f"${{{expression}}}") if name not in PROVIDED))
@@ -344,7 +371,8 @@ class _Builder:
 
     def steps(self, endpoint: bool) -> list[Step]:
         return [
-            Step(number, entry, self.values.get(number, self.payload(entry, number)), entry.region,
+            Step(number, entry, self.values[number] if number in self.values else self.payload(entry, number),
+                 entry.region,
                  entry.endpoint_url if endpoint else None, self.step_outputs.get(number))
             for number, entry in enumerate(self.chosen, start=1)
         ]

@@ -19,7 +19,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic.runbook._model import Cell, Runbook, Step
+from lambda_magic.runbook._model import Cell, Runbook, Step, template_text
 
 __all__ = ["cell_source", "render_notebook"]
 
@@ -158,7 +158,4 @@ def _synthesized(step: Step) -> str:
         words += ["--durable-execution-name", request.durable_execution_name]
     words.append("--raise")
     line = "%%lambda_invoke " + " ".join(shlex.quote(word) for word in words)
-    template = step.entry.template
-    literal = (request.payload or b"").decode("utf-8").replace("${", "$${")
-    body = template.text if template is not None else literal
-    return f"{line}\n{body}".rstrip()
+    return f"{line}\n{template_text(step.payload)}".rstrip()

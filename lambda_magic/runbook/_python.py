@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lambda_magic.runbook._cells import Invocation
-from lambda_magic.runbook._model import Cell, Runbook, Step
+from lambda_magic.runbook._model import Cell, Runbook, Step, template_text
 
 __all__ = ["invocation_call", "render_python"]
 
@@ -191,8 +191,6 @@ def _payload_text(text: str | None) -> str:
 def _loose_step(step: Step) -> str:
     """The call for a step made outside any cell (the form, the API)."""
     request = step.request
-    template = step.entry.template
-    text = template.text if template is not None else (request.payload or b"").decode("utf-8")
     keywords = []
     if request.invocation_type != "RequestResponse":
         keywords.append(f"invocation_type={request.invocation_type!r}")
@@ -206,7 +204,7 @@ def _loose_step(step: Step) -> str:
         if getattr(request, key):
             keywords.append(f"{key}={getattr(request, key)!r}")
     keywords.append("raise_on_error=True")
-    payload_text = _payload_text(text) if template is not None else (repr(text) if text else "None")
+    payload_text = "None" if step.payload is None else _payload_text(template_text(step.payload))
     return _call("lambda_magic.invoke", [repr(request.function_name), payload_text, *keywords], "")
 
 
