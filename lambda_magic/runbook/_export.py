@@ -13,10 +13,8 @@ model the Rundeck renderer still reads (each ``${expr}`` site an option); it goe
 
 from __future__ import annotations
 
-import keyword
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,7 +23,7 @@ from typing import Any
 
 from lambda_magic._exceptions import LambdaMagicError
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
-from lambda_magic.runbook._model import ExportError
+from lambda_magic.runbook._model import ExportError, slug
 from lambda_magic.runbook._model import build_runbook as build_model
 
 __all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
@@ -280,15 +278,6 @@ class _Names:
             name = self.claim(slug(expression))
             self.parameters[key] = Parameter(name, expression, value, in_string, text)
         return self.parameters[key]
-
-
-def slug(expression: str) -> str:
-    """A Python identifier (and Rundeck option name) from an expression's words."""
-    words = re.findall(r"[A-Za-z0-9]+", expression)
-    name = "_".join(words)[:40].strip("_") or "value"
-    if name[0].isdigit():
-        name = f"v_{name}"
-    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def _refuse_secrets(text: str, format: str) -> None:

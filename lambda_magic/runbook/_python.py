@@ -91,12 +91,15 @@ def _safe(text: str) -> str:
 
 
 def _notebook_values(runbook: Runbook) -> list[str]:
-    """``name = p.name`` for the notebook values the cells read and no cell assigns."""
+    """Imports the cells need and no cell makes, and ``name = p.name`` for the notebook
+    values the cells read and no cell assigns."""
+    lines = [item.statement for item in runbook.imports]
     found = [p for p in runbook.parameters if p.origin == "notebook"]
-    if not found:
-        return []
-    lines = ["# Notebook values the cells read and no cell assigns."]
-    return lines + [f"{p.variable} = p.{p.name}" for p in found]
+    if found:
+        lines += ["# Notebook values the cells read and no cell assigns."]
+        lines += [f"{p.variable} = p.{p.name}" + (f"  # ${{{p.expression}}} in the notebook" if p.expression else "")
+                  for p in found]
+    return lines
 
 
 def cell_code(cell: Cell, runbook: Runbook) -> str:
