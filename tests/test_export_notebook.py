@@ -57,7 +57,8 @@ def execute(text: str, tmp_path: Path, **parameters: Any) -> Any:
         at = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
         source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
         notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
-    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    resources = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(notebook, timeout=60, kernel_name="python3", resources=resources).execute()
     return notebook
 
 
@@ -156,7 +157,8 @@ def test_credentials_are_left_out(shell: Any, fake: FakeLambda, tmp_path: Path) 
     for leaked in (secret, "AKIAIOSFODNN7EXAMPLE", str(path), "token-of-the-session"):
         assert leaked not in text
     sources = [cell.source for cell in nbformat.reads(text, as_version=4).cells]
-    assert "# (credentials: from the environment)\n%lambda_invoke --raise echo --payload '{\"id\": 1}' --quiet" in sources
+    line = "%lambda_invoke --raise echo --payload '{\"id\": 1}' --quiet"
+    assert f"# (credentials: from the environment)\n{line}" in sources
     assert "import os\n# (credentials: from the environment)" in sources  # x = 2 went to the parameters cell
 
 

@@ -91,3 +91,31 @@ def test_a_variable_named_like_an_option_is_renamed(shell: Any, fake: FakeLambda
     runbook = model(shell)
     assert [(p.name, p.variable) for p in runbook.parameters][-1] == ("region_2", "region")
     assert runbook.region is not None and runbook.region.value == "us-east-1"
+
+
+def test_a_step_made_outside_a_cell_makes_parameters_of_what_no_code_computes(shell: Any, fake: FakeLambda) -> None:
+    shell.run_cell('%%lambda_invoke echo -o first\n{"x": "a"}')  # not stored: no In [n], no cell
+    shell.user_ns.update(who="ops", handle=object())
+    shell.run_cell('%%lambda_invoke echo\n'
+                   '{"x": "${first.payload["x"]}", "who": "${who}", "h": ${len(str(handle)) > 0}}')
+    runbook = model(shell)
+    assert [cell.source for cell in runbook.cells] == [None, None]
+    pieces = runbook.steps[1].payload or ()
+    assert "".join(piece if isinstance(piece, str) else "{" + piece.expression + "}" for piece in pieces) == (
+        '{"x": "{first_payload_x}", "who": "{who}", "h": {len_str_handle_0}}')
+    assert [(p.name, p.value, p.expression) for p in runbook.parameters if p.origin == "notebook"] == [
+        ("first_payload_x", "a", 'first.payload["x"]'), ("who", "ops", None),
+        ("len_str_handle_0", True, "len(str(handle)) > 0"),
+    ]
+    assert runbook.left_out == ()
+
+
+def test_what_was_imported_before_the_extension_is_imported_again(shell: Any, fake: FakeLambda) -> None:
+    import json as json_module
+    from pathlib import PurePosixPath
+
+    shell.user_ns.update(js=json_module, PurePosixPath=PurePosixPath)  # no recorded cell made them
+    run(shell, 'name = PurePosixPath("a/b").name\n%lambda_invoke echo --quiet --payload \'{"n": ${js.dumps(name)}}\'')
+    runbook = model(shell)
+    assert [item.statement for item in runbook.imports] == ["from pathlib import PurePosixPath", "import json as js"]
+    assert "import json as js" in python_script(runbook)

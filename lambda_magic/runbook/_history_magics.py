@@ -122,17 +122,24 @@ class HistoryMagics(Magics):
     def lambda_export(self, line: str) -> None:
         """Export invocations of this session as a runbook: Rundeck job, Python script, notebook.
 
-        Values the cells pasted with ``${expr}`` become parameters (Rundeck options, script
-        options, a parameters cell) defaulting to the notebook's values; the region is an
-        option too, the endpoint URL is kept unless ``--no-endpoint``. Nothing secret is
-        written: credentials come from the environment of whoever runs the runbook::
+        The runbook holds the invocations (every successful one by default, in order) and
+        the code cells that ran and led to them: conditions, loops and computations stay, and
+        a value taken from an earlier response is read from it when the runbook runs. Failed
+        cells, display-only cells, notebook tooling and lines that set credentials are left
+        out (the export lists them). Top-level literal assignments, notebook values the cells
+        read but never assign, the region and the endpoint URL are parameters (script
+        options, the notebook's ``parameters`` cell, Rundeck options); the endpoint URL is
+        kept unless ``--no-endpoint``. Nothing secret is written: credentials come from the
+        environment of whoever runs the runbook::
 
-            %lambda_export rundeck -o restart-web.yaml --name "Restart web"
-            %lambda_export python 2-4 -o restart_web.py
+            %lambda_export python -o restart_web.py
             %lambda_export magic -o restart_web.ipynb --no-endpoint
+            %lambda_export rundeck -o restart-web.yaml --name "Restart web"
 
-        A Rundeck step fails when its function fails, and the job stops there; the script
-        exits 1 at the first failure. Selecting an entry that failed needs --include-failed.
+        Every invocation of an exported runbook stops it when its function fails; the
+        script's exit status says how it ended (0 ok, 1 function failed, 2 bad arguments,
+        3 nothing sent, 4 outcome unknown). Selecting an entry that failed needs
+        --include-failed.
         """
         from lambda_magic.runbook._export import export
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -32,12 +32,13 @@ from lambda_magic.runbook._cells import PROVIDED, CellCode, expression_names, is
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry
 
 __all__ = [
-    "Cell", "ExportError", "LeftOut", "Parameter", "Runbook", "Step", "Value", "build_runbook", "python_script",
+    "Cell", "ExportError", "Import", "LeftOut", "Parameter", "Runbook", "Step", "Value",
+    "build_runbook", "python_script", "slug", "template_text",
 ]
 
 DEFAULT_NAME = "Lambda runbook"
 #: Names the exports use themselves: a notebook variable of that name gets a suffix.
-RESERVED = frozenset({"region", "endpoint_url", "json", "help", "h"})
+RESERVED = frozenset({"region", "endpoint_url", "json", "json_output", "help", "h"})
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null",
                list: "list", dict: "object"}
 
@@ -63,6 +64,8 @@ class Parameter:
     value: Any
     origin: str
     cell: int | None = None
+    #: For a value a call made outside any cell computed (the form): its ``${expression}``.
+    expression: str | None = None
 
     @property
     def type(self) -> str:
@@ -73,6 +76,24 @@ class Parameter:
     def default(self) -> str:
         """The value as command-line text: a string as it is, anything else as JSON."""
         return json_default(self.value)
+
+
+@dataclass(frozen=True)
+class Import:
+    """A module (or a module's class or function) the cells use and no exported cell
+    imports (it was imported before the extension was loaded): the export imports it."""
+
+    variable: str
+    module: str
+    attribute: str | None = None
+
+    @property
+    def statement(self) -> str:
+        """``import json``, ``import numpy as np``, ``from pathlib import Path``..."""
+        if self.attribute is None:
+            return f"import {self.module}" + ("" if self.variable == self.module else f" as {self.variable}")
+        alias = "" if self.variable == self.attribute else f" as {self.variable}"
+        return f"from {self.module} import {self.attribute}{alias}"
 
 
 @dataclass(frozen=True)
@@ -172,6 +193,8 @@ class Runbook:
     parameters: tuple[Parameter, ...]
     cells: tuple[Cell, ...]
     left_out: tuple[LeftOut, ...]
+    #: Modules and their classes or functions the cells use and no exported cell imports.
+    imports: tuple[Import, ...] = ()
     created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     #: Seconds: above Lambda's 900 s maximum function timeout, so a slow function is never
     #: taken for a lost call (and, with retries off, never re-sent).
@@ -218,8 +241,25 @@ def build_runbook(
     return Runbook(
         name=" ".join(str(name).split()) or DEFAULT_NAME,
         steps=tuple(steps), parameters=tuple(builder.parameters(steps, cells, endpoint)),
-        cells=tuple(cells), left_out=tuple(left_out),
+        cells=tuple(cells), left_out=tuple(left_out + builder.frozen), imports=tuple(builder.imports),
         read_timeout=read_timeout, connect_timeout=connect_timeout,
+    )
+
+
+def slug(expression: str) -> str:
+    """A Python identifier (and option name) from an expression's words: ``resp_payload_id``."""
+    words = re.findall(r"[A-Za-z0-9]+", expression)
+    name = "_".join(words)[:40].strip("_") or "value"
+    if name[0].isdigit():
+        name = f"v_{name}"
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def template_text(payload: tuple[str | Value, ...] | None) -> str:
+    """A step's payload written as a template: literal text (``${`` as ``$${``) and ``${expr}``."""
+    return "".join(
+        piece.replace("${", "$${") if isinstance(piece, str) else f"${{{piece.expression}}}"
+        for piece in payload or ()
     )
 
 
@@ -246,6 +286,9 @@ class _Builder:
         self.step_outputs: dict[int, str] = {}
         self.taken: set[str] = set()
         self.assignments: list[Parameter] = []
+        self.frozen: list[LeftOut] = []
+        self.computed: dict[str, Parameter] = {}
+        self.imports: list[Import] = []
 
     # --- which cells ----------------------------------------------------------------
 
@@ -310,10 +353,32 @@ class _Builder:
             except UnicodeDecodeError:
                 raise ExportError(f"entry {entry.index}'s payload is binary, not text: it cannot be exported") from None
         found = iter(values)
-        return tuple(
+        pieces = tuple(
             piece if isinstance(piece, str) else self.value(piece.expression, next(found), piece.in_string, number)
             for piece in template.pieces
         )
+        return pieces if entry.execution_count is not None else tuple(self.unless_known(pieces, number))
+
+    def unless_known(self, pieces: tuple[str | Value, ...], number: int) -> Iterator[str | Value]:
+        """A step made outside any cell has no code to compute its values: one that reads
+        anything but parameters, stored responses and literal notebook values becomes a
+        parameter defaulting to the value it had (frozen, and listed, if not a literal)."""
+        for piece in pieces:
+            if isinstance(piece, str) or all(self.known(name) for name in piece.reads):
+                yield piece
+            elif is_json_literal(piece.value):
+                name = self.claim(slug(piece.expression))
+                self.computed[name] = Parameter(name, name, piece.value, "notebook", expression=piece.expression)
+                yield Value(name, piece.value, piece.in_string, "parameter", (name,), parameter=name)
+            else:
+                self.frozen.append(LeftOut(f"step {number}", f"${{{piece.expression}}} frozen to its value in the "
+                                                             "notebook (the call was made outside a cell)"))
+                yield piece.text
+
+    def known(self, name: str) -> bool:
+        if name in self.outputs or any(variable == name for _, variable in self.assigned):
+            return True
+        return name in self.namespace and is_json_literal(self.namespace[name])
 
     def value(self, expression: str, value: Any, in_string: bool, number: int) -> Value:
         reads = tuple(dict.fromkeys(name for name in expression_names(f"${{{expression}}}") if name not in PROVIDED))
@@ -344,7 +409,8 @@ class _Builder:
 
     def steps(self, endpoint: bool) -> list[Step]:
         return [
-            Step(number, entry, self.values.get(number, self.payload(entry, number)), entry.region,
+            Step(number, entry, self.values[number] if number in self.values else self.payload(entry, number),
+                 entry.region,
                  entry.endpoint_url if endpoint else None, self.step_outputs.get(number))
             for number, entry in enumerate(self.chosen, start=1)
         ]
@@ -357,7 +423,15 @@ class _Builder:
         if endpoint:
             url = (first.endpoint_url if first else None) or ""
             found.append(Parameter("endpoint_url", "endpoint_url", url, "setting"))
-        found += [self.notebook_value(name) for name in _free_names(cells, steps)]
+        for name in _free_names(cells, steps):
+            if name in self.computed:
+                found.append(self.computed[name])
+                continue
+            found_import = _importable(name, self.namespace.get(name))
+            if found_import is not None:
+                self.imports.append(found_import)
+            else:
+                found.append(self.notebook_value(name))
         return found + self.assignments
 
     def notebook_value(self, variable: str) -> Parameter:
@@ -389,6 +463,19 @@ def _last_cell(runs: list[CellRun], by_cell: dict[int, list[int]]) -> int:
             if code.acts and not code.invocations and outputs & set(code.reads):
                 last = run.execution_count or last
     return last
+
+
+def _importable(variable: str, value: Any) -> Import | None:
+    """How to import ``value`` again: a module, or a module's own class or function."""
+    import sys
+    import types
+
+    if isinstance(value, types.ModuleType):
+        return Import(variable, value.__name__)
+    module, name = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if not (isinstance(module, str) and isinstance(name, str)) or module == "__main__" or "." in name:
+        return None
+    return Import(variable, module, name) if getattr(sys.modules.get(module), name, None) is value else None
 
 
 def _choose_cells(

@@ -19,7 +19,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic.runbook._model import Cell, Runbook, Step
+from lambda_magic.runbook._model import Cell, Runbook, Step, template_text
 
 __all__ = ["cell_source", "render_notebook"]
 
@@ -42,7 +42,7 @@ def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None
     cells = [
         v4.new_markdown_cell(_intro(runbook)),
         v4.new_code_cell(_parameters(runbook), metadata={"tags": ["parameters"]}),
-        v4.new_code_cell(_CONFIG),
+        v4.new_code_cell(_configuration(runbook)),
     ]
     sources = (cell_source(cell, runbook) for cell in runbook.cells)
     cells += [v4.new_code_cell(source) for source in sources if source.strip()]  # not emptied cells
@@ -74,8 +74,18 @@ def _intro(runbook: Runbook) -> str:
 def _parameters(runbook: Runbook) -> str:
     lines = ["# The runbook's parameters, with the values they had in the prototype (papermill: -p NAME VALUE)."]
     for parameter in runbook.parameters:
-        lines.append(f"{parameter.name} = {parameter.value!r}")
+        note = f"  # ${{{parameter.expression}}} in the prototype" if parameter.expression else ""
+        lines.append(f"{parameter.name} = {parameter.value!r}{note}")
     return "\n".join(lines)
+
+
+def _configuration(runbook: Runbook) -> str:
+    """The configuration cell, with the imports the cells need and no cell makes, and the
+    notebook values whose parameter has another name under their own."""
+    lines = [item.statement for item in runbook.imports]
+    lines += [f"{p.variable} = {p.name}" for p in runbook.parameters
+              if p.origin == "notebook" and p.variable != p.name]
+    return _CONFIG + ("\n\n" + "\n".join(lines) if lines else "")
 
 
 def cell_source(cell: Cell, runbook: Runbook) -> str:
@@ -158,7 +168,4 @@ def _synthesized(step: Step) -> str:
         words += ["--durable-execution-name", request.durable_execution_name]
     words.append("--raise")
     line = "%%lambda_invoke " + " ".join(shlex.quote(word) for word in words)
-    template = step.entry.template
-    literal = (request.payload or b"").decode("utf-8").replace("${", "$${")
-    body = template.text if template is not None else literal
-    return f"{line}\n{body}".rstrip()
+    return f"{line}\n{template_text(step.payload)}".rstrip()

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lambda_magic.runbook._cells import Invocation
-from lambda_magic.runbook._model import Cell, Runbook, Step
+from lambda_magic.runbook._model import Cell, Runbook, Step, template_text
 
 __all__ = ["invocation_call", "render_python"]
 
@@ -91,12 +91,15 @@ def _safe(text: str) -> str:
 
 
 def _notebook_values(runbook: Runbook) -> list[str]:
-    """``name = p.name`` for the notebook values the cells read and no cell assigns."""
+    """Imports the cells need and no cell makes, and ``name = p.name`` for the notebook
+    values the cells read and no cell assigns."""
+    lines = [item.statement for item in runbook.imports]
     found = [p for p in runbook.parameters if p.origin == "notebook"]
-    if not found:
-        return []
-    lines = ["# Notebook values the cells read and no cell assigns."]
-    return lines + [f"{p.variable} = p.{p.name}" for p in found]
+    if found:
+        lines += ["# Notebook values the cells read and no cell assigns."]
+        lines += [f"{p.variable} = p.{p.name}" + (f"  # ${{{p.expression}}} in the notebook" if p.expression else "")
+                  for p in found]
+    return lines
 
 
 def cell_code(cell: Cell, runbook: Runbook) -> str:
@@ -191,8 +194,6 @@ def _payload_text(text: str | None) -> str:
 def _loose_step(step: Step) -> str:
     """The call for a step made outside any cell (the form, the API)."""
     request = step.request
-    template = step.entry.template
-    text = template.text if template is not None else (request.payload or b"").decode("utf-8")
     keywords = []
     if request.invocation_type != "RequestResponse":
         keywords.append(f"invocation_type={request.invocation_type!r}")
@@ -206,7 +207,7 @@ def _loose_step(step: Step) -> str:
         if getattr(request, key):
             keywords.append(f"{key}={getattr(request, key)!r}")
     keywords.append("raise_on_error=True")
-    payload_text = _payload_text(text) if template is not None else (repr(text) if text else "None")
+    payload_text = "None" if step.payload is None else _payload_text(template_text(step.payload))
     return _call("lambda_magic.invoke", [repr(request.function_name), payload_text, *keywords], "")
 
 
