@@ -140,6 +140,12 @@ class HistoryMagics(Magics):
         script's exit status says how it ended (0 ok, 1 function failed, 2 bad arguments,
         3 nothing sent, 4 outcome unknown). Selecting an entry that failed needs
         --include-failed.
+
+        A Rundeck job has one step per invocation (AWS CLI v2 and python3 on the node), a
+        response value passed on through Key Value Data; code between the steps needs
+        ``--as-script`` (one step running the Python export). Its credentials are options,
+        the secret key read from Key Storage (``--key-storage-path``); ``--node-filter``
+        chooses the nodes.
         """
         from lambda_magic.runbook._export import export
 
