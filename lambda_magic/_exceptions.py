@@ -158,7 +158,7 @@ class HistoryError(LambdaMagicError):
 
 class ExportError(LambdaMagicError):
     """The export cannot be made: unknown format, nothing to export, a failed entry
-    selected, a secret in the output, or an unwritable file."""
+    selected, a value that cannot be a parameter, a secret in the output, an unwritable file."""
 
 
 class SandboxError(LambdaMagicError):

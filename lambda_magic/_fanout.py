@@ -34,7 +34,7 @@ from lambda_magic._exceptions import (
 )
 from lambda_magic._fanout_results import Entry, FailedInvocation, LambdaResponses, Outcome
 from lambda_magic._limiter import AdaptiveLimiter, Slot
-from lambda_magic._payload import encode_payload, expand_payload
+from lambda_magic._payload import PayloadTemplate, encode_payload, expand_payload
 from lambda_magic._request import InvokeRequest, make_request
 from lambda_magic._settings import Settings, resolve_settings
 
@@ -109,8 +109,12 @@ def fan_out(
     fields["client_context"] = shared.client_context
 
     def build(index: int, event: Any) -> InvokeRequest:
-        subs = ((f"{label}[{index}]", event),) if label else fields.get("substitutions", ())
-        return make_request(function, encode(event), **{**fields, "substitutions": subs})
+        if label:  # element i of a named list: the template is that element, ${label[i]}
+            slot = f"{label}[{index}]"
+            extra = {"substitutions": ((slot, event),), "template": PayloadTemplate.slot(slot)}
+        else:  # element i of a JSON array as written: sent as the literal it expanded to
+            extra = {"substitutions": fields.get("substitutions", ()), "template": None}
+        return make_request(function, encode(event), **{**fields, **extra})
 
     run = _Run(function, build, settings, origin=origin, cell=cell, client=client)
     return run.run(events, bar=bar if bar is not None else progress_bar(function, _length(events), enabled=progress))

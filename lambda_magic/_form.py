@@ -448,6 +448,7 @@ class LambdaForm:
             client_context=c.client_context.value.strip() or None,
             log=c.log_tail.value,
             substitutions=expanded.substitutions,
+            template=expanded.template,
         )
 
     def invoke(self) -> LambdaResponse | None:

@@ -146,7 +146,7 @@ class InvokeMagics(Magics):
         expanded = self._payload(args, cell)
         function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
         request = make_request(function, expanded.data, substitutions=expanded.substitutions,
-                               logical_id=logical_id, stream=args.stream, **fields)
+                               template=expanded.template, logical_id=logical_id, stream=args.stream, **fields)
         return request, settings
 
     def _fields(self, args: Any, settings: Any) -> dict[str, Any]:

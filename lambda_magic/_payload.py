@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,9 @@ from lambda_magic._exceptions import PayloadError
 
 __all__ = [
     "ExpandedPayload",
+    "PayloadTemplate",
     "TemplatePiece",
+    "TemplateSlot",
     "check_json",
     "encode_payload",
     "expand_payload",
@@ -41,14 +43,59 @@ _NAME_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
+class TemplateSlot:
+    """A ``${expression}`` site of a payload as written (``$name`` as the whole body is the
+    slot ``name``), and whether it stands inside a JSON string (then its text is pasted,
+    escaped) or not (then its JSON is)."""
+
+    expression: str
+    in_string: bool = False
+
+
+@dataclass(frozen=True)
+class PayloadTemplate:
+    """A payload as written: its text, and that text split into literal JSON (a ``$${``
+    escape already read as ``${``) and ``TemplateSlot``s, in order.
+
+    Recorded on the request and in the history when the payload is built, so that an export
+    keeps the expressions the user wrote instead of recovering them from cell text.
+    """
+
+    text: str
+    pieces: tuple[str | TemplateSlot, ...]
+
+    @property
+    def slots(self) -> tuple[TemplateSlot, ...]:
+        """The ``${expr}`` sites, in order (as ``substitutions`` records their values)."""
+        return tuple(piece for piece in self.pieces if isinstance(piece, TemplateSlot))
+
+    def render(self, values: Sequence[Any]) -> str:
+        """The payload text with ``values[i]`` in the i-th slot, as expansion renders it."""
+        found = iter(values)
+        return "".join(
+            piece if isinstance(piece, str) else render_value(piece.expression, next(found), piece.in_string)
+            for piece in self.pieces
+        )
+
+    @classmethod
+    def literal(cls, text: str) -> PayloadTemplate:
+        """A template without slots."""
+        return cls(text, (text,))
+
+    @classmethod
+    def slot(cls, expression: str) -> PayloadTemplate:
+        """A payload that is one value: ``${expression}`` (a fan-out's ``name[i]``)."""
+        return cls(f"${{{expression}}}", (TemplateSlot(expression),))
+
+
+@dataclass(frozen=True)
 class ExpandedPayload:
-    """The bytes to send, the ``${expr}`` substitutions that produced them, and the template
-    as written (``template``, its scanned ``pieces``) so history and export carry it as is."""
+    """The bytes to send, the ``${expr}`` substitutions that produced them (expression and
+    value, in slot order), and the template as written (None without a payload)."""
 
     data: bytes | None
     substitutions: tuple[tuple[str, Any], ...] = ()
-    template: str | None = None
-    pieces: tuple[TemplatePiece, ...] = ()
+    template: PayloadTemplate | None = None
 
 
 def encode_payload(value: Any) -> bytes | None:
@@ -71,10 +118,11 @@ def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
     name = whole_name(body)
     if name:
         value = lookup(name, namespace)
-        return ExpandedPayload(_dumps(value, what=f"${name}").encode(), ((body, value),), body)
+        template = PayloadTemplate(body, (TemplateSlot(name),))
+        return ExpandedPayload(_dumps(value, what=f"${name}").encode(), ((body, value),), template)
     if "$" not in body:  # nothing to substitute: skip the character-by-character scan
         check_json(body, what="payload")
-        return ExpandedPayload(body.encode(), template=body)
+        return ExpandedPayload(body.encode(), template=PayloadTemplate.literal(body))
     pieces = tuple(scan_template(body))
     # The JSON around the slots is checked before any expression runs: an expression may
     # have side effects, and a cell refused for a trailing comma must not have had them.
@@ -83,7 +131,22 @@ def expand_payload(text: str, namespace: Mapping[str, Any]) -> ExpandedPayload:
     subs: list[tuple[str, Any]] = []
     expanded, spans = _render(body, pieces, _evaluator(namespace, subs))
     check_json(expanded, what="payload", original=body, spans=spans)
-    return ExpandedPayload(expanded.encode(), tuple(subs), body, pieces)
+    return ExpandedPayload(expanded.encode(), tuple(subs), _template(body, pieces))
+
+
+def _template(text: str, pieces: tuple[TemplatePiece, ...]) -> PayloadTemplate:
+    """The scanned pieces as literal text (escapes read) and slots, adjacent text joined."""
+    out: list[str | TemplateSlot] = []
+    for piece in pieces:
+        if piece.kind == "expr":
+            out.append(TemplateSlot(piece.expression or "", piece.in_string))
+            continue
+        literal = "${" if piece.kind == "escape" else text[piece.start : piece.end]
+        if out and isinstance(out[-1], str):
+            out[-1] += literal
+        else:
+            out.append(literal)
+    return PayloadTemplate(text, tuple(out))
 
 
 def read_payload_file(spec: str) -> str:

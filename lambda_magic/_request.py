@@ -11,9 +11,12 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambda_magic._exceptions import ParameterError, PayloadError
+
+if TYPE_CHECKING:
+    from lambda_magic._payload import PayloadTemplate
 
 __all__ = ["INVOCATION_TYPES", "InvokeRequest", "check_function_name", "make_request", "normalize_invocation_type"]
 
@@ -63,6 +66,9 @@ class InvokeRequest:
     durable_execution_name: str | None = None
     #: ``${expr}`` texts and the values they had, kept for history and runbook export.
     substitutions: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    #: The payload as written (literal text and ``${expr}`` slots); None for a payload
+    #: given as a value (the API) or when there is none.
+    template: PayloadTemplate | None = field(default=None, compare=False)
     #: ``STACK/LogicalId`` when the function was named by its stack (``_stacks``).
     logical_id: str | None = field(default=None, compare=False)
     #: Call InvokeWithResponseStream instead of Invoke (``_streaming``).
@@ -104,6 +110,7 @@ def make_request(
     tenant_id: str | None = None,
     durable_execution_name: str | None = None,
     substitutions: tuple[tuple[str, Any], ...] = (),
+    template: PayloadTemplate | None = None,
     logical_id: str | None = None,
     stream: bool = False,
 ) -> InvokeRequest:
@@ -129,6 +136,7 @@ def make_request(
         tenant_id=tenant_id,
         durable_execution_name=durable_execution_name,
         substitutions=substitutions,
+        template=template,
         logical_id=logical_id,
         stream=stream,
     )

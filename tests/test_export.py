@@ -1,20 +1,13 @@
-"""Export to a Rundeck job, a Python script and a notebook: structure, fidelity, no secrets.
+"""Export: choosing entries, refusing secrets and bad selections, and the Rundeck job.
 
-A session is recorded through a real IPython shell against ``FakeLambda``; each format is
-parsed back and compared with the recorded requests, and the script, the Rundeck steps (with
-the AWS CLI when installed) and the notebook are run against the same loopback endpoint.
+A session is recorded through a real IPython shell against ``FakeLambda``. The Rundeck job's
+own tests (``test_export_rundeck``) run it through a model of Rundeck with the AWS CLI v2;
+the Python script and the notebook have theirs (``test_export_python``, ``test_export_notebook``).
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import re
-import shlex
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,230 +64,13 @@ def recorded_payloads() -> list[tuple[str, Any]]:
     return [(entry.function, json.loads(entry.request.payload)) for entry in history]
 
 
-# --- Rundeck ---------------------------------------------------------------------------
+# --- Rundeck: tests/test_export_rundeck.py runs the jobs through a model of Rundeck ----------
 
 
 def job_of(text: str) -> dict[str, Any]:
     jobs = yaml.safe_load(text)
     assert isinstance(jobs, list) and len(jobs) == 1
     return jobs[0]
-
-
-def invoke_words(script: str) -> list[str]:
-    """The ``aws lambda invoke`` command of a step's script, as the shell splits it."""
-    joined = script.replace("\\\n", " ")
-    line = next(line for line in joined.splitlines() if "aws lambda invoke" in line)
-    words = shlex.split(line[line.index("AWS_MAX_ATTEMPTS=1"):])
-    assert words[:4] == ["AWS_MAX_ATTEMPTS=1", "aws", "lambda", "invoke"] and words[-1] == "$out)"
-    return words[4:-1]
-
-
-def step_values(command: dict[str, Any], options: dict[str, Any]) -> dict[str, str]:
-    """The script's ``$opt_*`` variables as Rundeck would fill them from the options."""
-    names = re.findall(r"\$\{option\.(\w+)\}", command.get("args", ""))
-    values = {}
-    for position, name in enumerate(names, start=1):
-        default = options[name]["value"]
-        escaped = f'opt_{name}=$(json_text "${position}")' in command["script"]
-        values[f"opt_{name}"] = json.dumps(default)[1:-1] if escaped else default
-    return values
-
-
-def _filled(word: str, values: dict[str, str]) -> str:
-    """A shell word with the script's ``$opt_*`` variables replaced by their values."""
-    return re.sub(r"\$(opt_\w+)", lambda match: values[match.group(1)], word)
-
-
-def test_rundeck_job_has_the_job_yaml_structure(session: Any) -> None:
-    job = job_of(export("rundeck", name="Restart web"))
-    assert job["name"] == "Restart web" and "credentials" in job["description"]
-    assert job["sequence"]["keepgoing"] is False and job["sequence"]["strategy"] == "node-first"
-    commands = job["sequence"]["commands"]
-    assert len(commands) == 3
-    assert all(set(command) <= {"description", "script", "args"} for command in commands)
-    assert commands[0]["description"].startswith("1. health_check:prod (RequestResponse) from In [")
-    assert all(command["script"].startswith("#!/bin/sh\n") for command in commands)
-
-
-def test_every_step_matches_its_recorded_invocation(session: Any, fake: FakeLambda) -> None:
-    job = job_of(export("rundeck"))
-    options = {option["name"]: option for option in job["options"]}
-    for command, entry in zip(job["sequence"]["commands"], history, strict=True):
-        words = invoke_words(command["script"])
-        flags = dict(zip(words[::2], words[1::2], strict=True))
-        values = step_values(command, options)
-        request = entry.request
-        assert flags["--function-name"] == request.function_name
-        assert flags.get("--qualifier") == request.qualifier
-        assert flags["--invocation-type"] == request.invocation_type
-        context = flags.get("--client-context")
-        assert (json.loads(base64.b64decode(context)) if context else None) == request.client_context
-        # the log tail as the notebook asked for it: Tail on synchronous calls
-        assert flags["--log-type"] == ("Tail" if request.invocation_type == "RequestResponse" else "None")
-        assert flags["--cli-binary-format"] == "raw-in-base64-out"
-        assert json.loads(_filled(flags["--payload"], values)) == json.loads(request.payload)
-        assert int(flags["--cli-read-timeout"]) > 900 and int(flags["--cli-connect-timeout"]) > 0
-        assert _filled(flags["--region"], values) == "us-east-1"
-        assert flags["--endpoint-url"] == fake.url
-        assert flags["--query"] == "[FunctionError, LogResult]" and flags["--output"] == "text"
-
-
-def test_notebook_values_become_options_with_their_defaults(session: Any) -> None:
-    job = job_of(export("rundeck"))
-    options = {option["name"]: option for option in job["options"]}
-    assert list(options) == ["region", "service", "incident", "health_payload_service", "health_payload_status"]
-    assert options["region"]["value"] == "us-east-1"
-    assert options["service"]["value"] == 'web "eu"'  # the text itself; the step escapes it
-    assert json.loads(options["incident"]["value"]) == {"id": 42, "sev": 2}
-    assert options["health_payload_status"]["value"] == "down"
-    assert '${health.payload["service"]}' in options["health_payload_service"]["description"]
-    commands = job["sequence"]["commands"]
-    assert commands[0]["args"] == "${option.region} ${option.service} ${option.incident}"
-    assert commands[1]["args"] == "${option.region} ${option.health_payload_service} ${option.health_payload_status}"
-    assert commands[2]["args"] == "${option.region}"
-
-
-def _aws_cli(tmp_path: Path) -> dict[str, str]:
-    """An environment whose ``aws`` is the AWS CLI; v1 gets a shim dropping v2's
-    ``--cli-binary-format`` (v1 sends ``--payload`` as it is anyway)."""
-    real = shutil.which("aws")
-    if real is None:
-        pytest.skip("the AWS CLI is not installed")
-    env = dict(os.environ)
-    version = subprocess.run([real, "--version"], capture_output=True, text=True, env=env)
-    if (version.stdout + version.stderr).startswith("aws-cli/1."):
-        shim = tmp_path / "bin" / "aws"
-        shim.parent.mkdir()
-        shim.write_text(
-            f"#!{sys.executable}\nimport os, sys\nargs = sys.argv[1:]\n"
-            "if '--cli-binary-format' in args:\n    i = args.index('--cli-binary-format')\n    del args[i:i + 2]\n"
-            f"os.execv({real!r}, [{real!r}, *args])\n"
-        )
-        shim.chmod(0o755)
-        env["PATH"] = f"{shim.parent}{os.pathsep}{env['PATH']}"
-    return env
-
-
-def _run_job(job: dict[str, Any], env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
-    """Run the job's steps as Rundeck would (keepgoing: false): stop at the first failure."""
-    options = {option["name"]: option["value"] for option in job["options"]}
-    results = []
-    for command in job["sequence"]["commands"]:
-        args = [options[name] for name in re.findall(r"\$\{option\.(\w+)\}", command.get("args", ""))]
-        results.append(subprocess.run(["sh", "-c", command["script"], "step", *args],
-                                      capture_output=True, text=True, env=env, timeout=60))
-        if results[-1].returncode != 0:
-            break
-    return results
-
-
-def test_rundeck_steps_run_with_the_aws_cli_and_fail_on_a_function_error(
-    session: Any, fake: FakeLambda, tmp_path: Path
-) -> None:
-    env = _aws_cli(tmp_path)
-    job = job_of(export("rundeck"))
-    results = _run_job(job, env)
-    assert [result.returncode for result in results] == [0, 0, 0], results[-1].stderr
-    assert sent_payloads(fake) == recorded_payloads()
-    assert json.loads(results[1].stdout.splitlines()[0]) == {"service": 'web "eu"', "restarted": True}
-
-    fake.calls.clear()
-    fake.script("restart_service", Reply.function_error("cannot restart", log="START\nboom\nEND\n"))
-    results = _run_job(job, env)
-    assert [result.returncode for result in results] == [0, 1]
-    assert "step 2 (restart_service) failed: Unhandled function error" in results[1].stderr
-    assert "cannot restart" in results[1].stdout and "boom" in results[1].stdout  # payload, log tail
-    assert [call.function for call in fake.calls] == ["health_check", "restart_service"]
-
-
-# --- Python ----------------------------------------------------------------------------
-
-
-def test_python_script_reproduces_the_payloads_and_stops_at_a_failure(
-    session: Any, fake: FakeLambda, tmp_path: Path
-) -> None:
-    script = tmp_path / "runbook.py"
-    export("python", path=script)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert sent_payloads(fake) == recorded_payloads()
-    assert [call.qualifier for call in fake.calls] == ["prod", None, None]
-    context = json.loads(base64.b64decode(fake.calls[0].headers["x-amz-client-context"]))
-    assert context == {"custom": {"runbook": "restart"}}
-
-    fake.calls.clear()
-    fake.script("restart_service", Reply.function_error("cannot restart"))
-    failed = subprocess.run([sys.executable, str(script), "--service", "api"],
-                            capture_output=True, text=True, timeout=60)
-    assert failed.returncode == 1
-    assert "step 2/3 restart_service failed (Unhandled): ValueError: cannot restart" in failed.stderr
-    assert [call.function for call in fake.calls] == ["health_check", "restart_service"]
-    assert fake.calls[0].payload["service"] == "api"
-
-
-def test_python_script_takes_the_values_as_options(session: Any, tmp_path: Path) -> None:
-    script = tmp_path / "runbook.py"
-    export("python", path=script, name="Restart web")
-    shown = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
-    assert shown.returncode == 0 and "Restart web: 3 AWS Lambda invocations" in shown.stdout
-    for option in ("--region", "--service", "--incident", "--health-payload-service", "--endpoint-url"):
-        assert option in shown.stdout
-    bad = subprocess.run([sys.executable, str(script), "--incident", "{not json"],
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "--incident" in bad.stderr
-    compile(script.read_text(), str(script), "exec")
-
-
-# --- magic (notebook) ------------------------------------------------------------------
-
-
-def test_magic_export_is_a_clean_notebook_of_the_cells(session: Any, tmp_path: Path, fake: FakeLambda) -> None:
-    path = tmp_path / "runbook.ipynb"
-    run(session, f"%lambda_export magic -o {path} --name 'Restart web'")
-    notebook = nbformat.read(path, as_version=4)
-    nbformat.validate(notebook)
-    sources = [cell.source for cell in notebook.cells]
-    assert notebook.cells[0].cell_type == "markdown" and sources[0].startswith("# Restart web")
-    assert sources[1:3] == ["%load_ext lambda_magic", f"%lambda_config region=us-east-1 endpoint_url={fake.url}"]
-    assert notebook.cells[3].metadata["tags"] == ["parameters"]
-    assert sources[3].splitlines()[1:] == ["service = 'web \"eu\"'", "incident = {'id': 42, 'sev': 2}"]
-    assert sources[4:] == [HEALTH_CELL, RESTART_CELL, NOTIFY_CELL]
-    assert all(cell.get("outputs", []) == [] and cell.get("execution_count") is None for cell in notebook.cells)
-
-
-def test_exported_notebook_runs_and_sends_the_same_payloads(session: Any, fake: FakeLambda, tmp_path: Path) -> None:
-    from nbclient import NotebookClient
-
-    notebook = nbformat.reads(export("magic"), as_version=4)
-    NotebookClient(notebook, timeout=60, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    assert sent_payloads(fake) == recorded_payloads()
-
-
-def test_cells_between_the_steps_come_along_unless_they_failed_or_only_show(
-    shell: Any, fake: FakeLambda
-) -> None:
-    first_cell, last_cell = '%%lambda_invoke echo -o first\n{"n": 1}', '%%lambda_invoke echo\n{"n": ${n}}'
-    run(shell, first_cell)
-    run(shell, "n = first.payload['n'] + 1")
-    with pytest.raises(ZeroDivisionError):
-        run(shell, "1 / 0")
-    run(shell, "%lambda_history")
-    run(shell, last_cell)
-    run(shell, "after = 'the last step'")
-    notebook = nbformat.reads(export("magic"), as_version=4)
-    assert [cell.source for cell in notebook.cells[3:]] == [first_cell, "n = first.payload['n'] + 1", last_cell]
-    assert [call.payload for call in fake.calls] == [{"n": 1}, {"n": 2}]
-
-
-def test_a_call_made_outside_any_cell_becomes_a_magic_cell(fake: FakeLambda) -> None:
-    from lambda_magic import invoke
-
-    invoke("echo", {"id": 7}, qualifier="prod", client_context={"env": {"a": "b"}}, invocation_type="Event")
-    notebook = nbformat.reads(export("magic"), as_version=4)
-    assert notebook.cells[-1].source == (
-        "%%lambda_invoke echo -q prod -t Event -c '{\"env\": {\"a\": \"b\"}}' --raise\n{\"id\": 7}"
-    )
 
 
 # --- fan-out ---------------------------------------------------------------------------
@@ -305,11 +81,12 @@ def test_a_fan_out_exports_one_step_per_invocation_and_its_cell_once(shell: Any,
     run(shell, "%%lambda_invoke echo --each -o results --quiet\n$items")
     job = job_of(export("rundeck"))
     assert len(job["sequence"]["commands"]) == 2
-    assert sorted(option["name"] for option in job["options"]) == ["items_0", "items_1", "region"]
+    assert sorted(option["name"] for option in job["options"]) == [
+        "aws_access_key", "aws_region", "aws_secret_key", "items"]
     notebook = nbformat.reads(export("magic", namespace=shell.user_ns), as_version=4)
     sources = [cell.source for cell in notebook.cells]
-    assert sources.count("%%lambda_invoke echo --each -o results --quiet\n$items") == 1
-    assert "items = [{'id': 1}, {'id': 2}]" in sources[3]
+    assert sources.count("%%lambda_invoke echo --each -o results --quiet --raise\n$items") == 1
+    assert "items = [{'id': 1}, {'id': 2}]" in sources[1]
 
 
 # --- secrets ---------------------------------------------------------------------------
@@ -344,9 +121,10 @@ def test_an_export_that_would_contain_the_secret_is_refused(shell: Any, fake: Fa
 
 
 def test_no_endpoint_leaves_the_endpoint_out(session: Any, fake: FakeLambda) -> None:
-    for form in ("rundeck", "python", "magic"):
-        assert fake.url not in export(form, endpoint=False)
-    assert "--endpoint-url" not in export("rundeck", endpoint=False)
+    for form in ("python", "magic"):
+        assert fake.url not in export(form, endpoint=False, namespace=session.user_ns)
+    # the session's last cell is code (an API call): the job runs the script
+    assert fake.url not in export("rundeck", endpoint=False, namespace=session.user_ns, as_script=True)
 
 
 def test_selection_and_failed_entries(shell: Any, fake: FakeLambda) -> None:
@@ -391,30 +169,4 @@ def test_only_failures_to_export(fake: FakeLambda) -> None:
     invoke("fail")
     with pytest.raises(ExportError, match=r"no successful invocation.*--include-failed"):
         export("python")
-    assert "'function': 'fail'" in export("python", include_failed=True, entries=[history[0].index])
-
-
-def test_the_notebook_leaves_out_every_line_that_sets_credentials(shell: Any, fake: FakeLambda,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")  # restored after %env and os.environ change it
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    run(shell, '%%lambda_invoke echo --quiet\n{"n": 1}')
-    run(shell, "import os\n"
-               f"os.environ['AWS_SECRET_ACCESS_KEY'] = '{SECRET}'\n"
-               f"%env AWS_ACCESS_KEY_ID={ACCESS_KEY}\n"
-               f"%config LambdaMagic.access_key = '{ACCESS_KEY}'\n"
-               "%config LambdaMagic.access_key = None\n"
-               "if True:\n"
-               f"    os.environ.update(AWS_SESSION_TOKEN='{SECRET}')\n"
-               "step = 2")
-    run(shell, '%%lambda_invoke echo --quiet\n{"n": ${step}}')
-    text = export("magic", namespace=shell.user_ns)
-    assert ACCESS_KEY not in text and SECRET not in text
-    notebook = nbformat.reads(text, as_version=4)
-    intro = notebook.cells[0].source
-    assert "Left out: 5 lines that set credentials" in intro
-    for form in ("os.environ AWS_SECRET_ACCESS_KEY", "%env AWS_ACCESS_KEY_ID", "%config LambdaMagic.access_key",
-                 "os.environ AWS_SESSION_TOKEN"):
-        assert form in intro
-    glue = next(cell.source for cell in notebook.cells if "step = 2" in cell.source)
-    compile(glue.replace("%", "#"), "<glue>", "exec")  # still Python: the if-block kept a statement
+    assert "lambda_magic.invoke('fail', None" in export("python", include_failed=True, entries=[history[0].index])

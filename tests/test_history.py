@@ -70,6 +70,17 @@ def test_numbers_go_on_across_clears_and_maxlen_drops_the_oldest() -> None:
         source.maxlen = 0
 
 
+def test_listeners_hear_each_entry_until_stopped() -> None:
+    source = History()
+    heard: list[int] = []
+    stop = source.listen(lambda entry: heard.append(entry.index))
+    first = _record(source)
+    stop()
+    _record(source)
+    stop()  # twice is harmless
+    assert heard == [first.index]
+
+
 def test_record_is_thread_safe() -> None:
     source = History()
     threads = [threading.Thread(target=lambda: [_record(source) for _ in range(50)]) for _ in range(8)]

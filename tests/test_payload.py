@@ -137,10 +137,14 @@ def test_a_huge_integer_is_one_line() -> None:
 
 
 def test_the_template_is_recorded_as_written() -> None:
+    from lambda_magic._payload import PayloadTemplate, TemplateSlot
+
     text = '{"id": ${resp.payload["id"]}, "note": "x ${text}", "raw": "$${keep}"}'
     expanded = expand_payload(text + "\n", NS)
-    assert expanded.template == text
-    assert [piece.kind for piece in expanded.pieces] == ["text", "expr", "text", "expr", "text", "escape", "text"]
-    assert [text[p.start:p.end] for p in expanded.pieces if p.kind == "expr"] == ['${resp.payload["id"]}', "${text}"]
-    assert expand_payload("$event", NS).template == "$event"
-    assert expand_payload('{"a": 1}', NS).template == '{"a": 1}'
+    assert expanded.template == PayloadTemplate(text, (
+        '{"id": ', TemplateSlot('resp.payload["id"]'), ', "note": "x ', TemplateSlot("text", in_string=True),
+        '", "raw": "${keep}"}',
+    ))
+    assert expanded.template.render([value for _, value in expanded.substitutions]) == expanded.data.decode()
+    assert expand_payload("$event", NS).template == PayloadTemplate("$event", (TemplateSlot("event"),))
+    assert expand_payload('{"a": 1}', NS).template == PayloadTemplate.literal('{"a": 1}')

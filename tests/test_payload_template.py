@@ -1,79 +1,74 @@
-"""Recovering a payload's ``${expr}`` template from a history entry, or falling back to text."""
+"""The payload template is recorded when the payload is built (request and history entry),
+never recovered later from cell text."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-import pytest
-
-from lambda_magic._exceptions import LambdaMagicError
-from lambda_magic._payload import expand_payload
-from lambda_magic._request import make_request
-from lambda_magic.runbook._history import History, HistoryEntry
-from lambda_magic.runbook._template import (
-    Slot,
-    expression_names,
-    invoke_calls,
-    payload_template,
-    render,
-    template_text,
-)
+from lambda_magic import history
+from lambda_magic._payload import PayloadTemplate, TemplateSlot, expand_payload
+from lambda_magic.testing import FakeLambda
 
 
-def _entry(text: str, namespace: dict[str, Any], *, cell: str | None = None, source: str | None = None) -> HistoryEntry:
-    expanded = expand_payload(text, namespace)
-    request = make_request("fn", expanded.data, substitutions=expanded.substitutions)
-    return History().record(request, origin="magic", cell=text if cell is None else cell, source=source)
+def run(shell: Any, source: str) -> None:
+    result = shell.run_cell(source, store_history=True)
+    if result.error_in_exec is not None:
+        raise result.error_in_exec
 
 
-def test_slots_in_and_outside_strings() -> None:
-    entry = _entry('{"a": "x-${name}", "n": ${n + 1}, "lit": "$${keep}"}', {"name": 'q"q', "n": 1})
-    pieces = payload_template(entry)
-    assert pieces is not None
-    slots = [piece for piece in pieces if isinstance(piece, Slot)]
-    assert [(s.expression, s.value, s.in_string, s.text) for s in slots] == [
-        ("name", 'q"q', True, 'q\\"q'), ("n + 1", 2, False, "2"),
-    ]
-    assert render(pieces).encode() == entry.request.payload
-    assert template_text(pieces) == '{"a": "x-${name}", "n": ${n + 1}, "lit": "$${keep}"}'
+def test_the_magic_records_its_template_on_the_request_and_the_entry(shell: Any, fake: FakeLambda) -> None:
+    run(shell, 'name = "web"\nn = 2')
+    body = '{"a": "x-${name}", "n": ${n + 1}, "lit": "$${keep}"}'
+    run(shell, f"%%lambda_invoke echo --quiet\n{body}")
+    entry = history[-1]
+    assert entry.template is entry.request.template
+    assert entry.template == PayloadTemplate(body, (
+        '{"a": "x-', TemplateSlot("name", in_string=True), '", "n": ', TemplateSlot("n + 1"),
+        ', "lit": "${keep}"}',
+    ))
+    assert entry.slot_values == ("web", 3)
+    assert entry.template.render(entry.slot_values).encode() == entry.request.payload
 
 
-def test_a_whole_body_name() -> None:
-    entry = _entry("$event", {"event": {"id": 1}})
-    assert payload_template(entry) == (Slot("event", {"id": 1}, in_string=False),)
+def test_a_template_from_a_payload_file_is_recorded_too(shell: Any, fake: FakeLambda, tmp_path: Path) -> None:
+    # The cell text has no template in it (only @file): re-parsing the cell, as export did,
+    # froze the value; the recorded template keeps the expression.
+    path = tmp_path / "event.json"
+    path.write_text('{"service": "${svc}"}')
+    run(shell, f'svc = "api"\n%lambda_invoke echo --quiet --payload @{path}')
+    assert history[-1].template.slots == (TemplateSlot("svc", in_string=True),)
 
 
-def test_a_line_magic_payload_is_found_in_the_cell_source() -> None:
-    text = '{"id": ${ids[0]}}'
-    source = f"x = 1\n%lambda_invoke fn --payload '{text}' -o out\n"
-    entry = _entry(text, {"ids": [5]}, cell="%%lambda_invoke fn", source=source)
-    pieces = payload_template(entry)
-    assert pieces is not None and template_text(pieces) == text
+def test_a_line_magic_in_a_loop_records_each_call(shell: Any, fake: FakeLambda) -> None:
+    run(shell, "for svc in ['a', 'b']:\n    %lambda_invoke echo --quiet --payload '{\"s\": \"${svc}\"}'")
+    assert [entry.slot_values for entry in history] == [("a",), ("b",)]
+    assert {entry.template.text for entry in history} == {'{"s": "${svc}"}'}
 
 
-def test_a_fan_out_element_is_its_labelled_value() -> None:
-    request = make_request("fn", b'{"id": 2}', substitutions=(("items[1]", {"id": 2}),))
-    entry = History().record(request, origin="magic", cell="$items")
-    assert payload_template(entry) == (Slot("items[1]", {"id": 2}, in_string=False),)
+def test_a_fan_out_over_a_name_records_each_element_as_a_slot(shell: Any, fake: FakeLambda) -> None:
+    run(shell, 'items = [{"id": 1}, "two"]')
+    run(shell, "%%lambda_invoke echo --each --quiet\n$items")
+    entries = sorted(history, key=lambda entry: entry.slot_values[0] == "two")
+    assert [entry.template for entry in entries] == [PayloadTemplate.slot("items[0]"), PayloadTemplate.slot("items[1]")]
+    assert [entry.request.payload for entry in entries] == [b'{"id": 1}', b'"two"']
 
 
-def test_a_template_that_does_not_give_the_bytes_back_falls_back_to_text() -> None:
-    entry = _entry('{"a": ${a}}', {"a": 1}, cell='{"a": ${a}, "b": 2}')
-    assert payload_template(entry) == ('{"a": 1}',)
+def test_the_api_and_no_payload_record_no_template(fake: FakeLambda) -> None:
+    from lambda_magic import invoke
+
+    invoke("echo", {"id": 1})
+    invoke("echo")
+    assert [entry.template for entry in history] == [None, None]
 
 
-def test_no_payload_and_binary_payloads() -> None:
-    assert payload_template(History().record(make_request("fn"))) is None
-    binary = History().record(make_request("fn", b"\xff\xfe"))
-    with pytest.raises(LambdaMagicError, match="binary"):
-        payload_template(binary)
+def test_a_whole_body_name_is_one_slot() -> None:
+    expanded = expand_payload("$event", {"event": {"k": 1}})
+    assert expanded.template == PayloadTemplate("$event", (TemplateSlot("event"),))
+    assert expanded.template.render([{"k": 1}]) == '{"k": 1}'
 
 
-def test_invoke_calls_and_expression_names() -> None:
-    calls = invoke_calls("%%lambda_invoke fn -q prod -o r\n{\"a\": ${x}}")
-    assert [(args.function, args.qualifier, args.output, body) for args, body in calls] == [
-        ("fn", "prod", "r", '{"a": ${x}}'),
-    ]
-    assert invoke_calls("%lambda_invoke --unknown-option") == []
-    assert expression_names('{"a": ${x["k"] + len(ys)}, "b": ${[h for h in hosts]}}') == ["x", "len", "ys", "hosts"]
-    assert expression_names("$event") == ["event"]
+def test_the_export_no_longer_reads_cell_text() -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("lambda_magic.runbook._template") is None

@@ -4,7 +4,6 @@ own CloudFormation client against the sandbox, and the same resolution against m
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,9 +229,9 @@ def test_exports_name_the_logical_id_and_resolve_it_when_run(shell: Any, on_sand
     script = tmp_path / "runbook.py"
     export("python", path=script)
     source = script.read_text()
-    assert "'mystack/HealthCheck'" in source and "'renamed/HealthCheck'" in source
+    assert "'mystack/HealthCheck'" in source and "stack_name='renamed'" in source  # the code as written
     assert PHYSICAL not in source
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, str(script), "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f'"function": "{PHYSICAL}"' in done.stdout and '"exported": true' in done.stdout
 
@@ -242,18 +241,22 @@ def test_exports_name_the_logical_id_and_resolve_it_when_run(shell: Any, on_sand
     import nbformat
 
     cells = [cell.source for cell in nbformat.reads(export("magic"), as_version=4).cells]
-    assert '%%lambda_invoke mystack/HealthCheck -o r\n{"exported": true}' in cells
+    assert any(cell.startswith("%%lambda_invoke mystack/HealthCheck ") and cell.endswith('{"exported": true}')
+               for cell in cells), cells
     assert cells[-1] == '%%lambda_invoke renamed/HealthCheck --raise\n{"outside": "a cell"}'
 
-    job = yaml.safe_load(export("rundeck"))[0]
+    from lambda_magic import history
+
+    magic = str(next(entry.index for entry in history if entry.origin == "magic"))
+    job = yaml.safe_load(export("rundeck", magic))[0]  # the magic cell (cell 2 is code: --as-script)
     first = job["sequence"]["commands"][0]
     assert "describe-stack-resource --stack-name mystack --logical-resource-id HealthCheck" in first["script"]
     assert PHYSICAL not in first["script"]
+    from rundeck_model import run_job  # Rundeck's own rules for options, quoting and scripts
+
     aws = _aws_cli()
     env = {**os.environ, "PATH": f"{Path(aws).parent}{os.pathsep}{os.environ['PATH']}"}
-    options = {option["name"]: option["value"] for option in job["options"]}
-    args = [options[name] for name in re.findall(r"\$\{option\.(\w+)\}", first.get("args", ""))]
-    ran = subprocess.run(["sh", "-c", first["script"], "step", *args], capture_output=True, text=True,
-                         env=env, timeout=120)
-    assert ran.returncode == 0, ran.stderr
+    done = run_job(export("rundeck", magic), env=env)
+    assert done.ok, done.steps[-1].stderr
+    ran = done.steps[0]
     assert json.loads(ran.stdout.splitlines()[0]) == {"function": PHYSICAL, "event": {"exported": True}}

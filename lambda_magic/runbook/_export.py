@@ -1,30 +1,24 @@
 """Export: history entries to a runbook (a Rundeck job, a Python script, a clean notebook).
 
-``export()`` picks the entries (by default every successful one, in order), turns them
-into a ``Runbook`` of ``Step``s, and hands it to the format's renderer. Values the notebook
-pasted with ``${expr}`` become ``Parameter``s (Rundeck options, script arguments, a
-parameters cell), with the notebook value as default. Nothing secret goes in: requests
-carry no credentials, and the rendered text is checked against this session's secrets
-before it is returned or written.
+``export()`` picks the entries (by default every successful one, in order), builds the
+runbook model (``_model.build_runbook``: steps, the cells that led to them, parameters) and
+hands it to the format's renderer. Nothing secret goes in: requests carry no credentials,
+credential lines are left out, and the rendered text is checked against this session's
+secrets before it is returned or written.
 """
 
 from __future__ import annotations
 
-import keyword
-import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lambda_magic._exceptions import ExportError, LambdaMagicError
-from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
-from lambda_magic.runbook._template import Slot, payload_template
+from lambda_magic._exceptions import LambdaMagicError
+from lambda_magic.runbook._history import History, HistoryEntry, history
+from lambda_magic.runbook._model import ExportError, build_runbook
 
-__all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
+__all__ = ["FORMATS", "ExportError", "export"]
 
 #: Each format and the "module:function" that renders a ``Runbook`` in it.
 FORMATS: dict[str, str] = {
@@ -33,75 +27,8 @@ FORMATS: dict[str, str] = {
     "magic": "lambda_magic.runbook._notebook:render_notebook",
 }
 DEFAULT_NAME = "Lambda runbook"
-_RESERVED = frozenset({"region", "endpoint_url", "help", "h"})
 _SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _MIN_SECRET = 16  # shorter values are not real keys, and would match innocent text
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A value the notebook pasted with ``${expression}``; ``text`` is what was pasted
-    (the value's JSON, or inside a JSON string its escaped text)."""
-
-    name: str
-    expression: str
-    value: Any
-    in_string: bool
-    text: str
-
-    @property
-    def default(self) -> str:
-        """The value as an option's default: the text itself where it was pasted into a
-        JSON string (exports escape it again), else its JSON."""
-        if self.in_string and isinstance(self.value, str):
-            return self.value
-        return self.text
-
-
-@dataclass(frozen=True)
-class Step:
-    """One invocation of the runbook; ``payload`` is literal text and ``Parameter``s."""
-
-    number: int
-    entry: HistoryEntry
-    payload: tuple[str | Parameter, ...] | None
-    region: str | None
-    endpoint_url: str | None
-
-    @property
-    def request(self) -> Any:
-        """The recorded ``InvokeRequest``."""
-        return self.entry.request
-
-    @property
-    def target(self) -> str:
-        """What the step calls, as the notebook named it: ``STACK/LogicalId`` (not the
-        generated name it resolved to then) or the function, with its qualifier."""
-        name = self.request.logical_id or self.request.function_name
-        return f"{name}:{self.request.qualifier}" if self.request.qualifier else name
-
-
-@dataclass(frozen=True)
-class Runbook:
-    """The steps to run in order, their parameters, and where they ran."""
-
-    name: str
-    steps: tuple[Step, ...]
-    parameters: tuple[Parameter, ...]
-    regions: tuple[tuple[str, str], ...]
-    created: datetime
-    #: Seconds: the read timeout is above Lambda's 900 s maximum function timeout, so a
-    #: slow function is never taken for a lost call (and, with retries off, never re-sent).
-    read_timeout: int = 960
-    connect_timeout: int = 10
-    #: The session's numbered cells, and the numbers of those that invoked (any entry):
-    #: the notebook format keeps the cells that ran between the steps without invoking.
-    cells: tuple[CellRun, ...] = ()
-    invoking_cells: frozenset[int] = frozenset()
-
-    def region_option(self, region: str | None) -> str | None:
-        """The option name that carries ``region`` (None when no region was recorded)."""
-        return next((name for name, value in self.regions if value == region), None)
 
 
 def export(
@@ -114,6 +41,7 @@ def export(
     endpoint: bool = True,
     namespace: Mapping[str, Any] | None = None,
     source: History | None = None,
+    **options: Any,
 ) -> str:
     """Turn history entries into a runbook and return its text (also written to ``path``).
 
@@ -123,19 +51,23 @@ def export(
     Failed entries are refused when selected unless ``include_failed``. ``endpoint=False``
     leaves out the endpoint URL (to run against AWS what was tried on the sandbox).
     ``namespace`` (the notebook's variables) fills the magic format's parameters cell.
+    ``options`` go to the renderer: for rundeck ``key_storage_path``, ``node_filter`` and
+    ``as_script`` (see ``_rundeck.render_rundeck``).
     """
     renderer = _renderer(format)
+    if options and str(format).strip().lower() != "rundeck":
+        raise ExportError(f"{', '.join(sorted(options))}: only for the rundeck format")
     source = source if source is not None else history
     chosen = choose_entries(source, entries, include_failed)
-    runbook = build_runbook(chosen, name=name, endpoint=endpoint, source=source)
-    text = renderer(runbook, namespace or {})
+    runbook = build_runbook(chosen, source=source, namespace=namespace, name=name, endpoint=endpoint)
+    text = renderer(runbook, namespace or {}, **options)
     _refuse_secrets(text, format)
     if path is not None:
         _write(Path(path).expanduser(), text)
     return text
 
 
-def _renderer(format: str) -> Callable[[Runbook, Mapping[str, Any]], str]:
+def _renderer(format: str) -> Callable[..., str]:
     import importlib
 
     spec = FORMATS.get(str(format).strip().lower())
@@ -186,95 +118,6 @@ def _selected(
     if not chosen:
         raise ExportError("the selection is empty: name entries such as 1-3,5 (see %lambda_history)")
     return chosen
-
-
-def build_runbook(
-    entries: Iterable[HistoryEntry],
-    *,
-    name: str = DEFAULT_NAME,
-    endpoint: bool = True,
-    source: History | None = None,
-) -> Runbook:
-    """Steps for ``entries`` in order, their parameters named once, and the regions;
-    ``source``, the history they come from, tells which cells ran around them."""
-    names = _Names()
-    regions: dict[str, str] = {}
-    steps = []
-    for number, entry in enumerate(entries, start=1):
-        if entry.region and entry.region not in regions:
-            regions[entry.region] = names.claim("region", reserved=True)
-        pieces = _step_payload(entry, names)
-        url = entry.endpoint_url if endpoint else None
-        steps.append(Step(number, entry, pieces, entry.region, url))
-    read_timeout, connect_timeout = _timeouts()
-    return Runbook(
-        name=" ".join(str(name).split()) or DEFAULT_NAME,
-        steps=tuple(steps),
-        parameters=tuple(names.parameters.values()),
-        regions=tuple((option, region) for region, option in regions.items()),
-        created=datetime.now(timezone.utc),
-        read_timeout=read_timeout,
-        connect_timeout=connect_timeout,
-        cells=tuple(source.cells()) if source is not None else (),
-        invoking_cells=frozenset(
-            entry.execution_count for entry in source or () if entry.execution_count is not None
-        ),
-    )
-
-
-def _timeouts() -> tuple[int, int]:
-    """Whole seconds (the AWS CLI takes integers); the read timeout at least the default."""
-    from lambda_magic._settings import DEFAULTS, resolve_settings
-
-    try:
-        settings = resolve_settings()
-        read, connect = settings.read_timeout, settings.connect_timeout
-    except LambdaMagicError:
-        read, connect = DEFAULTS["read_timeout"], DEFAULTS["connect_timeout"]
-    return max(math.ceil(read), math.ceil(DEFAULTS["read_timeout"])), math.ceil(connect)
-
-
-def _step_payload(entry: HistoryEntry, names: _Names) -> tuple[str | Parameter, ...] | None:
-    try:
-        pieces = payload_template(entry)
-    except LambdaMagicError as exc:
-        raise ExportError(str(exc)) from None
-    if pieces is None:
-        return None
-    return tuple(names.parameter(piece) if isinstance(piece, Slot) else piece for piece in pieces)
-
-
-class _Names:
-    """Gives parameters unique, readable names: the expression's words (resp_payload_id)."""
-
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-        self.parameters: dict[tuple[str, bool, str], Parameter] = {}
-
-    def claim(self, base: str, *, reserved: bool = False) -> str:
-        """``base``, or ``base_2``, ``base_3``... when taken (or reserved, unless allowed)."""
-        name, n = base, 1
-        while name in self.taken or (name in _RESERVED and not reserved):
-            n += 1
-            name = f"{base}_{n}"
-        self.taken.add(name)
-        return name
-
-    def parameter(self, slot: Slot) -> Parameter:
-        key = (slot.expression, slot.in_string, slot.text)
-        if key not in self.parameters:
-            name = self.claim(slug(slot.expression))
-            self.parameters[key] = Parameter(name, slot.expression, slot.value, slot.in_string, slot.text)
-        return self.parameters[key]
-
-
-def slug(expression: str) -> str:
-    """A Python identifier (and Rundeck option name) from an expression's words."""
-    words = re.findall(r"[A-Za-z0-9]+", expression)
-    name = "_".join(words)[:40].strip("_") or "value"
-    if name[0].isdigit():
-        name = f"v_{name}"
-    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def _refuse_secrets(text: str, format: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from lambda_magic._exceptions import HistoryError, LambdaMagicError
 
 if TYPE_CHECKING:
+    from lambda_magic._payload import PayloadTemplate
     from lambda_magic._request import InvokeRequest
     from lambda_magic._response import LambdaResponse
 
@@ -58,6 +59,17 @@ class HistoryEntry:
     def ok(self) -> bool:
         """True when a response came back and the function did not fail."""
         return self.response is not None and self.response.ok
+
+    @property
+    def template(self) -> PayloadTemplate | None:
+        """The payload as written (literal text and ``${expr}`` slots), as the request
+        recorded it; None for a payload given as a value, or none."""
+        return self.request.template
+
+    @property
+    def slot_values(self) -> tuple[Any, ...]:
+        """The value each of the template's slots had, in order."""
+        return tuple(value for _expression, value in self.request.substitutions)
 
     @property
     def function(self) -> str:
@@ -142,6 +154,20 @@ class History:
         self._cell: CellMark | None = None
         self._cell_entries: list[int] = []
         self._cells: deque[CellRun] = deque(maxlen=maxlen)
+        self._listeners: list[Callable[[HistoryEntry], None]] = []
+
+    def listen(self, callback: Callable[[HistoryEntry], None]) -> Callable[[], None]:
+        """Call ``callback(entry)`` after each entry is recorded (from the recording thread:
+        a fan-out records from its workers); returns the function that stops it."""
+        with self._lock:
+            self._listeners.append(callback)
+
+        def stop() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return stop
 
     @property
     def maxlen(self) -> int:
@@ -176,7 +202,10 @@ class History:
             self._entries.append(entry)
             if cell is not None and cell is self._cell and entry.source is cell.source:
                 self._cell_entries.append(entry.index)
-            return entry
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(entry)
+        return entry
 
     def current_cell(self) -> CellMark | None:
         """The cell running now (None outside cells: the form's button, other threads)."""

@@ -130,21 +130,43 @@ class HistoryMagics(Magics):
     @magic_arguments.argument(
         "--no-endpoint", action="store_true",
         help="Leave out the endpoint URL (run against AWS what was tried on the sandbox).")
+    @magic_arguments.argument(
+        "--key-storage-path", dest="key_storage_path",
+        help="rundeck: Key Storage path of the AWS secret key (default: keys/aws/secret_key).")
+    @magic_arguments.argument(
+        "--node-filter", dest="node_filter",
+        help="rundeck: run on the nodes this filter selects (PagerDuty Runbook Automation needs one).")
+    @magic_arguments.argument(
+        "--as-script", dest="as_script", action="store_true",
+        help="rundeck: one step running the Python export (for code between the steps).")
     @line_magic
     def lambda_export(self, line: str) -> None:
         """Export invocations of this session as a runbook: Rundeck job, Python script, notebook.
 
-        Values the cells pasted with ``${expr}`` become parameters (Rundeck options, script
-        options, a parameters cell) defaulting to the notebook's values; the region is an
-        option too, the endpoint URL is kept unless ``--no-endpoint``. Nothing secret is
-        written: credentials come from the environment of whoever runs the runbook::
+        The runbook holds the invocations (every successful one by default, in order) and
+        the code cells that ran and led to them: conditions, loops and computations stay, and
+        a value taken from an earlier response is read from it when the runbook runs. Failed
+        cells, display-only cells, notebook tooling and lines that set credentials are left
+        out (the export lists them). Top-level literal assignments, notebook values the cells
+        read but never assign, the region and the endpoint URL are parameters (script
+        options, the notebook's ``parameters`` cell, Rundeck options); the endpoint URL is
+        kept unless ``--no-endpoint``. Nothing secret is written: credentials come from the
+        environment of whoever runs the runbook::
 
-            %lambda_export rundeck -o restart-web.yaml --name "Restart web"
-            %lambda_export python 2-4 -o restart_web.py
+            %lambda_export python -o restart_web.py
             %lambda_export magic -o restart_web.ipynb --no-endpoint
+            %lambda_export rundeck -o restart-web.yaml --name "Restart web"
 
-        A Rundeck step fails when its function fails, and the job stops there; the script
-        exits 1 at the first failure. Selecting an entry that failed needs --include-failed.
+        Every invocation of an exported runbook stops it when its function fails; the
+        script's exit status says how it ended (0 ok, 1 function failed, 2 bad arguments,
+        3 nothing sent, 4 outcome unknown). Selecting an entry that failed needs
+        --include-failed.
+
+        A Rundeck job has one step per invocation (AWS CLI v2 and python3 on the node), a
+        response value passed on through Key Value Data; code between the steps needs
+        ``--as-script`` (one step running the Python export). Its credentials are options,
+        the secret key read from Key Storage (``--key-storage-path``); ``--node-filter``
+        chooses the nodes.
         """
         from lambda_magic.runbook._export import export
 
@@ -156,8 +178,16 @@ class HistoryMagics(Magics):
                 args.format, args.entries, name=args.name, path=args.path,
                 include_failed=args.include_failed, endpoint=not args.no_endpoint,
                 namespace=self.shell.user_ns if self.shell is not None else None,
+                **_rundeck_options(args),
             )
         if args.path:
             print(f"wrote the {args.format} export to {args.path}")
         else:
             print(text)
+
+
+def _rundeck_options(args: Any) -> dict[str, Any]:
+    """The Rundeck-only options that were given (the other formats refuse them)."""
+    given = {"key_storage_path": args.key_storage_path, "node_filter": args.node_filter,
+             "as_script": args.as_script or None}
+    return {name: value for name, value in given.items() if value is not None}

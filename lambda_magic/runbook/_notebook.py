@@ -1,43 +1,37 @@
-"""A ``Runbook`` as a clean notebook (nbformat v4): the cells the invocations came from.
+"""A ``Runbook`` as a notebook (nbformat v4): the prototype's cells, ready for papermill.
 
-The notebook loads the extension, sets the region and endpoint the prototype used, defines
-the notebook values the cells need (a cell tagged ``parameters``, as papermill expects),
-then holds each cell once, in order, without outputs, with the cells that ran between the
-invocations without invoking (the Python that links the steps; not those that failed). An
-invocation that was not made from a cell (the API outside a notebook, the form) becomes a
-``%%lambda_invoke ... --raise`` cell of its own. Every line that sets
-credentials (``%lambda_config access_key=``, ``%config LambdaMagic.access_key``, ``%env
-AWS_ACCESS_KEY_ID=``, ``os.environ["AWS_..."] = ``, boto3's ``aws_access_key_id=``...) is
-left out, and the notebook's first cell says which: credentials come from the environment
-of whoever runs it.
+The notebook opens with a cell tagged ``parameters`` (papermill injects its ``-p`` values
+after it) holding every parameter: ``region``, ``endpoint_url``, the notebook values the
+cells read and no cell assigns, and the literals the cells assigned (those assignments
+leave their cells: the parameters cell is where the values are set). The configuration
+cell after it loads the extension and uses ``region`` and ``endpoint_url``, and makes every
+function error fail its cell (``raise_on_error``). Then come the exported cells, once each,
+in order, without outputs; each ``%lambda_invoke`` carries ``--raise`` so that a headless
+run stops at a failed function with its one-line reason. Credential lines and notebook
+tooling are left out (the introduction lists them); chained ``${...}`` values stay as written.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import json
 import re
 import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic.runbook._export import Parameter, Runbook, Step
-from lambda_magic.runbook._history import CellRun
+from lambda_magic.runbook._model import Cell, Runbook, Step, template_text
 
-__all__ = ["cell_names", "render_notebook"]
+__all__ = ["cell_source", "render_notebook"]
 
-_AWS_NAMES = r"AWS_(?:ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|DEFAULT_PROFILE)"
-#: Each way a cell sets credentials, and how the export's first cell names it.
-_CREDENTIAL_LINES = (
-    ("%lambda_config {}", re.compile(r"%lambda_config\b.*\b(access_key|secret_key_path|profile)=")),
-    ("%config LambdaMagic.{}", re.compile(r"%config\s+LambdaMagic\.(access_key|secret_key_path|profile)\b")),
-    ("%env {}", re.compile(rf"%(?:set_)?env\s+({_AWS_NAMES})\b")),
-    ("os.environ {}", re.compile(rf"\b(?:environ|putenv)\b.*\b({_AWS_NAMES})\b")),
-    ("{}=", re.compile(r"\b(aws_access_key_id|aws_secret_access_key|aws_session_token)\s*=")),
-)
-_TOOLING = re.compile(r"^\s*(%(lambda_history|lambda_export|lambda_config|lambda_sandbox|load_ext|reload_ext)\b|#|$)")
-_NOT_PARAMETERS = frozenset(dir(builtins)) | {"get_ipython", "display", "In", "Out", "exit", "quit"}
+_CONFIG = """\
+%load_ext lambda_magic
+import lambda_magic
+
+# Every call: the region and endpoint above (an empty endpoint_url is AWS's own), and a
+# function error fails its cell, so a headless run (papermill, nbclient) stops there.
+lambda_magic.session_settings().update(region=region or None, endpoint_url=endpoint_url or None,
+                                       raise_on_error=True)"""
+_INVOKE_RE = re.compile(r"(?<!%)%lambda_invoke\b")
 
 
 def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None) -> str:
@@ -45,16 +39,13 @@ def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None
     import nbformat
     from nbformat import v4
 
-    left_out: list[str] = []
-    sources = [_without_credentials(source, left_out) for source in _step_sources(runbook)]
-    cells = [v4.new_markdown_cell(_intro(runbook, left_out)), v4.new_code_cell("%load_ext lambda_magic")]
-    config = _config_line(runbook)
-    if config:
-        cells.append(v4.new_code_cell(config))
-    parameters = _parameters_source(runbook, sources, namespace or {})
-    if parameters:
-        cells.append(v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
-    cells.extend(v4.new_code_cell(source) for source in sources)
+    cells = [
+        v4.new_markdown_cell(_intro(runbook)),
+        v4.new_code_cell(_parameters(runbook), metadata={"tags": ["parameters"]}),
+        v4.new_code_cell(_configuration(runbook)),
+    ]
+    sources = (cell_source(cell, runbook) for cell in runbook.cells)
+    cells += [v4.new_code_cell(source) for source in sources if source.strip()]  # not emptied cells
     notebook = v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
@@ -63,89 +54,106 @@ def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None
     return nbformat.writes(notebook)
 
 
-def _intro(runbook: Runbook, left_out: list[str]) -> str:
+def _intro(runbook: Runbook) -> str:
     count = len(runbook.steps)
-    omitted = (f"\n\nLeft out: {len(left_out)} line{'s' if len(left_out) != 1 else ''} that set credentials "
-               f"({', '.join(dict.fromkeys(left_out))}).") if left_out else ""
-    return (
+    text = (
         f"# {runbook.name}\n\n"
-        f"{count} AWS Lambda invocation{'s' if count != 1 else ''}, exported by lambda_magic on "
-        f"{runbook.created:%Y-%m-%d %H:%M} UTC. Run it top to bottom (Run All, `jupyter execute`, "
-        "papermill); cells with `--raise` stop the run when their function fails.\n\n"
-        "AWS credentials come from the environment (AWS_PROFILE, AWS_ACCESS_KEY_ID/"
-        "AWS_SECRET_ACCESS_KEY, a role, or `%lambda_config access_key=... secret_key_path=...`): "
-        f"none are stored here.{omitted}"
+        f"The cells of a prototype that made {count} AWS Lambda invocation{'s' if count != 1 else ''}, exported "
+        f"by lambda_magic on {runbook.created:%Y-%m-%d %H:%M} UTC. Run it top to bottom (Run All, "
+        "`jupyter execute`, `papermill -p region eu-west-1 ...`): the first cell holds the parameters, "
+        "and every invocation stops the run when its function fails.\n\n"
+        "Needs Jupyter (or papermill) and lambda_magic. AWS credentials come from the environment "
+        "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a role): none are stored here."
     )
+    if runbook.left_out:
+        text += "\n\nLeft out of the prototype:\n\n" + "\n".join(
+            f"- {item.label}: {item.reason}" for item in runbook.left_out)
+    return text
 
 
-def _config_line(runbook: Runbook) -> str | None:
-    first = runbook.steps[0]
-    settings = [f"region={first.region}"] if first.region else []
-    if first.endpoint_url:
-        settings.append(f"endpoint_url={first.endpoint_url}")
-    return f"%lambda_config {' '.join(settings)}" if settings else None
+def _parameters(runbook: Runbook) -> str:
+    lines = ["# The runbook's parameters, with the values they had in the prototype (papermill: -p NAME VALUE)."]
+    for parameter in runbook.parameters:
+        note = f"  # ${{{parameter.expression}}} in the prototype" if parameter.expression else ""
+        lines.append(f"{parameter.name} = {parameter.value!r}{note}")
+    return "\n".join(lines)
 
 
-def _step_sources(runbook: Runbook) -> list[str]:
-    """Each step's cell once, in order (a cell that invoked three times appears once), with
-    the cells that ran between the steps without invoking: the Python linking them."""
-    glue = _glue(runbook)
-    seen: set[tuple[int | None, str]] = set()
-    sources = []
-    for step in runbook.steps:
-        count, source = step.entry.execution_count, step.entry.source
-        while glue and count is not None and (glue[0].execution_count or 0) < count:
-            sources.append(glue.pop(0).source)
-        if source is None or not source.strip():
-            sources.append(_synthesized(step))
-        elif (count, source) not in seen:
-            seen.add((count, source))
-            sources.append(source)
-    return sources
+def _configuration(runbook: Runbook) -> str:
+    """The configuration cell, with the imports the cells need and no cell makes, and the
+    notebook values whose parameter has another name under their own."""
+    lines = [item.statement for item in runbook.imports]
+    lines += [f"{p.variable} = {p.name}" for p in runbook.parameters
+              if p.origin == "notebook" and p.variable != p.name]
+    return _CONFIG + ("\n\n" + "\n".join(lines) if lines else "")
 
 
-def _glue(runbook: Runbook) -> list[CellRun]:
-    """Cells numbered between the first and last step's that succeeded, invoked nothing,
-    and are more than tooling (%lambda_history, %lambda_export, %lambda_config...)."""
-    counts = [step.entry.execution_count for step in runbook.steps if step.entry.execution_count is not None]
-    if not counts:
-        return []
-    low, high = min(counts), max(counts)
-    cells = [
-        cell for cell in runbook.cells
-        if cell.execution_count is not None and low < cell.execution_count < high and cell.ok
-        and cell.execution_count not in runbook.invoking_cells and not _is_tooling(cell.source)
-    ]
-    return sorted(cells, key=lambda cell: cell.execution_count or 0)
+def cell_source(cell: Cell, runbook: Runbook) -> str:
+    """A cell as exported: ``--raise`` on each invocation, credentials, tooling and the
+    parameters' assignments out (the parameters cell sets them)."""
+    if cell.code is None or cell.source is None:
+        return _synthesized(runbook.steps[cell.steps[0] - 1])
+    code = cell.code
+    if code.is_cell_magic:
+        first, _, body = cell.source.lstrip("\n").partition("\n")
+        return f"{_with_raise(first)}\n{body}".rstrip()
+    if not code.parsed or not code.lines_match:
+        return cell.source.rstrip()
+    lines = cell.source.splitlines()
+    for invocation in code.invocations:
+        lines[invocation.lineno - 1] = _with_raise(lines[invocation.lineno - 1])
+    edits: dict[int, tuple[int, str | None]] = {}
+    for removal in code.removals:
+        if removal.reason != "ipython":  # a notebook runs IPython's own syntax
+            line = _removed_line(lines[removal.lineno - 1], removal.nested, removal.reason)
+            edits[removal.lineno] = (removal.end_lineno, line)
+    for assignment in code.assignments:
+        edits[assignment.lineno] = (assignment.end_lineno, _assigned(cell, assignment.name, runbook))
+    return _apply(lines, edits)
 
 
-def _is_tooling(source: str) -> bool:
-    return all(_TOOLING.match(line) for line in source.splitlines())
-
-
-def _without_credentials(source: str, left_out: list[str]) -> str:
-    """``source`` with each line that sets credentials replaced by a comment; what each
-    was is appended to ``left_out`` (its form and name, never its value)."""
-    lines = []
-    for line in source.splitlines():
-        found = next(((label, match) for label, pattern in _CREDENTIAL_LINES
-                      if (match := pattern.search(line))), None)
-        if found is None:
-            lines.append(line)
+def _apply(lines: list[str], edits: dict[int, tuple[int, str | None]]) -> str:
+    out: list[str] = []
+    number = 1
+    while number <= len(lines):
+        if number in edits:
+            end, new = edits[number]
+            if new is not None:
+                out.append(new)
+            number = end + 1
             continue
-        left_out.append(found[0].format(found[1].group(1)))
-        indent = line[: len(line) - len(line.lstrip())]
-        opens_block = bool(lines) and lines[-1].rstrip().endswith(":")  # a block needs a statement
-        lines.append(f"{indent}{'pass  ' if opens_block else ''}# (credentials: from the environment)")
-    return "\n".join(lines).rstrip()
+        out.append(lines[number - 1])
+        number += 1
+    return "\n".join(out).strip("\n")
+
+
+def _removed_line(line: str, nested: bool, reason: str) -> str:
+    indent = line[: len(line) - len(line.lstrip())]
+    what = "credentials: from the environment" if reason == "credentials" else "notebook tooling: left out"
+    return f"{indent}{'pass  ' if nested else ''}# ({what})"
+
+
+def _assigned(cell: Cell, variable: str, runbook: Runbook) -> str | None:
+    """Nothing where the parameters cell sets the variable itself; else ``var = param``."""
+    parameter = next(p for p in runbook.parameters
+                     if p.origin == "assignment" and p.cell == cell.execution_count and p.variable == variable)
+    return None if parameter.name == variable else f"{variable} = {parameter.name}"
+
+
+def _with_raise(line: str) -> str:
+    """The magic's line with ``--raise`` (once): at the end of a ``%%lambda_invoke`` line,
+    right after a line magic's name (its options may come anywhere)."""
+    if "--raise" in line.split():
+        return line
+    if line.lstrip().startswith("%%lambda_invoke"):
+        return f"{line.rstrip()} --raise"
+    return _INVOKE_RE.sub("%lambda_invoke --raise", line, count=1)
 
 
 def _synthesized(step: Step) -> str:
     """A ``%%lambda_invoke`` cell for a step that was not made from a cell."""
     request = step.request
-    words = [request.logical_id or request.function_name]  # STACK/LogicalId re-resolved
-    if request.stream:
-        words.append("--stream")
+    words = [request.logical_id or request.function_name]  # STACK/LogicalId: looked up when it runs
     if request.qualifier:
         words += ["-q", request.qualifier]
     if request.invocation_type != "RequestResponse":
@@ -160,90 +168,4 @@ def _synthesized(step: Step) -> str:
         words += ["--durable-execution-name", request.durable_execution_name]
     words.append("--raise")
     line = "%%lambda_invoke " + " ".join(shlex.quote(word) for word in words)
-    return f"{line}\n{_body(step.payload)}".rstrip()
-
-
-def _body(payload: tuple[str | Parameter, ...] | None) -> str:
-    if payload is None:
-        return ""
-    return "".join(
-        piece.replace("${", "$${") if isinstance(piece, str) else f"${{{piece.name}}}" for piece in payload
-    )
-
-
-def _parameters_source(runbook: Runbook, sources: list[str], namespace: Mapping[str, Any]) -> str:
-    """``name = value`` lines for every name the cells use before any cell defines it."""
-    known: dict[str, Any] = {}
-    for step in runbook.steps:
-        for piece in step.payload or ():
-            if isinstance(piece, Parameter):
-                known.setdefault(piece.name, piece.value)
-                if piece.expression.isidentifier():
-                    known.setdefault(piece.expression, piece.value)
-    lines = []
-    for name in _free_names(sources):
-        if name in known or (name in namespace and _is_literal(namespace[name])):
-            lines.append(f"{name} = {known[name] if name in known else namespace[name]!r}")
-        else:
-            lines.append(f"# {name} = ...  (the cells below use it; its value could not be written here)")
-    if not lines:
-        return ""
-    return "# The values the prototype used: change them here (papermill: tagged \"parameters\").\n" + "\n".join(lines)
-
-
-def _free_names(sources: list[str]) -> list[str]:
-    """Names used by a cell and bound by no cell before it (nor by itself)."""
-    bound: set[str] = set()
-    needed: list[str] = []
-    for source in sources:
-        used, binds = cell_names(source)
-        for name in used:
-            if name not in bound and name not in binds and name not in needed and name not in _NOT_PARAMETERS:
-                needed.append(name)
-        bound |= binds
-    return needed
-
-
-def cell_names(source: str) -> tuple[list[str], set[str]]:
-    """The names a cell reads (in order) and the names it binds, magics included."""
-    from lambda_magic.runbook._template import expression_names, invoke_calls
-
-    used, binds = _python_names(source)
-    for args, body in invoke_calls(source):
-        if args.output:
-            binds.add(args.output)
-        for text in (body, args.payload, args.client_context):
-            if text and not text.startswith("@"):
-                used.extend(expression_names(text))
-    return used, binds
-
-
-def _python_names(source: str) -> tuple[list[str], set[str]]:
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except (SyntaxError, ValueError):
-        return [], set()
-    used: list[str] = []
-    binds: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            binds.add(node.id)
-        elif isinstance(node, ast.Name):
-            used.append(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            binds.add(node.name)
-        elif isinstance(node, ast.arg):
-            binds.add(node.arg)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            binds.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    return used, binds
-
-
-def _is_literal(value: Any) -> bool:
-    """Whether ``repr(value)`` reads back as the same value."""
-    try:
-        return bool(ast.literal_eval(repr(value)) == value)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
+    return f"{line}\n{template_text(step.payload)}".rstrip()

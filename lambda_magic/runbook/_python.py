@@ -1,175 +1,242 @@
-"""A ``Runbook`` as a standalone Python script that replays it with ``lambda_magic.invoke``.
+"""A ``Runbook`` as a Python script: the prototype's own code, run from the command line.
 
-The script holds the steps as data (``STEPS``), the values the notebook pasted with
-``${expr}`` as command-line options defaulting to the notebook's values (``PARAMETERS``),
-and a short ``main`` that runs the steps in order and exits 1 at the first failure. The
-payload templates are ``string.Template`` texts: ``${name}`` is a parameter, ``$$`` a dollar.
+The script holds the exported cells, in order, in one function ``runbook(p)``; each
+``%lambda_invoke``/``%%lambda_invoke`` becomes the equivalent ``lambda_magic.invoke`` (or,
+with ``--each``, ``invoke_many``) call that raises when the function fails. Payloads keep
+their ``${expr}`` as written, evaluated when the call is made: a value taken from an
+earlier response is read from that response on every run. Conditions, loops and other
+code stay as they were. Parameters are read where the notebook assigned them
+(``incident_id = p.incident_id``) and are options of the script; the region and the
+endpoint are options too. ``_script.run_script`` gives the command line and exit status.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import tokenize
 from collections.abc import Mapping
 from typing import Any
 
-from lambda_magic.runbook._export import Parameter, Runbook, Step
+from lambda_magic.runbook._cells import Invocation
+from lambda_magic.runbook._model import Cell, Runbook, Step, template_text
 
-__all__ = ["render_python"]
+__all__ = ["invocation_call", "render_python"]
 
-_HEADER = '''\
+_INDENT = "    "
+
+_HEAD = '''\
 #!/usr/bin/env python3
-"""{name}: {count} AWS Lambda invocation{plural}, exported by lambda_magic from a notebook.
-
-Runs the steps in order and stops at the first failure with exit status 1. AWS credentials
-come from the environment (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an
-instance role...), never from this file. --help lists the values the notebook computed;
-each defaults to what it was in the notebook. Exported on {created:%Y-%m-%d %H:%M} UTC.
-"""
+"""{doc}"""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from string import Template
 
-import lambda_magic
+from lambda_magic.runbook import events, payload, payload_file, raise_for_errors, run_script
 
-#: Seconds to wait for an answer: above Lambda's 900 s maximum function timeout.
-READ_TIMEOUT = {read_timeout}
-
-#: The region of the steps, by option name.
-REGIONS = {regions}
-
-#: Values the notebook pasted with ${{...}}: option name, default, the notebook's expression,
-#: and how it is pasted: "text" goes into a JSON string (escaped), "json" is JSON.
+#: The runbook's parameters and the values they had in the notebook: each is an option
+#: (--incident-id ...; text as it is, anything else as JSON). An empty --endpoint-url is AWS's.
 PARAMETERS = {parameters}
 
-STEPS = {steps}
+
+def runbook(p):
+    """The notebook's cells, in order; ``p`` holds the parameters."""
+    import lambda_magic  # here: a cell's own "import lambda_magic" makes the name local
 '''
 
-_MAIN = '''
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line: --endpoint-url, the regions, and one option per parameter."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\\n\\n")[0])
-    parser.add_argument("--endpoint-url", help="Lambda endpoint URL for every step (default: as recorded)")
-    for name, region in REGIONS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=region,
-                            help="AWS region (default: %(default)s)")
-    for name, default, expression, kind in PARAMETERS:
-        help_text = f"${{{expression}}} in the notebook, as {kind}".replace("%", "%%")
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default,
-                            type=json_text if kind == "json" else str,
-                            help=help_text + " (default: %(default)s)")
-    return parser.parse_args(argv)
-
-
-def json_text(value: str) -> str:
-    """Check that an option's value is JSON (argparse reports the ValueError)."""
-    json.loads(value)
-    return value
-
-
-def pasted_values(args: argparse.Namespace) -> dict[str, str]:
-    """Each parameter as pasted into the payload: text JSON-escaped, JSON as it is."""
-    values = {}
-    for name, _default, _expression, kind in PARAMETERS:
-        value = getattr(args, name)
-        values[name] = json.dumps(value)[1:-1] if kind == "text" else value
-    return values
-
-
-def run_step(number: int, step: dict, args: argparse.Namespace, values: dict[str, str]) -> bool:
-    """Invoke one step; print its result; False when it failed."""
-    label = f"step {number}/{len(STEPS)} {step['target']}"
-    payload = None if step["payload"] is None else Template(step["payload"]).substitute(values)
-    try:
-        response = lambda_magic.invoke(
-            step["function"], payload, invocation_type=step["invocation_type"],
-            qualifier=step["qualifier"], client_context=step["client_context"], log=step["log"],
-            tenant_id=step["tenant_id"], durable_execution_name=step["durable_execution_name"],
-            region=getattr(args, step["region"]) if step["region"] else None,
-            endpoint_url=args.endpoint_url or step["endpoint_url"],
-            read_timeout=READ_TIMEOUT, raise_on_error=False,
-        )
-    except lambda_magic.LambdaMagicError as exc:
-        print(f"{label}: {exc}", file=sys.stderr)
-        return False
-    print(f"{label}: {response.status_code} in {response.elapsed * 1000:.0f} ms")
-    if response.payload is not None:
-        print(json.dumps(response.payload, indent=2, default=str))
-    if not response.ok:
-        print(f"{label} failed ({response.function_error}): {response.error}", file=sys.stderr)
-        return False
-    return True
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run every step in order; 1 at the first failure, 0 when all succeeded."""
-    args = parse_args(argv)
-    values = pasted_values(args)
-    for number, step in enumerate(STEPS, start=1):
-        if not run_step(number, step, args, values):
-            return 1
-    return 0
-
+_TAIL = '''
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(runbook, PARAMETERS, __doc__))
 '''
 
 
 def render_python(runbook: Runbook, namespace: Mapping[str, Any] | None = None) -> str:
     """The script's text."""
+    body = [_indent(line) for line in _notebook_values(runbook)]
+    for cell in runbook.cells:
+        body += ["", _indent(f"# --- {cell.label} ---"), _indented(cell_code(cell, runbook))]
+    parameters = "{\n" + "".join(f"    {p.name!r}: {_literal(p.value)},\n" for p in runbook.parameters) + "}"
+    return _HEAD.format(doc=_doc(runbook), parameters=parameters) + "\n".join(body).rstrip() + "\n" + _TAIL
+
+
+def _doc(runbook: Runbook) -> str:
     count = len(runbook.steps)
-    return _HEADER.format(
-        name=runbook.name.replace("\\", "/").replace('"""', "'''"),
-        count=count,
-        plural="s" if count != 1 else "",
-        created=runbook.created,
-        read_timeout=float(runbook.read_timeout),
-        regions=_literal({name: region for name, region in runbook.regions}),
-        parameters=_literal([_parameter(parameter) for parameter in runbook.parameters]),
-        steps=_literal([_step(step, runbook) for step in runbook.steps]),
-    ) + _MAIN
+    lines = [
+        f"{_safe(runbook.name)}: a runbook exported by lambda_magic from a notebook on "
+        f"{runbook.created:%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"Runs the notebook's cells that led to its {count} AWS Lambda invocation{'s' if count != 1 else ''}, "
+        "in order; each magic is a",
+        "lambda_magic.invoke / invoke_many call that raises when the function fails.",
+        "Needs Python 3.10+ and lambda_magic (pip install lambda_magic). AWS credentials come",
+        "from the environment (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a role),",
+        "never from this file.",
+    ]
+    if runbook.left_out:
+        lines += ["", "Left out of the notebook:"]
+        lines += [f"  {item.label}: {_safe(item.reason)}" for item in runbook.left_out]
+    lines += [
+        "",
+        "Exit status: 0 every step succeeded; 1 a function failed (or the runbook's code raised);",
+        "2 bad arguments; 3 nothing was sent (not found, denied, unreachable, throttled out);",
+        "4 the outcome is unknown (timeout, 5xx, dropped connection): the message says so.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
-def _parameter(parameter: Parameter) -> tuple[str, str, str, str]:
-    kind = "text" if parameter.in_string else "json"
-    return (parameter.name, parameter.default, parameter.expression, kind)
+def _safe(text: str) -> str:
+    return text.replace("\\", "/").replace('"""', "'''")
 
 
-def _step(step: Step, runbook: Runbook) -> dict[str, Any]:
+def _notebook_values(runbook: Runbook) -> list[str]:
+    """Imports the cells need and no cell makes, and ``name = p.name`` for the notebook
+    values the cells read and no cell assigns."""
+    lines = [item.statement for item in runbook.imports]
+    found = [p for p in runbook.parameters if p.origin == "notebook"]
+    if found:
+        lines += ["# Notebook values the cells read and no cell assigns."]
+        lines += [f"{p.variable} = p.{p.name}" + (f"  # ${{{p.expression}}} in the notebook" if p.expression else "")
+                  for p in found]
+    return lines
+
+
+def cell_code(cell: Cell, runbook: Runbook) -> str:
+    """A cell as Python: magics as calls, parameters read, left-out lines marked."""
+    if cell.code is None:
+        return _loose_step(runbook.steps[cell.steps[0] - 1])
+    code = cell.code
+    if not code.parsed:
+        return "\n".join(f"# {line}" for line in (cell.source or "").splitlines())
+    edits = [(r.start, r.end, f"{'pass  ' if r.nested else ''}# left out: {_REASONS[r.reason]}") for r in code.removals]
+    edits += [(i.start, i.end, invocation_call(i, _line_indent(code.code, i.start))) for i in code.invocations]
+    assigned = [p for p in runbook.parameters if p.origin == "assignment" and p.cell == cell.execution_count]
+    for assignment in code.assignments:
+        parameter = next(p for p in assigned if p.variable == assignment.name)
+        assigned.remove(parameter)
+        edits.append((assignment.start, assignment.end, f"{assignment.name} = p.{parameter.name}"))
+    text = code.code
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text.rstrip()
+
+
+def _line_indent(text: str, offset: int) -> str:
+    line = text[text.rfind("\n", 0, offset) + 1 :]
+    return line[: len(line) - len(line.lstrip())]
+
+
+_REASONS = {"credentials": "a line that sets credentials", "tooling": "notebook tooling",
+            "ipython": "IPython-only syntax"}
+
+
+def invocation_call(invocation: Invocation, indent: str = "") -> str:
+    """The ``lambda_magic.invoke`` / ``invoke_many`` call a magic stands for (one argument
+    a line when long; ``indent`` is the line's own)."""
+    args = invocation.args
+    keywords = _keywords(args)
+    if args.each:
+        if args.concurrency is not None:
+            keywords.append(f"concurrency={args.concurrency}")
+        events_text = (invocation.payload_text or "").strip()
+        call = _call("lambda_magic.invoke_many", [repr(args.function), f"events({events_text!r}, locals())",
+                                                   *keywords], indent)
+        call = f"raise_for_errors({call})"
+    else:
+        call = _call("lambda_magic.invoke", [repr(args.function), _payload(invocation), *keywords,
+                                              "raise_on_error=True"], indent)
+    if not args.output:
+        return call
+    return f"{args.output} = {call}" if invocation.statement else f"({args.output} := {call})"
+
+
+def _call(function: str, arguments: list[str], indent: str) -> str:
+    one_line = f"{function}({', '.join(arguments)})"
+    if len(indent) + len(one_line) <= 100:
+        return one_line
+    inner = indent + _INDENT
+    return f"{function}(\n" + "".join(f"{inner}{argument},\n" for argument in arguments) + f"{indent})"
+
+
+def _keywords(args: Any) -> list[str]:
+    found = []
+    if str(args.invocation_type).lower() not in ("requestresponse", "request", "sync"):
+        found.append(f"invocation_type={args.invocation_type!r}")
+    if args.qualifier:
+        found.append(f"qualifier={args.qualifier!r}")
+    context = args.client_context
+    if context:
+        found.append(f"client_context={context[1:] if context.startswith('$') else repr(context)}")
+    if args.no_log:
+        found.append("log=False")
+    for key in ("tenant_id", "durable_execution_name", "region", "stack_name", "read_timeout"):
+        value = getattr(args, key, None)
+        if value is not None and not (args.each and key in ("tenant_id", "stack_name", "durable_execution_name")):
+            found.append(f"{key}={value!r}")
+    return found
+
+
+def _payload(invocation: Invocation) -> str:
+    payload = invocation.args.payload
+    if invocation.body is None and payload is not None and payload.startswith("@"):
+        return f"payload_file({payload[1:]!r}, locals())"
+    return _payload_text(invocation.payload_text)
+
+
+def _payload_text(text: str | None) -> str:
+    body = (text or "").strip()
+    if not body:
+        return "None"
+    return f"payload({body!r}, locals())" if "$" in body else repr(body)
+
+
+def _loose_step(step: Step) -> str:
+    """The call for a step made outside any cell (the form, the API)."""
     request = step.request
-    return {
-        "target": step.target,
-        "function": request.logical_id or request.function_name,  # STACK/LogicalId re-resolved
-        "qualifier": request.qualifier,
-        "invocation_type": request.invocation_type,
-        "client_context": request.client_context,
-        "log": request.log,
-        "tenant_id": request.tenant_id,
-        "durable_execution_name": request.durable_execution_name,
-        "region": runbook.region_option(step.region),
-        "endpoint_url": step.endpoint_url,
-        "payload": None if step.payload is None else _template(step.payload),
-    }
+    keywords = []
+    if request.invocation_type != "RequestResponse":
+        keywords.append(f"invocation_type={request.invocation_type!r}")
+    if request.qualifier:
+        keywords.append(f"qualifier={request.qualifier!r}")
+    if request.client_context is not None:
+        keywords.append(f"client_context={_literal(request.client_context)}")
+    if not request.log:
+        keywords.append("log=False")
+    for key in ("tenant_id", "durable_execution_name"):
+        if getattr(request, key):
+            keywords.append(f"{key}={getattr(request, key)!r}")
+    keywords.append("raise_on_error=True")
+    payload_text = "None" if step.payload is None else _payload_text(template_text(step.payload))
+    name = request.logical_id or request.function_name  # STACK/LogicalId: looked up when it runs
+    return _call("lambda_magic.invoke", [repr(name), payload_text, *keywords], "")
 
 
-def _template(payload: tuple[str | Parameter, ...]) -> str:
-    return "".join(
-        piece.replace("$", "$$") if isinstance(piece, str) else f"${{{piece.name}}}" for piece in payload
+def _literal(value: Any) -> str:
+    """Python source for a JSON value (its repr reads back the same)."""
+    return repr(value) if not isinstance(value, float) else json.dumps(value)
+
+
+def _indented(text: str) -> str:
+    """``text`` one level in, except lines inside a multi-line string (their text is data)."""
+    inside = _string_lines(text)
+    return "\n".join(
+        line if number in inside or not line.strip() else _INDENT + line
+        for number, line in enumerate(text.splitlines(), start=1)
     )
 
 
-def _literal(value: Any, level: int = 0) -> str:
-    """Python source for plain data, one item per line (JSON values are valid Python)."""
-    pad, inner = "    " * level, "    " * (level + 1)
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{key!r}: {_literal(item, level + 1)}," for key, item in value.items()]
-        return "{\n" + "\n".join(items) + f"\n{pad}}}"
-    if isinstance(value, (list, tuple)) and value and any(isinstance(item, (dict, list, tuple)) for item in value):
-        items = [f"{inner}{_literal(item, level + 1)}," for item in value]
-        brackets = "[]" if isinstance(value, list) else "()"
-        return brackets[0] + "\n" + "\n".join(items) + f"\n{pad}" + brackets[1]
-    return repr(value)
+def _indent(line: str) -> str:
+    return _INDENT + line if line else line
+
+
+def _string_lines(text: str) -> set[int]:
+    """Line numbers that continue a string token begun on an earlier line."""
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING or token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return inside
