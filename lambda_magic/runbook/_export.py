@@ -13,7 +13,6 @@ model the Rundeck renderer still reads (each ``${expr}`` site an option); it goe
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any
 
 from lambda_magic._exceptions import LambdaMagicError
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry, history
-from lambda_magic.runbook._model import ExportError, slug
+from lambda_magic.runbook._model import ExportError, slug, timeouts
 from lambda_magic.runbook._model import build_runbook as build_model
 
 __all__ = ["FORMATS", "ExportError", "Parameter", "Runbook", "Step", "build_runbook", "export"]
@@ -207,7 +206,7 @@ def build_runbook(
         pieces = _step_payload(entry, names)
         url = entry.endpoint_url if endpoint else None
         steps.append(Step(number, entry, pieces, entry.region, url))
-    read_timeout, connect_timeout = _timeouts()
+    read_timeout, connect_timeout = timeouts()
     return Runbook(
         name=" ".join(str(name).split()) or DEFAULT_NAME,
         steps=tuple(steps),
@@ -221,18 +220,6 @@ def build_runbook(
             entry.execution_count for entry in source or () if entry.execution_count is not None
         ),
     )
-
-
-def _timeouts() -> tuple[int, int]:
-    """Whole seconds (the AWS CLI takes integers); the read timeout at least the default."""
-    from lambda_magic._settings import DEFAULTS, resolve_settings
-
-    try:
-        settings = resolve_settings()
-        read, connect = settings.read_timeout, settings.connect_timeout
-    except LambdaMagicError:
-        read, connect = DEFAULTS["read_timeout"], DEFAULTS["connect_timeout"]
-    return max(math.ceil(read), math.ceil(DEFAULTS["read_timeout"])), math.ceil(connect)
 
 
 def _step_payload(entry: HistoryEntry, names: _Names) -> tuple[str | Parameter, ...] | None:

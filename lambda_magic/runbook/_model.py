@@ -33,7 +33,7 @@ from lambda_magic.runbook._history import CellRun, History, HistoryEntry
 
 __all__ = [
     "Cell", "ExportError", "Import", "LeftOut", "Parameter", "Runbook", "Step", "Value",
-    "build_runbook", "python_script", "slug", "template_text",
+    "build_runbook", "python_script", "slug", "template_text", "timeouts",
 ]
 
 DEFAULT_NAME = "Lambda runbook"
@@ -237,7 +237,7 @@ def build_runbook(
     cells, left_out = builder.cells()
     builder.bind(cells)
     steps = builder.steps(endpoint)
-    read_timeout, connect_timeout = _timeouts()
+    read_timeout, connect_timeout = timeouts()
     return Runbook(
         name=" ".join(str(name).split()) or DEFAULT_NAME,
         steps=tuple(steps), parameters=tuple(builder.parameters(steps, cells, endpoint)),
@@ -589,7 +589,7 @@ def _payload_path(expression: str) -> tuple[str | int, ...] | None:
     return tuple(keys)
 
 
-def _timeouts() -> tuple[int, int]:
+def timeouts() -> tuple[int, int]:
     """Whole seconds (the AWS CLI takes integers); the read timeout at least the default."""
     import math
 
