@@ -162,6 +162,15 @@ def test_credentials_are_left_out(shell: Any, fake: FakeLambda, tmp_path: Path) 
     assert "import os\n# (credentials: from the environment)" in sources  # x = 2 went to the parameters cell
 
 
+def test_credentials_are_left_out_of_a_cell_with_a_continued_magic(shell: Any, fake: FakeLambda) -> None:
+    run(shell, "%lambda_invoke echo --quiet \\\n    --payload '{\"a\": 1}'\n%env AWS_SESSION_TOKEN=token-of-the-cell")
+    text = export("magic")
+    assert "token-of-the-cell" not in text
+    source = nbformat.reads(text, as_version=4).cells[-1].source
+    call = "get_ipython().run_line_magic('lambda_invoke', '--raise echo --quiet      --payload \\'{\"a\": 1}\\'')"
+    assert source == f"{call}\n# (credentials: from the environment)"
+
+
 def test_a_call_made_outside_any_cell_becomes_a_magic_cell(fake: FakeLambda) -> None:
     from lambda_magic import invoke
 
