@@ -178,10 +178,13 @@ class Cell:
 
 @dataclass(frozen=True)
 class LeftOut:
-    """A cell, or lines of one, that the exports leave out, and why."""
+    """A cell, or lines of one, that the exports leave out, and why; ``lines`` is the kind
+    of lines left out of a kept cell (``credentials``, ``tooling``, ``ipython``: the
+    notebook export keeps IPython's own syntax), None for a whole cell or a value."""
 
     label: str
     reason: str
+    lines: str | None = None
 
 
 @dataclass(frozen=True)
@@ -496,7 +499,7 @@ def _choose_cells(
             continue
         kept.append(Cell(count, run.source, code, tuple(by_cell.get(count or 0, ()))))
         needed = (needed - code.binds) | set(code.reads)
-        left_out += [LeftOut(label, _LINE_REASONS[removal.reason]) for removal in code.removals]
+        left_out += [LeftOut(label, _LINE_REASONS[r.reason], r.reason) for r in code.removals]
     left_out.reverse()
     return list(reversed(kept)), _unique(left_out)
 

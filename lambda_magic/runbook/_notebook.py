@@ -65,9 +65,9 @@ def _intro(runbook: Runbook) -> str:
         "Needs Jupyter (or papermill) and lambda_magic. AWS credentials come from the environment "
         "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a role): none are stored here."
     )
-    if runbook.left_out:
-        text += "\n\nLeft out of the prototype:\n\n" + "\n".join(
-            f"- {item.label}: {item.reason}" for item in runbook.left_out)
+    left_out = [item for item in runbook.left_out if item.lines != "ipython"]  # a notebook runs those
+    if left_out:
+        text += "\n\nLeft out of the prototype:\n\n" + "\n".join(f"- {item.label}: {item.reason}" for item in left_out)
     return text
 
 
