@@ -79,6 +79,12 @@ def test_parameters_first_then_configuration_then_the_cells(incident: Any, fake:
     assert all(cell.get("outputs", []) == [] and cell.get("execution_count") is None for cell in notebook.cells)
 
 
+def test_without_the_endpoint_the_parameter_says_aws(incident: Any, fake: FakeLambda) -> None:
+    notebook = nbformat.reads(export("magic", endpoint=False), as_version=4)
+    assert "endpoint_url = ''" in notebook.cells[1].source.splitlines()
+    assert fake.url not in nbformat.writes(notebook)
+
+
 def test_papermill_region_and_endpoint_parameters_are_used(incident: Any, tmp_path: Path) -> None:
     text = export("magic", namespace=incident.user_ns)
     with FakeLambda() as other:

@@ -221,7 +221,7 @@ class Runbook:
 
     @property
     def endpoint_url(self) -> Parameter | None:
-        """The ``endpoint_url`` parameter (None when it was left out)."""
+        """The ``endpoint_url`` parameter (its value empty for AWS's own endpoint)."""
         return next((p for p in self.parameters if p.origin == "setting" and p.variable == "endpoint_url"), None)
 
 
@@ -423,9 +423,8 @@ class _Builder:
         assigned literals, in the order the cells assign them."""
         first = steps[0] if steps else None
         found = [Parameter("region", "region", (first.region if first else None) or "", "setting")]
-        if endpoint:
-            url = (first.endpoint_url if first else None) or ""
-            found.append(Parameter("endpoint_url", "endpoint_url", url, "setting"))
+        url = (first.endpoint_url if first and endpoint else None) or ""  # "": AWS's own
+        found.append(Parameter("endpoint_url", "endpoint_url", url, "setting"))
         for name in _free_names(cells, steps):
             if name in self.computed:
                 found.append(self.computed[name])
