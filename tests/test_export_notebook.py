@@ -79,6 +79,12 @@ def test_parameters_first_then_configuration_then_the_cells(incident: Any, fake:
     assert all(cell.get("outputs", []) == [] and cell.get("execution_count") is None for cell in notebook.cells)
 
 
+def test_without_the_endpoint_the_parameter_says_aws(incident: Any, fake: FakeLambda) -> None:
+    notebook = nbformat.reads(export("magic", endpoint=False), as_version=4)
+    assert "endpoint_url = ''" in notebook.cells[1].source.splitlines()
+    assert fake.url not in nbformat.writes(notebook)
+
+
 def test_papermill_region_and_endpoint_parameters_are_used(incident: Any, tmp_path: Path) -> None:
     text = export("magic", namespace=incident.user_ns)
     with FakeLambda() as other:
@@ -160,6 +166,15 @@ def test_credentials_are_left_out(shell: Any, fake: FakeLambda, tmp_path: Path) 
     line = "%lambda_invoke --raise echo --payload '{\"id\": 1}' --quiet"
     assert f"# (credentials: from the environment)\n{line}" in sources
     assert "import os\n# (credentials: from the environment)" in sources  # x = 2 went to the parameters cell
+
+
+def test_credentials_are_left_out_of_a_cell_with_a_continued_magic(shell: Any, fake: FakeLambda) -> None:
+    run(shell, "%lambda_invoke echo --quiet \\\n    --payload '{\"a\": 1}'\n%env AWS_SESSION_TOKEN=token-of-the-cell")
+    text = export("magic")
+    assert "token-of-the-cell" not in text
+    source = nbformat.reads(text, as_version=4).cells[-1].source
+    call = "get_ipython().run_line_magic('lambda_invoke', '--raise echo --quiet      --payload \\'{\"a\": 1}\\'')"
+    assert source == f"{call}\n# (credentials: from the environment)"
 
 
 def test_a_call_made_outside_any_cell_becomes_a_magic_cell(fake: FakeLambda) -> None:

@@ -279,3 +279,18 @@ def test_a_call_from_outside_any_cell_becomes_an_invoke_call(fake: FakeLambda, t
 def test_an_export_of_nothing_is_refused(fake: FakeLambda) -> None:
     with pytest.raises(ExportError, match="the history is empty"):
         export("python")
+
+
+def test_a_star_import_is_imported_by_name(shell: Any, fake: FakeLambda, tmp_path: Path) -> None:
+    run(shell, "from json import *")
+    run(shell, '%%lambda_invoke echo\n{"d": ${dumps(1)}}')
+    assert "    from json import dumps\n" in script_of(tmp_path, namespace=shell.user_ns).read_text()
+
+
+def test_a_cell_a_script_cannot_run_is_named(shell: Any, fake: FakeLambda) -> None:
+    run(shell, "x = 1")
+    run(shell, "global x\nx += 1")
+    run(shell, '%%lambda_invoke echo\n{"x": ${x}}')
+    count = history[0].execution_count
+    with pytest.raises(UsageError, match=rf"^In \[{count - 1}\] cannot run in the exported script \(name 'x'"):
+        run(shell, "%lambda_export python")

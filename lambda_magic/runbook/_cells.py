@@ -240,6 +240,8 @@ class _Reader:
                     self.reads.append(node.id)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self.binds.add(node.name)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                self.reads.append(node.target.id)  # x += 1 reads x first
             elif isinstance(node, ast.arg):
                 self.binds.add(node.arg)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):

@@ -33,7 +33,7 @@ from lambda_magic.runbook._history import CellRun, History, HistoryEntry
 
 __all__ = [
     "Cell", "ExportError", "Import", "LeftOut", "Parameter", "Runbook", "Step", "Value",
-    "build_runbook", "python_script", "slug", "template_text",
+    "build_runbook", "python_script", "slug", "template_text", "timeouts",
 ]
 
 DEFAULT_NAME = "Lambda runbook"
@@ -173,10 +173,13 @@ class Cell:
 
 @dataclass(frozen=True)
 class LeftOut:
-    """A cell, or lines of one, that the exports leave out, and why."""
+    """A cell, or lines of one, that the exports leave out, and why; ``lines`` is the kind
+    of lines left out of a kept cell (``credentials``, ``tooling``, ``ipython``: the
+    notebook export keeps IPython's own syntax), None for a whole cell or a value."""
 
     label: str
     reason: str
+    lines: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ class Runbook:
 
     @property
     def endpoint_url(self) -> Parameter | None:
-        """The ``endpoint_url`` parameter (None when it was left out)."""
+        """The ``endpoint_url`` parameter (its value empty for AWS's own endpoint)."""
         return next((p for p in self.parameters if p.origin == "setting" and p.variable == "endpoint_url"), None)
 
 
@@ -232,7 +235,7 @@ def build_runbook(
     cells, left_out = builder.cells()
     builder.bind(cells)
     steps = builder.steps(endpoint)
-    read_timeout, connect_timeout = _timeouts()
+    read_timeout, connect_timeout = timeouts()
     return Runbook(
         name=" ".join(str(name).split()) or DEFAULT_NAME,
         steps=tuple(steps), parameters=tuple(builder.parameters(steps, cells, endpoint)),
@@ -415,9 +418,8 @@ class _Builder:
         assigned literals, in the order the cells assign them."""
         first = steps[0] if steps else None
         found = [Parameter("region", "region", (first.region if first else None) or "", "setting")]
-        if endpoint:
-            url = (first.endpoint_url if first else None) or ""
-            found.append(Parameter("endpoint_url", "endpoint_url", url, "setting"))
+        url = (first.endpoint_url if first and endpoint else None) or ""  # "": AWS's own
+        found.append(Parameter("endpoint_url", "endpoint_url", url, "setting"))
         for name in _free_names(cells, steps):
             if name in self.computed:
                 found.append(self.computed[name])
@@ -491,7 +493,7 @@ def _choose_cells(
             continue
         kept.append(Cell(count, run.source, code, tuple(by_cell.get(count or 0, ()))))
         needed = (needed - code.binds) | set(code.reads)
-        left_out += [LeftOut(label, _LINE_REASONS[removal.reason]) for removal in code.removals]
+        left_out += [LeftOut(label, _LINE_REASONS[r.reason], r.reason) for r in code.removals]
     left_out.reverse()
     return list(reversed(kept)), _unique(left_out)
 
@@ -584,7 +586,7 @@ def _payload_path(expression: str) -> tuple[str | int, ...] | None:
     return tuple(keys)
 
 
-def _timeouts() -> tuple[int, int]:
+def timeouts() -> tuple[int, int]:
     """Whole seconds (the AWS CLI takes integers); the read timeout at least the default."""
     import math
 

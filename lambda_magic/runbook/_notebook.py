@@ -65,9 +65,9 @@ def _intro(runbook: Runbook) -> str:
         "Needs Jupyter (or papermill) and lambda_magic. AWS credentials come from the environment "
         "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a role): none are stored here."
     )
-    if runbook.left_out:
-        text += "\n\nLeft out of the prototype:\n\n" + "\n".join(
-            f"- {item.label}: {item.reason}" for item in runbook.left_out)
+    left_out = [item for item in runbook.left_out if item.lines != "ipython"]  # a notebook runs those
+    if left_out:
+        text += "\n\nLeft out of the prototype:\n\n" + "\n".join(f"- {item.label}: {item.reason}" for item in left_out)
     return text
 
 
@@ -97,8 +97,10 @@ def cell_source(cell: Cell, runbook: Runbook) -> str:
     if code.is_cell_magic:
         first, _, body = cell.source.lstrip("\n").partition("\n")
         return f"{_with_raise(first)}\n{body}".rstrip()
-    if not code.parsed or not code.lines_match:
+    if not code.parsed:
         return cell.source.rstrip()
+    if not code.lines_match:  # a magic continued over lines: edit its Python text instead
+        return _python_text(cell, runbook)
     lines = cell.source.splitlines()
     for invocation in code.invocations:
         lines[invocation.lineno - 1] = _with_raise(lines[invocation.lineno - 1])
@@ -110,6 +112,26 @@ def cell_source(cell: Cell, runbook: Runbook) -> str:
     for assignment in code.assignments:
         edits[assignment.lineno] = (assignment.end_lineno, _assigned(cell, assignment.name, runbook))
     return _apply(lines, edits)
+
+
+def _python_text(cell: Cell, runbook: Runbook) -> str:
+    """The cell as IPython's Python text (magics as ``get_ipython()`` calls, which a
+    notebook runs as well), with the same edits made by position."""
+    code = cell.code
+    assert code is not None
+    edits = [(r.start, r.end, f"{'pass  ' if r.nested else ''}# ({_WHAT[r.reason]})")
+             for r in code.removals if r.reason != "ipython"]
+    for invocation in code.invocations:
+        if invocation.body is None and not invocation.args.raise_:
+            call = f"get_ipython().run_line_magic('lambda_invoke', {'--raise ' + invocation.line!r})"
+            edits.append((invocation.start, invocation.end, call))
+    for assignment in code.assignments:
+        new = _assigned(cell, assignment.name, runbook)
+        edits.append((assignment.start, assignment.end, new or f"# {assignment.name}: a parameter"))
+    text = code.code
+    for start, end, new_text in sorted(edits, reverse=True):
+        text = text[:start] + new_text + text[end:]
+    return text.strip("\n")
 
 
 def _apply(lines: list[str], edits: dict[int, tuple[int, str | None]]) -> str:
@@ -127,10 +149,12 @@ def _apply(lines: list[str], edits: dict[int, tuple[int, str | None]]) -> str:
     return "\n".join(out).strip("\n")
 
 
+_WHAT = {"credentials": "credentials: from the environment", "tooling": "notebook tooling: left out"}
+
+
 def _removed_line(line: str, nested: bool, reason: str) -> str:
     indent = line[: len(line) - len(line.lstrip())]
-    what = "credentials: from the environment" if reason == "credentials" else "notebook tooling: left out"
-    return f"{indent}{'pass  ' if nested else ''}# ({what})"
+    return f"{indent}{'pass  ' if nested else ''}# ({_WHAT[reason]})"
 
 
 def _assigned(cell: Cell, variable: str, runbook: Runbook) -> str | None:

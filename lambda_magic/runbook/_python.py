@@ -58,7 +58,23 @@ def render_python(runbook: Runbook, namespace: Mapping[str, Any] | None = None) 
     for cell in runbook.cells:
         body += ["", _indent(f"# --- {cell.label} ---"), _indented(cell_code(cell, runbook))]
     parameters = "{\n" + "".join(f"    {p.name!r}: {_literal(p.value)},\n" for p in runbook.parameters) + "}"
-    return _HEAD.format(doc=_doc(runbook), parameters=parameters) + "\n".join(body).rstrip() + "\n" + _TAIL
+    text = _HEAD.format(doc=_doc(runbook), parameters=parameters) + "\n".join(body).rstrip() + "\n" + _TAIL
+    _check_compiles(text)
+    return text
+
+
+def _check_compiles(text: str) -> None:
+    """Refuse a script Python would not run (a cell's ``global`` or ``import *``, which a
+    function body cannot hold), naming the cell."""
+    from lambda_magic.runbook._model import ExportError
+
+    try:
+        compile(text, "<export>", "exec")
+    except SyntaxError as exc:
+        above = text.splitlines()[: exc.lineno or 0]
+        cell = next((line.strip()[6:-4] for line in reversed(above) if line.strip().startswith("# --- ")), "a cell")
+        raise ExportError(f"{cell} cannot run in the exported script ({exc.msg}): rewrite it, or export "
+                          "the notebook (magic)") from None
 
 
 def _doc(runbook: Runbook) -> str:
