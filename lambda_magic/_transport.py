@@ -206,6 +206,8 @@ class LeanTransport:
         key = (function, qualifier)
         cached = self._paths.get(key)
         if cached is None:
+            if len(self._paths) >= 1024:  # a long session's many targets: start again
+                self._paths.clear()
             cached = self._paths[key] = _targets(self._base_path, function, qualifier)
         return cached
 
