@@ -541,3 +541,23 @@ def test_https_checks_the_certificate_as_botocore_does(aws_env: None, https_echo
     assert lean.invoke(FunctionName="fn", Payload=b'{"tls": 1}')["Payload"].read() == b'{"tls": 1}'
     assert lean.invoke(FunctionName="fn", Payload=b'{"tls": 2}')["Payload"].read() == b'{"tls": 2}'
     assert lean.pool.opened == 1  # kept alive over TLS
+
+
+def test_the_transport_setting_selects_and_is_checked(aws_env: None, shell: Any, tmp_path: Any) -> None:
+    from IPython.core.error import UsageError
+
+    from lambda_magic import SettingsError, session_settings
+
+    assert resolve_settings({}).transport == "lean"
+    assert isinstance(invoker_for(resolve_settings({"endpoint_url": "http://127.0.0.1:9"})), LeanTransport)
+    shell.run_line_magic("lambda_config", "transport=botocore")
+    settings = resolve_settings({"endpoint_url": "http://127.0.0.1:9"})
+    assert settings.transport == "botocore" and settings.sources["transport"] == "session"
+    assert invoker_for(settings) is client_for(settings)
+    with pytest.raises(UsageError, match="transport 'fast' is not one of lean, botocore"):
+        shell.run_line_magic("lambda_config", "transport=fast")
+    with pytest.raises(SettingsError, match="transport 'httpx' is not one of lean, botocore"):
+        session_settings().update(transport="httpx")
+    (tmp_path / "work" / "lambda_magic.toml").write_text('transport = "lean"\n')
+    session_settings().clear("transport")
+    assert resolve_settings({}).transport == "lean" and resolve_settings({}).sources["transport"].endswith(".toml")
