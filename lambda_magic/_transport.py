@@ -24,6 +24,7 @@ Everything else (discovery, the control plane, credentials, streaming) stays wit
 
 from __future__ import annotations
 
+import functools
 import hmac
 import threading
 import time
@@ -32,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from lambda_magic._pool import ConnectionPool
 
@@ -238,24 +239,22 @@ class LeanTransport:
         return self.client.exceptions.from_code(code)(parsed, _OPERATION)  # type: ignore[no-any-return]
 
 
-_RETRYABLE: set[tuple[int, str | None]] = set()
-
-
-def _retryable() -> set[tuple[int, str | None]]:
+@functools.cache
+def _retryable() -> frozenset[tuple[int, str | None]]:
     """(status, error code or None for any) that botocore's legacy retry rules would retry.
 
     Read from botocore's own ``_retry.json`` (its default policies), as its retry handler
     reads them: with retries off it marks such an error ``MaxAttemptsReached``.
     """
-    if not _RETRYABLE:
-        from botocore.loaders import create_loader
+    from botocore.loaders import create_loader
 
-        rules = create_loader().load_data("_retry")
-        for name in rules["retry"]["__default__"]["policies"]:
-            response = rules["definitions"][name]["applies_when"].get("response")
-            if response and "http_status_code" in response:
-                _RETRYABLE.add((response["http_status_code"], response.get("service_error_code")))
-    return _RETRYABLE
+    rules = create_loader().load_data("_retry")
+    found = set()
+    for name in rules["retry"]["__default__"]["policies"]:
+        response = rules["definitions"][name]["applies_when"].get("response")
+        if response and "http_status_code" in response:
+            found.add((response["http_status_code"], response.get("service_error_code")))
+    return frozenset(found)
 
 
 def _targets(base_path: str, function: str, qualifier: str | None) -> tuple[str, str]:
@@ -266,8 +265,6 @@ def _targets(base_path: str, function: str, qualifier: str | None) -> tuple[str,
     path = base_path[:-1] + uri if base_path.endswith("/") else base_path + uri
     query = percent_encode_sequence({"Qualifier": qualifier}) if qualifier is not None else ""
     target = f"{path}?{query}" if query else path
-    from urllib.parse import quote
-
     return target, f"{quote(normalize_url_path(path), safe='/~')}\n{query}"
 
 
