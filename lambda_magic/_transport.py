@@ -154,6 +154,7 @@ class LeanTransport:
                                    read_timeout=read_timeout, ssl_context=ssl_context)
         self.on_send: Callable[[PreparedInvoke], None] | None = None
         self._user_agent: str | None = None
+        self._sdk_request = "attempt=1"  # botocore's retry mode may say more: learned with the User-Agent
         self._paths: dict[tuple[str, str | None], tuple[str, str]] = {}
         self._lock = threading.Lock()
 
@@ -186,7 +187,7 @@ class LeanTransport:
         headers.append(("Authorization", self.signer.authorization(
             access_key=frozen.access_key, secret_key=frozen.secret_key, amz_date=amz_date,
             canonical=canonical, signed=signed)))
-        headers += [("amz-sdk-invocation-id", str(uuid.uuid4())), ("amz-sdk-request", "attempt=1"),
+        headers += [("amz-sdk-invocation-id", str(uuid.uuid4())), ("amz-sdk-request", self._sdk_request),
                     ("Content-Length", str(len(body)))]
         return PreparedInvoke("POST", target, headers, body)
 
@@ -215,7 +216,8 @@ class LeanTransport:
     def _learn_user_agent(self, params: dict[str, Any]) -> str:
         with self._lock:
             if self._user_agent is None:
-                self._user_agent = botocore_user_agent(self.client, params)
+                user_agent, self._sdk_request = botocore_headers(self.client, params)
+                self._user_agent = user_agent
             return self._user_agent
 
     def _client_error(self, status: int, headers: Any, body: bytes) -> Exception:
@@ -300,16 +302,17 @@ def _answer(status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]
     return answer
 
 
-class _UserAgentLearned(Exception):
-    """Carries the User-Agent out of botocore's ``before-send`` event: nothing is sent."""
+class _HeadersLearned(Exception):
+    """Carries headers out of botocore's ``before-send`` event: nothing is sent."""
 
-    def __init__(self, user_agent: str) -> None:
-        super().__init__("user agent learned")
-        self.user_agent = user_agent
+    def __init__(self, headers: tuple[str, str]) -> None:
+        super().__init__("headers learned")
+        self.headers = headers
 
 
-def botocore_user_agent(client: Any, params: dict[str, Any]) -> str:
-    """The User-Agent ``client`` sends with an Invoke of ``params`` (prepared, signed, not sent).
+def botocore_headers(client: Any, params: dict[str, Any]) -> tuple[str, str]:
+    """The ``User-Agent`` and ``amz-sdk-request`` headers ``client`` sends with an Invoke of
+    ``params`` (prepared, signed, not sent).
 
     botocore assembles it per request (its feature ids); doing it once through botocore
     itself keeps the lean request equal to botocore's, up to what botocore varies itself:
@@ -319,15 +322,18 @@ def botocore_user_agent(client: Any, params: dict[str, Any]) -> str:
     """
 
     def capture(request: Any, **_: Any) -> None:
-        value = request.headers["User-Agent"]
-        raise _UserAgentLearned(value.decode() if isinstance(value, bytes) else str(value))
+        raise _HeadersLearned((_text(request.headers["User-Agent"]), _text(request.headers["amz-sdk-request"])))
 
     event = "before-send.lambda.Invoke"
     client.meta.events.register_first(event, capture, unique_id="lambda_magic.user_agent")
     try:
         client.invoke(**params)
-    except _UserAgentLearned as learned:
-        return learned.user_agent
+    except _HeadersLearned as learned:
+        return learned.headers
     finally:
         client.meta.events.unregister(event, unique_id="lambda_magic.user_agent")
     raise AssertionError("botocore sent the request without its before-send event")  # pragma: no cover
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -561,3 +561,21 @@ def test_the_transport_setting_selects_and_is_checked(aws_env: None, shell: Any,
     (tmp_path / "work" / "lambda_magic.toml").write_text('transport = "lean"\n')
     session_settings().clear("transport")
     assert resolve_settings({}).transport == "lean" and resolve_settings({}).sources["transport"].endswith(".toml")
+
+
+def test_a_configured_retry_mode_shows_in_both_requests_alike(recorder: Recorder, frozen: float,
+                                                              isolated: Any) -> None:
+    """botocore's headers that follow ~/.aws/config (retry mode) are learned, not assumed."""
+    import os
+
+    config = os.environ["AWS_CONFIG_FILE"]
+    os.makedirs(os.path.dirname(config), exist_ok=True)
+    with open(config, "w") as file:
+        file.write("[default]\nretry_mode = standard\n")
+    botocore_client, lean = _both(recorder.url, frozen)
+    params = {"FunctionName": "fn", "InvocationType": "RequestResponse", "LogType": "Tail", "Payload": b"{}"}
+    botocore_client.invoke(**params)["Payload"].read()
+    lean.invoke(**params)["Payload"].read()
+    (boto_head, _), (lean_head, _) = recorder.requests
+    assert _comparable(lean_head)[0] == _comparable(boto_head)[0]
+    assert b"cfg/retry-mode#standard" in lean_head  # the User-Agent followed the file
