@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -67,8 +67,8 @@ class PreparedInvoke:
 
     method: str
     target: str  # path and query, as on the request line
-    headers: list[tuple[str, str]]
-    body: bytes
+    headers: list[tuple[str, str]] = field(repr=False)  # the session token and signature stay out of reprs
+    body: bytes = field(repr=False)
 
     def head(self) -> bytes:
         """The request line and headers, ready to send."""

@@ -115,13 +115,13 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> float:
     return FROZEN.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def _both(url: str, clock: float, token: str | None = "session-token") -> tuple[Any, LeanTransport]:
+def _both(url: str, clock: float, monkeypatch: pytest.MonkeyPatch,
+          token: str | None = "session-token") -> tuple[Any, LeanTransport]:
     """botocore's client and the lean transport, for the same identity, region and endpoint."""
-    import os
-
-    os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"] = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG")
     if token:
-        os.environ["AWS_SESSION_TOKEN"] = token
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
     settings = resolve_settings({"endpoint_url": url, "region": "us-east-1"})
     botocore_client = client_for(settings)
     lean = invoker_for(settings)
@@ -151,7 +151,7 @@ def test_the_lean_request_is_byte_for_byte_botocores(
     recorder: Recorder, frozen: float, monkeypatch: pytest.MonkeyPatch, params: dict[str, Any], token: str | None,
 ) -> None:
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    botocore_client, lean = _both(recorder.url, frozen, token)
+    botocore_client, lean = _both(recorder.url, frozen, monkeypatch, token)
     botocore_client.invoke(**params)["Payload"].read()
     lean.invoke(**params)["Payload"].read()
     (boto_head, boto_body), (lean_head, lean_body) = recorder.requests
@@ -165,13 +165,14 @@ def test_the_lean_request_is_byte_for_byte_botocores(
 
 
 @pytest.mark.parametrize(("params"), [params for _, params in REQUESTS], ids=[name for name, _ in REQUESTS])
-def test_the_signature_equals_botocores_sigv4auth(recorder: Recorder, frozen: float, params: dict[str, Any]) -> None:
+def test_the_signature_equals_botocores_sigv4auth(recorder: Recorder, frozen: float, params: dict[str, Any],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The lean Authorization, recomputed by ``botocore.auth.SigV4Auth`` from the request alone."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    _, lean = _both(recorder.url, frozen)
+    _, lean = _both(recorder.url, frozen, monkeypatch)
     prepared = lean.prepare(dict(params))
     headers = dict(prepared.headers)
     # What botocore's serialiser hands its signer: the parameters' headers and the User-Agent
@@ -564,7 +565,7 @@ def test_the_transport_setting_selects_and_is_checked(aws_env: None, shell: Any,
 
 
 def test_a_configured_retry_mode_shows_in_both_requests_alike(recorder: Recorder, frozen: float,
-                                                              isolated: Any) -> None:
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore's headers that follow ~/.aws/config (retry mode) are learned, not assumed."""
     import os
 
@@ -572,10 +573,18 @@ def test_a_configured_retry_mode_shows_in_both_requests_alike(recorder: Recorder
     os.makedirs(os.path.dirname(config), exist_ok=True)
     with open(config, "w") as file:
         file.write("[default]\nretry_mode = standard\n")
-    botocore_client, lean = _both(recorder.url, frozen)
+    botocore_client, lean = _both(recorder.url, frozen, monkeypatch)
     params = {"FunctionName": "fn", "InvocationType": "RequestResponse", "LogType": "Tail", "Payload": b"{}"}
     botocore_client.invoke(**params)["Payload"].read()
     lean.invoke(**params)["Payload"].read()
     (boto_head, _), (lean_head, _) = recorder.requests
     assert _comparable(lean_head)[0] == _comparable(boto_head)[0]
     assert b"cfg/retry-mode#standard" in lean_head  # the User-Agent followed the file
+
+
+def test_a_prepared_request_keeps_its_secrets_out_of_its_repr(recorder: Recorder, frozen: float,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    _, lean = _both(recorder.url, frozen, monkeypatch, token="session-token-SECRET")
+    prepared = lean.prepare({"FunctionName": "fn", "Payload": b'{"card": 1}'})
+    assert "SECRET" not in repr(prepared) and "Signature" not in repr(prepared) and "card" not in repr(prepared)
+    assert "SECRET" not in repr(lean) and "wJalrXUtnFEMI" not in repr(lean.signer)
