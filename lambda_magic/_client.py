@@ -18,6 +18,7 @@ credentials failed is dropped (``forget_client``), so a failure is never cached.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import Any
 
@@ -81,6 +82,13 @@ def _close(client: Any) -> None:
         client.close()
 
 
+def _mocked_botocore() -> bool:
+    """Whether moto's in-process mock (``mock_aws``) is on: it answers only requests made
+    through botocore, so Invoke must go that way too (never imported just to ask)."""
+    models = sys.modules.get("moto.core.models")
+    return bool(getattr(getattr(models, "botocore_stubber", None), "enabled", False))
+
+
 def invoker_for(settings: Settings, *, pool_size: int | None = None) -> Any:
     """What sends Invoke for these settings: the lean transport, or botocore's client.
 
@@ -88,7 +96,7 @@ def invoker_for(settings: Settings, *, pool_size: int | None = None) -> Any:
     HTTP proxy configured for the endpoint, which only botocore honours) gives the client of
     ``client_for``. Both answer ``invoke(**params)`` alike and have ``meta.region_name``.
     """
-    if settings.transport == "botocore":
+    if settings.transport == "botocore" or _mocked_botocore():
         return client_for(settings, pool_size=pool_size)
     source = credential_source(settings)
     pool = max(1, pool_size or settings.max_concurrency)

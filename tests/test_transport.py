@@ -588,3 +588,11 @@ def test_a_prepared_request_keeps_its_secrets_out_of_its_repr(recorder: Recorder
     prepared = lean.prepare({"FunctionName": "fn", "Payload": b'{"card": 1}'})
     assert "SECRET" not in repr(prepared) and "Signature" not in repr(prepared) and "card" not in repr(prepared)
     assert "SECRET" not in repr(lean) and "wJalrXUtnFEMI" not in repr(lean.signer)
+
+
+def test_motos_in_process_mock_gets_botocores_client(moto_lambda: Any) -> None:
+    """moto's ``mock_aws`` answers only what goes through botocore: Invoke goes that way then."""
+    import lambda_magic
+
+    assert not isinstance(invoker_for(resolve_settings({})), LeanTransport)
+    assert lambda_magic.invoke("echo", {"a": 1}).payload == {"a": 1}
