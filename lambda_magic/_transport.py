@@ -24,15 +24,16 @@ Everything else (discovery, the control plane, credentials, streaming) stays wit
 
 from __future__ import annotations
 
+import functools
 import hmac
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from lambda_magic._pool import ConnectionPool
 
@@ -66,8 +67,8 @@ class PreparedInvoke:
 
     method: str
     target: str  # path and query, as on the request line
-    headers: list[tuple[str, str]]
-    body: bytes
+    headers: list[tuple[str, str]] = field(repr=False)  # the session token and signature stay out of reprs
+    body: bytes = field(repr=False)
 
     def head(self) -> bytes:
         """The request line and headers, ready to send."""
@@ -153,6 +154,7 @@ class LeanTransport:
                                    read_timeout=read_timeout, ssl_context=ssl_context)
         self.on_send: Callable[[PreparedInvoke], None] | None = None
         self._user_agent: str | None = None
+        self._sdk_request = "attempt=1"  # botocore's retry mode may say more: learned with the User-Agent
         self._paths: dict[tuple[str, str | None], tuple[str, str]] = {}
         self._lock = threading.Lock()
 
@@ -185,7 +187,7 @@ class LeanTransport:
         headers.append(("Authorization", self.signer.authorization(
             access_key=frozen.access_key, secret_key=frozen.secret_key, amz_date=amz_date,
             canonical=canonical, signed=signed)))
-        headers += [("amz-sdk-invocation-id", str(uuid.uuid4())), ("amz-sdk-request", "attempt=1"),
+        headers += [("amz-sdk-invocation-id", str(uuid.uuid4())), ("amz-sdk-request", self._sdk_request),
                     ("Content-Length", str(len(body)))]
         return PreparedInvoke("POST", target, headers, body)
 
@@ -206,13 +208,16 @@ class LeanTransport:
         key = (function, qualifier)
         cached = self._paths.get(key)
         if cached is None:
+            if len(self._paths) >= 1024:  # a long session's many targets: start again
+                self._paths.clear()
             cached = self._paths[key] = _targets(self._base_path, function, qualifier)
         return cached
 
     def _learn_user_agent(self, params: dict[str, Any]) -> str:
         with self._lock:
             if self._user_agent is None:
-                self._user_agent = botocore_user_agent(self.client, params)
+                user_agent, self._sdk_request = botocore_headers(self.client, params)
+                self._user_agent = user_agent
             return self._user_agent
 
     def _client_error(self, status: int, headers: Any, body: bytes) -> Exception:
@@ -236,24 +241,22 @@ class LeanTransport:
         return self.client.exceptions.from_code(code)(parsed, _OPERATION)  # type: ignore[no-any-return]
 
 
-_RETRYABLE: set[tuple[int, str | None]] = set()
-
-
-def _retryable() -> set[tuple[int, str | None]]:
+@functools.cache
+def _retryable() -> frozenset[tuple[int, str | None]]:
     """(status, error code or None for any) that botocore's legacy retry rules would retry.
 
     Read from botocore's own ``_retry.json`` (its default policies), as its retry handler
     reads them: with retries off it marks such an error ``MaxAttemptsReached``.
     """
-    if not _RETRYABLE:
-        from botocore.loaders import create_loader
+    from botocore.loaders import create_loader
 
-        rules = create_loader().load_data("_retry")
-        for name in rules["retry"]["__default__"]["policies"]:
-            response = rules["definitions"][name]["applies_when"].get("response")
-            if response and "http_status_code" in response:
-                _RETRYABLE.add((response["http_status_code"], response.get("service_error_code")))
-    return _RETRYABLE
+    rules = create_loader().load_data("_retry")
+    found = set()
+    for name in rules["retry"]["__default__"]["policies"]:
+        response = rules["definitions"][name]["applies_when"].get("response")
+        if response and "http_status_code" in response:
+            found.add((response["http_status_code"], response.get("service_error_code")))
+    return frozenset(found)
 
 
 def _targets(base_path: str, function: str, qualifier: str | None) -> tuple[str, str]:
@@ -264,8 +267,6 @@ def _targets(base_path: str, function: str, qualifier: str | None) -> tuple[str,
     path = base_path[:-1] + uri if base_path.endswith("/") else base_path + uri
     query = percent_encode_sequence({"Qualifier": qualifier}) if qualifier is not None else ""
     target = f"{path}?{query}" if query else path
-    from urllib.parse import quote
-
     return target, f"{quote(normalize_url_path(path), safe='/~')}\n{query}"
 
 
@@ -301,16 +302,17 @@ def _answer(status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]
     return answer
 
 
-class _UserAgentLearned(Exception):
-    """Carries the User-Agent out of botocore's ``before-send`` event: nothing is sent."""
+class _HeadersLearned(Exception):
+    """Carries headers out of botocore's ``before-send`` event: nothing is sent."""
 
-    def __init__(self, user_agent: str) -> None:
-        super().__init__("user agent learned")
-        self.user_agent = user_agent
+    def __init__(self, headers: tuple[str, str]) -> None:
+        super().__init__("headers learned")
+        self.headers = headers
 
 
-def botocore_user_agent(client: Any, params: dict[str, Any]) -> str:
-    """The User-Agent ``client`` sends with an Invoke of ``params`` (prepared, signed, not sent).
+def botocore_headers(client: Any, params: dict[str, Any]) -> tuple[str, str]:
+    """The ``User-Agent`` and ``amz-sdk-request`` headers ``client`` sends with an Invoke of
+    ``params`` (prepared, signed, not sent).
 
     botocore assembles it per request (its feature ids); doing it once through botocore
     itself keeps the lean request equal to botocore's, up to what botocore varies itself:
@@ -320,15 +322,18 @@ def botocore_user_agent(client: Any, params: dict[str, Any]) -> str:
     """
 
     def capture(request: Any, **_: Any) -> None:
-        value = request.headers["User-Agent"]
-        raise _UserAgentLearned(value.decode() if isinstance(value, bytes) else str(value))
+        raise _HeadersLearned((_text(request.headers["User-Agent"]), _text(request.headers["amz-sdk-request"])))
 
     event = "before-send.lambda.Invoke"
     client.meta.events.register_first(event, capture, unique_id="lambda_magic.user_agent")
     try:
         client.invoke(**params)
-    except _UserAgentLearned as learned:
-        return learned.user_agent
+    except _HeadersLearned as learned:
+        return learned.headers
     finally:
         client.meta.events.unregister(event, unique_id="lambda_magic.user_agent")
     raise AssertionError("botocore sent the request without its before-send event")  # pragma: no cover
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -116,13 +116,13 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> float:
     return FROZEN.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def _both(url: str, clock: float, token: str | None = "session-token") -> tuple[Any, LeanTransport]:
+def _both(url: str, clock: float, monkeypatch: pytest.MonkeyPatch,
+          token: str | None = "session-token") -> tuple[Any, LeanTransport]:
     """botocore's client and the lean transport, for the same identity, region and endpoint."""
-    import os
-
-    os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"] = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG")
     if token:
-        os.environ["AWS_SESSION_TOKEN"] = token
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
     settings = resolve_settings(endpoint_url=url, region="us-east-1")
     botocore_client = client_for(settings)
     lean = invoker_for(settings)
@@ -152,7 +152,7 @@ def test_the_lean_request_is_byte_for_byte_botocores(
     recorder: Recorder, frozen: float, monkeypatch: pytest.MonkeyPatch, params: dict[str, Any], token: str | None,
 ) -> None:
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    botocore_client, lean = _both(recorder.url, frozen, token)
+    botocore_client, lean = _both(recorder.url, frozen, monkeypatch, token)
     botocore_client.invoke(**params)["Payload"].read()
     lean.invoke(**params)["Payload"].read()
     (boto_head, boto_body), (lean_head, lean_body) = recorder.requests
@@ -166,13 +166,14 @@ def test_the_lean_request_is_byte_for_byte_botocores(
 
 
 @pytest.mark.parametrize(("params"), [params for _, params in REQUESTS], ids=[name for name, _ in REQUESTS])
-def test_the_signature_equals_botocores_sigv4auth(recorder: Recorder, frozen: float, params: dict[str, Any]) -> None:
+def test_the_signature_equals_botocores_sigv4auth(recorder: Recorder, frozen: float, params: dict[str, Any],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The lean Authorization, recomputed by ``botocore.auth.SigV4Auth`` from the request alone."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    _, lean = _both(recorder.url, frozen)
+    _, lean = _both(recorder.url, frozen, monkeypatch)
     prepared = lean.prepare(dict(params))
     headers = dict(prepared.headers)
     # What botocore's serialiser hands its signer: the parameters' headers and the User-Agent
@@ -424,7 +425,6 @@ def test_broken_answers_raise_botocores_exceptions(aws_env: None, answer: bytes 
                                                    ours: str) -> None:
     from botocore import exceptions as bx
 
-    import lambda_magic
     from lambda_magic._engine import map_error
     from lambda_magic._request import make_request
 
@@ -453,7 +453,6 @@ def test_an_http_proxy_for_the_endpoint_falls_back_to_botocore(aws_env: None, mo
 
 
 def test_no_credentials_is_botocores_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import lambda_magic
     from lambda_magic import SettingsError
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -544,11 +543,54 @@ def test_https_checks_the_certificate_as_botocore_does(aws_env: None, https_echo
     assert lean.pool.opened == 1  # kept alive over TLS
 
 
-def test_moto_in_process_mock_is_answered_through_botocore(moto_lambda: Any) -> None:
-    """moto's ``mock_aws`` patches botocore only: with it on, Invoke goes through botocore's
-    client (the lean transport would try the real endpoint), whatever the setting says."""
-    from lambda_magic._client import client_for, invoker_for
+def test_the_transport_setting_selects_and_is_checked(aws_env: None, shell: Any, tmp_path: Any) -> None:
+    from IPython.core.error import UsageError
 
-    settings = resolve_settings(transport="lean")
+    from lambda_magic import SettingsError, session_settings
+
+    assert resolve_settings().transport == "lean"
+    assert isinstance(invoker_for(resolve_settings(endpoint_url="http://127.0.0.1:9")), LeanTransport)
+    shell.run_line_magic("lambda_config", "transport=botocore")
+    settings = resolve_settings(endpoint_url="http://127.0.0.1:9")
+    assert settings.transport == "botocore" and settings.sources["transport"] == "session"
     assert invoker_for(settings) is client_for(settings)
-    assert lambda_magic.invoke("echo", {"n": 1}).payload == {"n": 1}
+    with pytest.raises(UsageError, match="transport 'fast' is not one of lean, botocore"):
+        shell.run_line_magic("lambda_config", "transport=fast")
+    with pytest.raises(SettingsError, match="transport 'httpx' is not one of lean, botocore"):
+        session_settings().update(transport="httpx")
+    (tmp_path / "work" / "lambda_magic.toml").write_text('transport = "lean"\n')
+    session_settings().clear("transport")
+    assert resolve_settings().transport == "lean" and resolve_settings().sources["transport"].endswith(".toml")
+
+
+def test_a_configured_retry_mode_shows_in_both_requests_alike(recorder: Recorder, frozen: float,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's headers that follow ~/.aws/config (retry mode) are learned, not assumed."""
+    import os
+
+    config = os.environ["AWS_CONFIG_FILE"]
+    os.makedirs(os.path.dirname(config), exist_ok=True)
+    with open(config, "w") as file:
+        file.write("[default]\nretry_mode = standard\n")
+    botocore_client, lean = _both(recorder.url, frozen, monkeypatch)
+    params = {"FunctionName": "fn", "InvocationType": "RequestResponse", "LogType": "Tail", "Payload": b"{}"}
+    botocore_client.invoke(**params)["Payload"].read()
+    lean.invoke(**params)["Payload"].read()
+    (boto_head, _), (lean_head, _) = recorder.requests
+    assert _comparable(lean_head)[0] == _comparable(boto_head)[0]
+    assert b"cfg/retry-mode#standard" in lean_head  # the User-Agent followed the file
+
+
+def test_a_prepared_request_keeps_its_secrets_out_of_its_repr(recorder: Recorder, frozen: float,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    _, lean = _both(recorder.url, frozen, monkeypatch, token="session-token-SECRET")
+    prepared = lean.prepare({"FunctionName": "fn", "Payload": b'{"card": 1}'})
+    assert "SECRET" not in repr(prepared) and "Signature" not in repr(prepared) and "card" not in repr(prepared)
+    assert "SECRET" not in repr(lean) and "wJalrXUtnFEMI" not in repr(lean.signer)
+
+
+def test_motos_in_process_mock_gets_botocores_client(moto_lambda: Any) -> None:
+    """moto's ``mock_aws`` answers only what goes through botocore: Invoke goes that way then."""
+
+    assert not isinstance(invoker_for(resolve_settings()), LeanTransport)
+    assert lambda_magic.invoke("echo", {"a": 1}).payload == {"a": 1}
