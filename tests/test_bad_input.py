@@ -120,6 +120,7 @@ def stage(shell: Any, endpoint: Counting, tmp_path: Path) -> Iterator[Path]:
         if "secret" in path.name:
             path.chmod(0o600)
     calls: list[int] = []
+    saved = dict(shell.user_ns)  # a case that wrongly stores -o print must not break the next ones
     shell.user_ns.update(
         calls=calls, create_ticket=_create_ticket(calls), obj=object(), numbers=5, text="abc",
         mapping={"a": 1}, ctx_list=[1], nan_event={"x": float("nan")}, big={"blob": "x" * (6 * 1024 * 1024)},
@@ -127,6 +128,8 @@ def stage(shell: Any, endpoint: Counting, tmp_path: Path) -> Iterator[Path]:
         huge_ctx={"custom": {"blob": "x" * 4000}},
     )
     yield files
+    shell.user_ns.clear()
+    shell.user_ns.update(saved)
     from lambda_magic.sandbox._magics import session_sandbox
 
     if session_sandbox() is not None:  # a case that wrongly started one must not leak it
