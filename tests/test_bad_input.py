@@ -410,6 +410,9 @@ case("secret-without-key-id", "%lambda_config secret_key_path={files}/secret", "
      names="access_key is not")
 case("key-id-without-secret", f"%lambda_config access_key={KEY_ID}", "%%lambda_invoke fn\n{}",
      names="secret_key_path is not")
+case("secret-missing-expression", _KEYS + "{files}/missing", '%%lambda_invoke fn\n{"a": ${create_ticket()}}',
+     names="cannot be read")
+case("profile-unknown-expression", '%%lambda_invoke fn --profile ghost\n{"a": ${create_ticket()}}', names="'ghost'")
 case("secret-missing-each", _KEYS + "{files}/missing", "%%lambda_invoke fn --each\n[{}]",
      names="cannot be read")
 case("secret-missing-line-magic", _KEYS + "{files}/missing", "%lambda_invoke fn", names="cannot be read")
