@@ -150,11 +150,13 @@ class InvokeMagics(Magics):
         return request, settings
 
     def _fields(self, args: Any, settings: Any) -> dict[str, Any]:
-        """``make_request``'s keywords from the line, checked before any ``${}`` expression
-        runs and before a ``STACK/LogicalId`` is looked up: a refused line sends nothing."""
+        """``make_request``'s keywords from the line, checked (with the credentials' source)
+        before any ``${}`` expression runs and before a ``STACK/LogicalId`` is looked up."""
+        from lambda_magic._client import check_identity
         from lambda_magic._request import make_request
         from lambda_magic._stacks import parse_stack_reference
 
+        check_identity(settings)  # an unknown profile or unreadable secret: no ${} runs either
         fields = {
             "invocation_type": args.invocation_type, "qualifier": args.qualifier,
             "client_context": self._client_context(args.client_context),

@@ -120,6 +120,7 @@ def stage(shell: Any, endpoint: Counting, tmp_path: Path) -> Iterator[Path]:
         if "secret" in path.name:
             path.chmod(0o600)
     calls: list[int] = []
+    saved = dict(shell.user_ns)  # a case that wrongly stores -o print must not break the next ones
     shell.user_ns.update(
         calls=calls, create_ticket=_create_ticket(calls), obj=object(), numbers=5, text="abc",
         mapping={"a": 1}, ctx_list=[1], nan_event={"x": float("nan")}, big={"blob": "x" * (6 * 1024 * 1024)},
@@ -127,6 +128,8 @@ def stage(shell: Any, endpoint: Counting, tmp_path: Path) -> Iterator[Path]:
         huge_ctx={"custom": {"blob": "x" * 4000}},
     )
     yield files
+    shell.user_ns.clear()
+    shell.user_ns.update(saved)
     from lambda_magic.sandbox._magics import session_sandbox
 
     if session_sandbox() is not None:  # a case that wrongly started one must not leak it
@@ -407,6 +410,9 @@ case("secret-without-key-id", "%lambda_config secret_key_path={files}/secret", "
      names="access_key is not")
 case("key-id-without-secret", f"%lambda_config access_key={KEY_ID}", "%%lambda_invoke fn\n{}",
      names="secret_key_path is not")
+case("secret-missing-expression", _KEYS + "{files}/missing", '%%lambda_invoke fn\n{"a": ${create_ticket()}}',
+     names="cannot be read")
+case("profile-unknown-expression", '%%lambda_invoke fn --profile ghost\n{"a": ${create_ticket()}}', names="'ghost'")
 case("secret-missing-each", _KEYS + "{files}/missing", "%%lambda_invoke fn --each\n[{}]",
      names="cannot be read")
 case("secret-missing-line-magic", _KEYS + "{files}/missing", "%lambda_invoke fn", names="cannot be read")

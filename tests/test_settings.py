@@ -197,8 +197,8 @@ def test_lambda_config_reset_takes_setting_names(shell: Any) -> None:
     shell.run_line_magic("lambda_config", "--reset region profile")
     assert session_settings().values() == {"read_timeout": 30.0}
     result = shell.run_cell("%lambda_config --reset read_timeout=5")
-    assert str(
-        result.error_in_exec) == "--reset takes setting names, not key=value: %lambda_config --reset read_timeout"
+    message = str(result.error_in_exec)
+    assert message == "--reset takes setting names, not key=value: %lambda_config --reset read_timeout"
     assert session_settings().read_timeout == 30.0
 
 
