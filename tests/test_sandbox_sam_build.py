@@ -76,6 +76,12 @@ Resources:
     Properties:
       CodeUri: nowhere/
       Handler: app.handler
+  Unreadable:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Timeout: !Ref NoSuchParameter
 """
 
 
@@ -96,13 +102,14 @@ def test_what_cannot_run_is_skipped_per_function_with_its_reason(template: Path)
     loaded = load_template(template)
     assert [f.name for f in loaded.functions] == ["zipped", "custom"]
     reasons = loaded.skipped
-    assert set(reasons) == {"InS3", "Outside", "WithEfs", "RemoteLayer", "Missing"}
+    assert set(reasons) == {"InS3", "Outside", "WithEfs", "RemoteLayer", "Missing", "Unreadable"}
     assert "in S3" in reasons["InS3"]
     assert "outside the template's folder" in reasons["Outside"]
     assert "--allow-outside" in reasons["Outside"]
     assert "EFS" in reasons["WithEfs"]
     assert "AWSLambdaPowertoolsPythonV2" in reasons["RemoteLayer"]
     assert "does not exist" in reasons["Missing"]
+    assert reasons["Unreadable"].startswith("cannot read its properties (ValueError")
 
 
 def test_allow_outside_runs_code_from_outside(template: Path) -> None:
@@ -138,14 +145,14 @@ def test_zip_code_runs_and_inline_code_has_cfnresponse(template: Path) -> None:
             response, body = invoke_json(client, "custom", event)
             assert "FunctionError" not in response, body
             assert body == "sent"
-            assert len(sandbox.status()["skipped"]) == 5
+            assert len(sandbox.status()["skipped"]) == 6
     finally:
         server.shutdown()
         server.server_close()
     sent = _ResponseUrl.received[-1]
     assert (sent["Status"], sent["Data"], sent["PhysicalResourceId"]) == ("SUCCESS", {"made": "it"},
                                                                           "phys-1")
-    assert [line for line in lines if line.startswith("sandbox: skipped 5 function(s)")]
+    assert [line for line in lines if line.startswith("sandbox: skipped 6 function(s)")]
 
 
 def test_a_template_with_unrunnable_functions_still_loads(template: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from sandbox_fixtures import invoke_json, lambda_client, running_sandbox, write_module
 
 from lambda_magic.sandbox._runtime_dir import runtime_distributions
-from lambda_magic.sandbox._worker_env import DUMMY_CREDENTIALS
+from lambda_magic.sandbox._worker_env import DUMMY_CREDENTIALS, WorkerHost
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="awslambdaric is Linux-only")
@@ -115,6 +115,11 @@ def test_pass_credentials_gives_the_owners_own(tmp_path: Path,
     assert env["AWS_ACCESS_KEY_ID"] == "AKIAREALUSERKEY00000"
     assert env["AWS_SECRET_ACCESS_KEY"] == "real-user-secret"
     assert "AWS_SESSION_TOKEN" not in env
+
+
+def test_the_owners_credentials_never_show_in_a_repr(tmp_path: Path) -> None:
+    host = WorkerHost(tmp_path, "us-east-1", {"AWS_SECRET_ACCESS_KEY": "real-user-secret"})
+    assert "real-user-secret" not in repr(host)
 
 
 def test_runtime_distributions_are_the_sdk_and_the_runtime_client() -> None:

@@ -134,6 +134,8 @@ def load_template(path: str | Path, parameters: dict[str, str] | None = None, *,
             functions.append(function)
         except _Skip as skip:
             skipped[logical_id] = str(skip)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:  # a value we cannot read
+            skipped[logical_id] = f"cannot read its properties ({type(err).__name__}: {err})"
     return SamTemplate(path, functions, skipped, str(document.get("Description") or ""), layers)
 
 

@@ -42,7 +42,9 @@ class WorkerHost:
 
     runtime_dir: Path
     region: str
-    credentials: dict[str, str] = field(default_factory=lambda: dict(DUMMY_CREDENTIALS))
+    # Never in a repr: with pass_credentials these are the owner's own.
+    credentials: dict[str, str] = field(default_factory=lambda: dict(DUMMY_CREDENTIALS),
+                                        repr=False)
 
 
 def worker_sys_path(spec: FunctionVersion, host: WorkerHost) -> list[str]:
