@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core import magic_arguments
@@ -16,6 +18,9 @@ __all__ = ["LogsMagics"]
 @magics_class
 class LogsMagics(Magics):
     """Read Lambda functions' logs from CloudWatch Logs."""
+
+    #: How ``--follow`` waits between polls (Ctrl-C arrives in it); tests replace it.
+    poll_sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     @magic_arguments.magic_arguments()
     @magic_arguments.argument("function", help="Function name, ARN, or STACK/LogicalId.")
@@ -87,7 +92,7 @@ class LogsMagics(Magics):
 
         try:
             follow_logs(function, settings, show, request_id=args.request_id, since=since,
-                        filter_pattern=args.filter_pattern)
+                        filter_pattern=args.filter_pattern, sleep=self.poll_sleep)
         except KeyboardInterrupt:
             print(f"stopped following the logs of {function}", flush=True)
         return LogLines(seen, group=log_group_of(function, settings))

@@ -12,6 +12,7 @@ Each chunk goes to ``on_chunk`` as it arrives (the live display); the answer joi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lambda_magic._exceptions import InterruptedInvocationError, InvocationUnknownError
@@ -35,7 +36,8 @@ def send(client: Any, params: dict[str, Any], request: InvokeRequest, context: C
     """
     answer = client.invoke_with_response_stream(**params)
     chunks: list[bytes] = []
-    complete = _read(answer["EventStream"], chunks, on_chunk, request, context)
+    accepted = _Accepted(request, context, answer.get("ResponseMetadata", {}).get("RequestId"))
+    complete = _read(answer["EventStream"], chunks, on_chunk, accepted)
     return {
         "StatusCode": answer.get("StatusCode"),
         "ExecutedVersion": answer.get("ExecutedVersion"),
@@ -48,12 +50,35 @@ def send(client: Any, params: dict[str, Any], request: InvokeRequest, context: C
     }
 
 
-def _read(stream: Any, chunks: list[bytes], on_chunk: ChunkSink | None, request: InvokeRequest,
-          context: CallContext) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Accepted:
+    """A call Lambda accepted: what its errors must name (the request id finds its logs)."""
+
+    request: InvokeRequest
+    context: CallContext
+    request_id: str | None
+
+    @property
+    def target(self) -> str:
+        name = self.request.function_name
+        return f"{name}:{self.request.qualifier}" if self.request.qualifier else name
+
+    @property
+    def logs_hint(self) -> str:
+        rid = self.request_id
+        return f"%lambda_logs {self.request.function_name} --request-id {rid}" if rid else "its logs"
+
+    def details(self) -> dict[str, Any]:
+        return {"function": self.request.function_name, "region": self.context.region,
+                "request_id": self.request_id}
+
+
+def _read(stream: Any, chunks: list[bytes], on_chunk: ChunkSink | None,
+          accepted: _Accepted) -> dict[str, Any]:
     """Every event until ``InvokeComplete``; its fields."""
     complete: dict[str, Any] | None = None
     try:
-        for event in _events(stream, chunks, request, context):
+        for event in _events(stream, chunks, accepted):
             if "PayloadChunk" in event:
                 data = event["PayloadChunk"].get("Payload") or b""
                 chunks.append(data)
@@ -64,16 +89,15 @@ def _read(stream: Any, chunks: list[bytes], on_chunk: ChunkSink | None, request:
     except KeyboardInterrupt:
         stream.close()
         raise InterruptedInvocationError(
-            f"stopped reading the response stream of {_target(request)} after {_received(chunks)}: "
-            "the function may still be running in Lambda; it was not re-sent",
-            function=request.function_name, region=context.region) from None
+            f"stopped reading the response stream of {accepted.target} after {_received(chunks)}: "
+            f"the function may still be running in Lambda; it was not re-sent (see {accepted.logs_hint})",
+            **accepted.details()) from None
     if complete is None:
-        raise _broken(request, context, chunks, "it ended without InvokeComplete")
+        raise _broken(accepted, chunks, "it ended without InvokeComplete")
     return complete
 
 
-def _events(stream: Any, chunks: list[bytes], request: InvokeRequest,
-            context: CallContext) -> Iterator[dict[str, Any]]:
+def _events(stream: Any, chunks: list[bytes], accepted: _Accepted) -> Iterator[dict[str, Any]]:
     """The stream's events; a failure to read one is the stream breaking."""
     events = iter(stream)
     while True:
@@ -82,32 +106,26 @@ def _events(stream: Any, chunks: list[bytes], request: InvokeRequest,
         except StopIteration:
             return
         except Exception as exc:
-            raise _mapped(exc, request, context, chunks) from exc
+            raise _mapped(exc, accepted, chunks) from exc
         yield event
 
 
-def _mapped(exc: Exception, request: InvokeRequest, context: CallContext,
-            chunks: list[bytes]) -> InvocationUnknownError:
+def _mapped(exc: Exception, accepted: _Accepted, chunks: list[bytes]) -> InvocationUnknownError:
     from lambda_magic._engine import map_error
 
-    error = map_error(exc, request=request, context=context)
-    if isinstance(error, InvocationUnknownError):
-        return error
-    return _broken(request, context, chunks, str(error))
+    error = map_error(exc, request=accepted.request, context=accepted.context)
+    why = str(error)
+    if isinstance(error, InvocationUnknownError):  # keep its cause; _broken gives the advice
+        why = why.split(":", 1)[0]
+    return _broken(accepted, chunks, why)
 
 
-def _broken(request: InvokeRequest, context: CallContext, chunks: list[bytes],
-            why: str) -> InvocationUnknownError:
+def _broken(accepted: _Accepted, chunks: list[bytes], why: str) -> InvocationUnknownError:
     return InvocationUnknownError(
-        f"the response stream of {_target(request)} broke after {_received(chunks)} ({why}): "
-        "the function may have run; it was not re-sent, check its logs before invoking again",
-        function=request.function_name, region=context.region)
+        f"the response stream of {accepted.target} broke after {_received(chunks)} ({why}): "
+        f"the function may have run; it was not re-sent, check {accepted.logs_hint} before "
+        "invoking again", **accepted.details())
 
 
 def _received(chunks: list[bytes]) -> str:
     return f"{len(chunks):,} chunk{'' if len(chunks) == 1 else 's'}"
-
-
-def _target(request: InvokeRequest) -> str:
-    name = request.function_name
-    return f"{name}:{request.qualifier}" if request.qualifier else name

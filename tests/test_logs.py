@@ -141,6 +141,31 @@ def test_follow_prints_each_new_line_once(on_sandbox: Sandbox) -> None:
     assert jobs == ["poll-0", "poll-1", "poll-2"], seen
 
 
+def test_follow_stops_at_ctrl_c_and_keeps_what_it_printed(shell: Any, on_sandbox: Sandbox,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from lambda_magic._logs_magics import LogsMagics
+
+    shell.run_cell_magic("lambda_invoke", "chatty --quiet", '{"job": "before-follow"}')
+    magics = shell.magics_manager.registry["LogsMagics"]
+    polls: list[float] = []
+
+    def ctrl_c_on_the_second_wait(seconds: float) -> None:
+        polls.append(seconds)
+        if len(polls) == 2:
+            raise KeyboardInterrupt
+
+    magics.poll_sleep = ctrl_c_on_the_second_wait
+    try:
+        line = 'chatty --follow --filter "working before-follow" -o followed'
+        assert shell.run_line_magic("lambda_logs", line) is None
+    finally:
+        magics.poll_sleep = LogsMagics.poll_sleep
+    printed = capsys.readouterr().out
+    assert printed.count("working on before-follow") == 1  # printed once over two polls
+    assert printed.rstrip().endswith("stopped following the logs of chatty")
+    assert [line.message.strip() for line in shell.user_ns["followed"]] == ["working on before-follow"]
+
+
 def test_boto3_logs_client_reads_the_sandbox(on_sandbox: Sandbox) -> None:
     from lambda_magic import invoke
 

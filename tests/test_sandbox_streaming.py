@@ -107,6 +107,26 @@ def test_generator_chunks_arrive_while_the_handler_still_runs(sandbox: Sandbox, 
     assert f"END RequestId: {response['ResponseMetadata']['RequestId']}" in log
 
 
+def test_a_reader_that_goes_away_leaves_the_function_running(sandbox: Sandbox, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    client = lambda_client(sandbox)
+    response = client.invoke_with_response_stream(
+        FunctionName="gated", Payload=json.dumps({"release": str(release)}).encode())
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert next(_events(response)) == ("PayloadChunk", {"Payload": b"first\n"})
+    response["EventStream"].close()  # the reader is gone (Ctrl-C)
+    release.touch()
+    logs = sandbox_logs(sandbox)
+    deadline = time.monotonic() + 20
+    messages: list[str] = []
+    while time.monotonic() < deadline and not any(m.startswith("REPORT") for m in messages):
+        time.sleep(0.05)
+        answer = logs.filter_log_events(logGroupName="/aws/lambda/gated", filterPattern=f'"{request_id}"')
+        messages = [e["message"] for e in answer["events"]]
+    assert [m.split()[0] for m in messages] == ["START", "END", "REPORT"]
+    assert client.invoke(FunctionName="plain")["StatusCode"] == 200  # the sandbox serves on
+
+
 def test_a_plain_handler_answers_one_chunk(sandbox: Sandbox) -> None:
     response = lambda_client(sandbox).invoke_with_response_stream(FunctionName="plain", Payload=b'{"a": 1}')
     events = list(_events(response))

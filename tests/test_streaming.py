@@ -15,6 +15,8 @@ from IPython.core.error import UsageError
 
 from lambda_magic import history, invoke, session_settings
 from lambda_magic._exceptions import InterruptedInvocationError, InvocationUnknownError, ParameterError
+from lambda_magic._logs import follow_logs
+from lambda_magic._settings import resolve_settings
 from lambda_magic.sandbox import Sandbox
 from lambda_magic.sandbox._event_stream import invoke_complete, payload_chunk
 from lambda_magic.testing import FakeLambda, Reply
@@ -149,8 +151,9 @@ def fake_stream(fake: FakeLambda) -> FakeLambda:
 
 def test_a_stream_that_breaks_is_may_have_run_and_not_resent(fake_stream: FakeLambda) -> None:
     fake_stream.script("fn", Reply(body=payload_chunk(b"half")))  # no InvokeComplete
-    with pytest.raises(InvocationUnknownError, match=r"stream of fn broke after 1 chunk .*may have run"):
+    with pytest.raises(InvocationUnknownError, match=r"stream of fn broke after 1 chunk .*may have run") as caught:
         invoke("fn", {"id": 1}, stream=True)
+    assert caught.value.request_id and caught.value.request_id in str(caught.value)
     broken = bytearray(payload_chunk(b"x") + invoke_complete())
     broken[-5] ^= 0xFF  # InvokeComplete fails its checksum
     fake_stream.script("fn", Reply(body=bytes(broken)))
@@ -174,5 +177,14 @@ def test_ctrl_c_stops_reading_and_says_the_function_may_still_run(on_sandbox: Sa
         raise KeyboardInterrupt
 
     with pytest.raises(InterruptedInvocationError, match=r"stopped reading .* after 1 chunk: the function "
-                                                         "may still be running"):
+                                                         "may still be running") as caught:
         invoke("ticker", {"ticks": 3, "pause": 0.2}, stream=True, on_chunk=interrupt)
+    rid = caught.value.request_id
+    assert rid and f"%lambda_logs ticker --request-id {rid}" in str(caught.value)
+    # It did run on: its log ends with its REPORT line, all three ticks written.
+    deadline = time.monotonic() + 20
+    lines: list[str] = []
+    follow_logs("ticker", resolve_settings({}), lambda line: lines.append(line.message),
+                request_id=rid, poll=0.1, stop=lambda: time.monotonic() > deadline)
+    assert lines[-1].startswith(f"REPORT RequestId: {rid}")
+    assert len(history) == 1 and isinstance(history[-1].error, InterruptedInvocationError)
