@@ -184,7 +184,7 @@ def test_ctrl_c_stops_reading_and_says_the_function_may_still_run(on_sandbox: Sa
     # It did run on: its log ends with its REPORT line, all three ticks written.
     deadline = time.monotonic() + 20
     lines: list[str] = []
-    follow_logs("ticker", resolve_settings({}), lambda line: lines.append(line.message),
+    follow_logs("ticker", resolve_settings(), lambda line: lines.append(line.message),
                 request_id=rid, poll=0.1, stop=lambda: time.monotonic() > deadline)
     assert lines[-1].startswith(f"REPORT RequestId: {rid}")
     assert len(history) == 1 and isinstance(history[-1].error, InterruptedInvocationError)

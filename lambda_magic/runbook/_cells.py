@@ -218,7 +218,8 @@ class _Reader:
         self.acts = self.acts or _acts(statement, last=last)
 
     def invocation(self, call: ast.Call, *, statement: bool) -> None:
-        from lambda_magic._invoke_magics import InvokeMagics, parse_line
+        from lambda_magic._invoke_magics import InvokeMagics
+        from lambda_magic._magic_line import parse_line
 
         values = [arg.value for arg in call.args if isinstance(arg, ast.Constant)]
         line, body = str(values[1]), (str(values[2]) if len(values) > 2 else None)
