@@ -401,7 +401,8 @@ class LambdaForm:
         self.widget = _layout(self.controls)
         self._connect()
         self.events = EventsPanel(self, _note)
-        self.refresh()
+        self._loaded = False  # the function list and details load when the form is first shown
+        self.controls.status.value = _note("loading the function list…")
         self._check_payload()
         self._check_client_context()
 
@@ -511,8 +512,15 @@ class LambdaForm:
             self._payload_ok = False
             self._update_state()
 
+    def load(self) -> None:
+        """List the functions and describe the chosen one, once: when the browser first shows
+        the form (it says so), never in the constructor. ``refresh()`` lists them again."""
+        if not self._loaded:
+            self.refresh()
+
     def refresh(self) -> None:
         """List the functions again (all pages), then the chosen function's details."""
+        self._loaded = True
         c = self.controls
         c.status.value = ""
         try:
@@ -638,7 +646,9 @@ class LambdaForm:
 
     def _on_browser_event(self, message: dict[str, Any]) -> None:
         c = self.controls
-        if message.get("event") == "copied":
+        if message.get("event") == "shown":
+            self.load()
+        elif message.get("event") == "copied":
             if message.get("ok"):
                 c.elapsed.value = "copied to the clipboard"
             else:

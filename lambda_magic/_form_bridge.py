@@ -13,6 +13,8 @@ for the whole form (it finds the form's element from its own and listens there):
 - "Copy as magic" writes the cell to the clipboard in the click itself (browsers allow it
   only there) and tells the kernel whether it could; the kernel sends only the magic's first
   line (``magic_head``), the payload is read from the box, so a large payload is not sent twice;
+- rendering tells the kernel the form is shown ("shown"): only then does it list the
+  functions, so building a form sends no request;
 - Cancel interrupts the kernel through the Jupyter server's REST API (the toolbar's own
   request). While a call runs, the thread that handles widget messages (the kernel's main
   thread, or in JupyterLab 4.4+ the widgets' subshell) is busy in it and reads no further
@@ -151,6 +153,7 @@ function render({ model, el }) {
   model.on("change:advanced_open", syncDisclosure);
   model.on("change:checked", onChecked);
   attach();
+  model.send({ event: "shown" });  // the kernel loads the function list now, not before
   return () => {
     if (root) {
       root.removeEventListener("keydown", onKeyCapture, true);
@@ -190,7 +193,7 @@ class FormBridge(anywidget.AnyWidget):  # type: ignore[misc]
         self.layout.display = "none"  # nothing to see: it only listens
 
     def on_event(self, callback: Callable[[dict[str, Any]], None]) -> None:
-        """Call ``callback(message)`` for each browser event ("copied", "cancel-failed")."""
+        """Call ``callback(message)`` for each browser event ("shown", "copied", "cancel-failed")."""
         self.on_msg(lambda _widget, content, _buffers: callback(content))
 
 

@@ -39,8 +39,34 @@ def _fill(f: LambdaForm, **values: Any) -> LambdaForm:
 # --- discovery fills the choices -------------------------------------------------------------
 
 
+def shown(f: LambdaForm) -> LambdaForm:
+    """The browser's "shown" message, as its bridge sends it when it renders the form."""
+    f.controls.bridge._handle_custom_msg({"event": "shown"}, [])
+    return f
+
+
+def test_building_a_form_sends_nothing_until_it_is_shown(monkeypatch: pytest.MonkeyPatch, moto_lambda: Any) -> None:
+    """The constructor does no I/O: the function list loads when the browser shows the form."""
+    from lambda_magic import _discovery
+
+    calls: list[str] = []
+    def counted(name: str) -> Any:
+        real = getattr(_discovery, name)
+        return lambda *args, **kwargs: calls.append(name) or real(*args, **kwargs)
+
+    for name in ("list_functions", "function_details", "list_qualifiers"):
+        monkeypatch.setattr(_discovery, name, counted(name))
+    f = form("echo", namespace={})
+    assert calls == [] and "loading the function list" in f.controls.status.value
+    shown(f)
+    assert calls == ["list_functions", "function_details", "list_qualifiers"]
+    assert f.controls.function.options == ("echo",) and f.controls.status.value == ""
+    shown(f)  # shown again (another view): nothing more
+    assert len(calls) == 3
+
+
 def test_function_list_details_and_qualifiers_from_moto(moto_lambda: Any) -> None:
-    f = form(namespace={})
+    f = shown(form(namespace={}))
     c = f.controls
     assert c.function.options == ("echo",)
     assert c.invoke.disabled  # no function chosen yet
@@ -51,19 +77,19 @@ def test_function_list_details_and_qualifiers_from_moto(moto_lambda: Any) -> Non
 
 
 def test_refresh_lists_new_functions(moto_lambda: Any) -> None:
-    f = form(namespace={})
+    f = shown(form(namespace={}))
     role = moto_lambda.get_function(FunctionName="echo")["Configuration"]["Role"]
     moto_lambda.create_function(FunctionName="added", Runtime="python3.11", Role=role, Handler="a.h",
                                 Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18})
-    form(namespace={})  # a second form reuses the cached list
+    shown(form(namespace={}))  # a second form reuses the cached list
     assert f.controls.function.options == ("echo",)
     f.controls.refresh.click()
     assert f.controls.function.options == ("added", "echo")
 
 
 def test_sandbox_qualifiers_and_alias_invoke(aws_env: None, demo_sandbox: Any) -> None:
-    f = form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region,
-             namespace={})
+    f = shown(form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region,
+                   namespace={}))
     c = f.controls
     assert {"echo", "fail", "health_check"} <= set(c.function.options)
     assert c.qualifier.options == ("$LATEST", "1", "2", "prod")
@@ -87,7 +113,7 @@ def test_sandbox_function_error_is_a_result(aws_env: None, demo_sandbox: Any, sh
 
 
 def test_discovery_failure_is_a_note_and_the_form_still_invokes(fake: FakeLambda) -> None:
-    f = form("fn", namespace={})  # FakeLambda answers Invoke only
+    f = shown(form("fn", namespace={}))  # FakeLambda answers Invoke only
     assert "cannot list functions" in f.controls.status.value
     f.controls.invoke.click()
     assert f.result is not None and f.result.ok
@@ -408,7 +434,8 @@ def test_response_summary_has_the_code_sha256_getfunction_gave(aws_env: None, de
 
     client = boto3.client("lambda", endpoint_url=demo_sandbox.endpoint_url, region_name=demo_sandbox.region)
     latest = client.get_function_configuration(FunctionName="health_check")["CodeSha256"]
-    f = form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region, namespace={})
+    f = shown(form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region,
+                   namespace={}))
     _fill(f, payload='{"service": "web"}')
     f.controls.invoke.click()
     assert f.result is not None and f.result.code_sha256 == latest
