@@ -9,17 +9,13 @@ The form builds the request with ``make_request`` and sends it with ``_invoke.ex
 magic's own path; choices come from ``_discovery``. This is the only module that imports
 ipywidgets.
 
-The payload is checked as it is typed without running any code: ``$name`` must name a
-notebook variable (a dictionary look-up) and each ``${expr}`` must be a Python expression
-(compiled, never evaluated), the rest must be JSON. Expressions are evaluated once, when
-Invoke is clicked, exactly as the magic evaluates them.
+The payload is checked as it is typed without running any code (``_payload_check``);
+expressions are evaluated once, when Invoke is clicked, exactly as the magic evaluates them.
+"Copy as magic" writes the cell ``_magic_cell`` makes from the form's values.
 """
 
 from __future__ import annotations
 
-import gc
-import json
-import shlex
 import sys
 import threading
 import time
@@ -36,14 +32,16 @@ from lambda_magic import _discovery
 from lambda_magic._exceptions import InvokeError, LambdaMagicError, PayloadError
 from lambda_magic._form_bridge import FormBridge
 from lambda_magic._form_events import EventsPanel, event_controls
-from lambda_magic._payload import expand_payload, lookup, scan_template, whole_name
+from lambda_magic._magic_cell import magic_cell
+from lambda_magic._payload import expand_payload
+from lambda_magic._payload_check import check_template, format_template
 from lambda_magic._request import InvokeRequest, make_request, parse_client_context
 from lambda_magic._response import LambdaResponse
 from lambda_magic._samples import sample_choices, sample_event
 from lambda_magic._settings import Settings, resolve_settings
 from lambda_magic._theme import THEME_CSS
 
-__all__ = ["FormControls", "LambdaForm", "check_template", "form", "format_template", "magic_cell"]
+__all__ = ["FormControls", "LambdaForm", "form"]
 
 #: Invocation types as the form labels them (the runbook step's words), and the API's names.
 INVOCATION_CHOICES = [("Request", "RequestResponse"), ("Event", "Event"), ("DryRun", "DryRun")]
@@ -53,128 +51,6 @@ ResultCallback = Callable[[LambdaResponse], Any]
 #: Above this many characters the payload is sent to the kernel and checked when the box
 #: loses focus, not on every keystroke (each keystroke would send the whole text).
 LARGE_PAYLOAD = 256 * 1024
-
-
-# --- the payload template, checked and formatted without evaluating anything -------------
-
-
-def check_template(text: str, namespace: Mapping[str, Any]) -> None:
-    """Raise ``PayloadError`` (with line and column) if ``text`` cannot become a payload.
-
-    Evaluates nothing: ``$name`` is looked up, ``${expr}`` only compiled, so checking on
-    every keystroke has no side effects. Positions are those of the text as typed.
-    """
-    body = text.strip()
-    if not body:
-        return
-    name = whole_name(body)
-    if name:
-        lookup(name, namespace)
-        return
-    # Without "$" there is nothing to replace: skip the character scan (large payloads).
-    skeleton = _rewrite_templates(text.rstrip(), _placeholder) if "$" in body else text
-    try:
-        _parse(skeleton)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(
-            f"payload is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-
-
-def _parse(text: str) -> Any:
-    """``json.loads`` with the cyclic garbage collector paused: parsing builds only acyclic
-    containers, yet their number sets off full collections of the whole kernel's heap
-    (2.6 MB parsed in 50 ms alone, 215 ms with boto3 and ipywidgets loaded; bench_form)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return json.loads(text)
-    finally:
-        if paused:
-            gc.enable()
-
-
-def format_template(text: str) -> str:
-    """Indent the payload as JSON, keeping every ``${expr}`` and ``$name`` as written."""
-    body = text.strip()
-    if not body or whole_name(body):
-        return body
-    tokens: dict[str, str] = {}
-
-    def token(source: str, in_string: bool) -> str:
-        key = f"__lambda_magic_template_{len(tokens)}__"
-        tokens[key if in_string else json.dumps(key)] = source
-        return key if in_string else json.dumps(key)
-
-    skeleton = _rewrite_templates(body, token)
-    try:
-        pretty = json.dumps(_parse(skeleton), indent=2, ensure_ascii=False)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(
-            f"cannot format: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    for key, source in tokens.items():
-        pretty = pretty.replace(key, source, 1)
-    return pretty
-
-
-def _rewrite_templates(text: str, replace: Callable[[str, bool], str]) -> str:
-    """``text`` with each ``${expr}`` replaced by ``replace(source, in_string)``, read by the
-    same scanner as the magic's expansion; ``$${`` stays as written."""
-    return "".join(
-        replace(text[piece.start : piece.end], piece.in_string) if piece.kind == "expr"
-        else text[piece.start : piece.end]
-        for piece in scan_template(text)
-    )
-
-
-def _placeholder(source: str, in_string: bool) -> str:
-    """A stand-in of the same length, so JSON error positions match the typed text."""
-    if in_string:
-        return "x" * len(source)
-    return "null" + "".join("\n" if char == "\n" else " " for char in source[4:])
-
-
-# --- the equivalent magic cell -------------------------------------------------------------
-
-
-def magic_cell(
-    function: str,
-    payload: str = "",
-    *,
-    invocation_type: str = "RequestResponse",
-    qualifier: str | None = None,
-    client_context: str | None = None,
-    log: bool = True,
-    region: str | None = None,
-    profile: str | None = None,
-    endpoint_url: str | None = None,
-) -> str:
-    """The ``%%lambda_invoke`` cell that sends the same request: options shell-quoted,
-    the payload (templates included) as the body."""
-    options = [
-        ("-t", None if invocation_type == "RequestResponse" else invocation_type),
-        ("-q", qualifier),
-        ("-c", _one_line_json(client_context)),
-        ("--region", region),
-        ("--profile", profile),
-        ("--endpoint-url", endpoint_url),
-    ]
-    words = ["%%lambda_invoke", shlex.quote(function or "FUNCTION")]
-    words += [f"{flag} {shlex.quote(value)}" for flag, value in options if value]
-    if not log:
-        words.append("--no-log")
-    return " ".join(words) + "\n" + payload.strip()
-
-
-def _one_line_json(text: str | None) -> str | None:
-    """Client context JSON, compacted so it fits on the magic's line."""
-    if not text or not text.strip():
-        return None
-    try:
-        return json.dumps(json.loads(text), separators=(",", ":"))
-    except ValueError:
-        return " ".join(text.split())
 
 
 # --- the widgets ---------------------------------------------------------------------------

@@ -17,9 +17,7 @@ from IPython.core.error import UsageError
 
 import lambda_magic
 from lambda_magic import EndpointUnreachableError, LambdaResponse, history, session_settings
-from lambda_magic._exceptions import PayloadError
-from lambda_magic._form import LambdaForm, check_template, form, format_template, magic_cell
-from lambda_magic._payload import expand_payload
+from lambda_magic._form import LambdaForm, form
 from lambda_magic._samples import SAMPLE_EVENTS, sample_event
 from lambda_magic.testing import FakeLambda, Reply
 
@@ -157,48 +155,6 @@ def test_dollar_name_must_be_defined(moto_lambda: Any) -> None:
     f.controls.payload.value = " $event"
     assert not f.controls.invoke.disabled
     assert f.invoke() is not None and f.result.payload == {"k": [1, 2]}  # type: ignore[union-attr]
-
-
-@pytest.mark.parametrize("text", [
-    '{"a": ${x}}', '{"a": "${x}"}', '{"a": ${x}', '{"a": ${x +}}', '[${x}, "$${lit}"]', '$x', '$y',
-    '{"s": "${d["k"]}"}', '${x} ${x}', '"\\"${x}"', '{"a": $${x}}', '  \n', '{"n": ${ {1: 2}[1] }}',
-])
-def test_typing_check_agrees_with_the_magic_expansion(text: str) -> None:
-    namespace = {"x": 1, "d": {"k": "v"}}
-    try:
-        expand_payload(text, namespace)
-        expanded_error = None
-    except PayloadError as error:
-        expanded_error = error
-    try:
-        check_template(text, namespace)
-        checked_error = None
-    except PayloadError as error:
-        checked_error = error
-    assert (checked_error is None) == (expanded_error is None), (checked_error, expanded_error)
-
-
-def test_plain_json_positions_count_leading_blank_lines() -> None:
-    with pytest.raises(PayloadError, match="line 3, column 7"):
-        check_template('\n{"a": 1,\n "b": }', {})
-
-
-def test_bad_expression_position() -> None:
-    with pytest.raises(PayloadError, match="line 2, column 8 is not a Python expression"):
-        check_template('{\n  "a": ${1 +}\n}', {})
-
-
-def test_error_positions_are_those_of_the_typed_text() -> None:
-    with pytest.raises(PayloadError, match="line 3, column 23"):
-        check_template('\n{"long": ${"x" * 10},\n  "string": "${name}" oops}', {})
-
-
-def test_format_keeps_templates_and_literal_dollars() -> None:
-    text = '{"a":${value},"s":"id-${d["k"]}","lit":"$${x}","list":[1,2]}'
-    assert format_template(text) == (
-        '{\n  "a": ${value},\n  "s": "id-${d["k"]}",\n  "lit": "$${x}",\n  "list": [\n    1,\n    2\n  ]\n}'
-    )
-    assert format_template(" $event ") == "$event"
 
 
 def test_format_button(moto_lambda: Any) -> None:
@@ -368,11 +324,6 @@ def test_copy_that_reached_the_clipboard_shows_no_box(fake: FakeLambda) -> None:
     f.controls.bridge._handle_custom_msg({"event": "copied", "ok": True}, [])
     assert f.controls.elapsed.value == "copied to the clipboard"
     assert f.controls.magic.layout.display == "none"
-
-
-def test_magic_cell_quotes_what_the_shell_would_split() -> None:
-    text = magic_cell("fn", "", client_context="{'a': 1}", region="us east")
-    assert text == "%%lambda_invoke fn -c '{'\"'\"'a'\"'\"': 1}' --region 'us east'\n"
 
 
 def test_copied_cell_gives_the_same_response(fake: FakeLambda, shell: Any) -> None:
