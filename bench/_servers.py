@@ -44,8 +44,12 @@ sandbox.stop()
 
 def bench_env() -> None:
     """Dummy credentials and a region, no user config: the benchmarks never reach AWS."""
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA"):
         os.environ.pop(name, None)
 
@@ -54,8 +58,9 @@ def bench_env() -> None:
 def child_server(source: str, *args: str) -> Iterator[str]:
     """Run ``source`` (which prints its URL, then serves until stdin closes) in a child
     process; yield the URL, and stop the child afterwards."""
-    child = subprocess.Popen([sys.executable, "-c", source, *args], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", source, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout is not None
         yield child.stdout.readline().strip()
@@ -71,8 +76,13 @@ def fake_server(delay: float) -> AbstractContextManager[str]:
 @contextmanager
 def sandbox_server(max_workers: int = 8) -> Iterator[str | None]:
     """The sandbox with its demo functions in a child process; yields its URL (None if it fails)."""
-    child = subprocess.Popen([sys.executable, "-c", _SANDBOX, str(max_workers)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SANDBOX, str(max_workers)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert child.stdout is not None
         url = child.stdout.readline().strip()

@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def baseline_module(ref: str) -> ModuleType:
     """``lambda_magic/_client.py`` as it was at ``ref``, loaded under another name."""
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:lambda_magic/_client.py"],
-                            check=True, capture_output=True, text=True).stdout
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{ref}:lambda_magic/_client.py"], check=True, capture_output=True, text=True
+    ).stdout
     path = Path(tempfile.mkdtemp()) / "baseline_client.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("baseline_client", path)
@@ -63,8 +64,12 @@ def settings_cases(secret: Path) -> dict[str, Any]:
 
     return {
         "AWS chain (env keys)": Settings(region="us-east-1", endpoint_url="http://127.0.0.1:9"),
-        "access_key + secret file": Settings(access_key="AKIABENCHBENCH00", secret_key_path=str(secret),
-                                             region="us-east-1", endpoint_url="http://127.0.0.1:9"),
+        "access_key + secret file": Settings(
+            access_key="AKIABENCHBENCH00",
+            secret_key_path=str(secret),
+            region="us-east-1",
+            endpoint_url="http://127.0.0.1:9",
+        ),
     }
 
 
@@ -93,16 +98,27 @@ def main() -> None:
     print("| settings | baseline (frozen) | now (checked per call) | ratio | added |")
     print("|---|---:|---:|---:|---:|")
     for name, settings in settings_cases(secret).items():
-        times = per_call({"old": lambda s=settings: old.client_for(s),
-                          "new": lambda s=settings: _client.client_for(s)}, args.rounds, args.calls)
-        print(f"| {name} | {times['old'] * 1e6:.2f} us | {times['new'] * 1e6:.2f} us | "
-              f"{times['new'] / times['old']:.2f} | {(times['new'] - times['old']) * 1e6:+.2f} us |")
+        times = per_call(
+            {"old": lambda s=settings: old.client_for(s), "new": lambda s=settings: _client.client_for(s)},
+            args.rounds,
+            args.calls,
+        )
+        print(
+            f"| {name} | {times['old'] * 1e6:.2f} us | {times['new'] * 1e6:.2f} us | "
+            f"{times['new'] / times['old']:.2f} | {(times['new'] - times['old']) * 1e6:+.2f} us |"
+        )
     with fake_server(0.0) as url:
         invoke = invoke_time(url, args.rounds)
     check = per_call({"digest": _client._environment_digest}, args.rounds, args.calls)["digest"]
-    print(json.dumps({"invoke_per_call_us": round(invoke * 1e6, 1),
-                      "credential_check_us": round(check * 1e6, 2),
-                      "check_share_of_an_invoke": round(check / invoke, 4)}))
+    print(
+        json.dumps(
+            {
+                "invoke_per_call_us": round(invoke * 1e6, 1),
+                "credential_check_us": round(check * 1e6, 2),
+                "check_share_of_an_invoke": round(check / invoke, 4),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -66,8 +66,7 @@ def bundle_size(formatter: Any, obj: Any) -> tuple[int, float, list[str]]:
     started = time.perf_counter()
     data, metadata = formatter.format(obj)
     elapsed = (time.perf_counter() - started) * 1000
-    size = sum(len(value.encode() if isinstance(value, str) else json.dumps(value).encode())
-               for value in data.values())
+    size = sum(len(value.encode() if isinstance(value, str) else json.dumps(value).encode()) for value in data.values())
     return size + len(json.dumps(metadata).encode()), elapsed, sorted(data)
 
 
@@ -104,10 +103,18 @@ def _ten_thousand() -> Any:
     from lambda_magic._fanout_results import LambdaResponses, Outcome
     from lambda_magic._response import LambdaResponse
 
-    entries = [LambdaResponse(function_name="fn", qualifier=None, invocation_type="RequestResponse",
-                              status_code=200, raw_payload=b'{"errorMessage": "bad"}' if i % 10 == 0 else b"{}",
-                              function_error="Unhandled" if i % 10 == 0 else None, elapsed=0.05 + i * 1e-6)
-               for i in range(10_000)]
+    entries = [
+        LambdaResponse(
+            function_name="fn",
+            qualifier=None,
+            invocation_type="RequestResponse",
+            status_code=200,
+            raw_payload=b'{"errorMessage": "bad"}' if i % 10 == 0 else b"{}",
+            function_error="Unhandled" if i % 10 == 0 else None,
+            elapsed=0.05 + i * 1e-6,
+        )
+        for i in range(10_000)
+    ]
     outcome = Outcome(elapsed=20.0, concurrency=32, lowest_concurrency=32)
     return LambdaResponses(entries, function_name="fn", outcome=outcome)
 
@@ -124,8 +131,9 @@ def indent_cost(repeat: int) -> tuple[int, float, float]:
     raw = json.dumps({"items": [dict(record, id=i) for i in range(SIZE // 60)]}).encode()
     ours, decoded = [], []
     for _ in range(repeat):
-        response = LambdaResponse(function_name="fn", qualifier=None, invocation_type="RequestResponse",
-                                  status_code=200, raw_payload=raw)
+        response = LambdaResponse(
+            function_name="fn", qualifier=None, invocation_type="RequestResponse", status_code=200, raw_payload=raw
+        )
         started = time.perf_counter()
         payload_preview(response)
         ours.append((time.perf_counter() - started) * 1000)
@@ -164,8 +172,14 @@ def progress_timing() -> dict[str, float]:
     data = json.loads(out.stdout)
     times = [t for t, _ in data["updates"]]
     span = times[-1] - times[0]
-    return {"shown_ms": data["shown"] * 1000, "first_ms": times[0] * 1000, "updates": len(times),
-            "span_s": span, "per_s": (len(times) - 1) / span, "calls_per_update": 300 / len(times)}
+    return {
+        "shown_ms": data["shown"] * 1000,
+        "first_ms": times[0] * 1000,
+        "updates": len(times),
+        "span_s": span,
+        "per_s": (len(times) - 1) / span,
+        "calls_per_update": 300 / len(times),
+    }
 
 
 def main() -> None:
@@ -180,10 +194,14 @@ def main() -> None:
     print("| response | payload | mimebundle | < 200 KB | first display | again | < 200 ms | formats |")
     print("|---|---:|---:|:---:|---:|---:|:---:|---|")
     for case, raw, size, first, again, kinds in rows:
-        print(f"| {case} | {raw / 2**20:.2f} MB | {size / 1024:.1f} KB | {_ok(size <= TARGET_BYTES)} | "
-              f"{first:.1f} ms | {again:.1f} ms | {_ok(max(first, again) <= TARGET_MS)} | {', '.join(kinds)} |")
-    print(f"| LambdaResponses of {count:,} (1,000 errors) | | {many_size / 1024:.1f} KB | "
-          f"{_ok(many_size <= TARGET_BYTES)} | {many_ms:.1f} ms | | {_ok(many_ms <= TARGET_MS)} | |")
+        print(
+            f"| {case} | {raw / 2**20:.2f} MB | {size / 1024:.1f} KB | {_ok(size <= TARGET_BYTES)} | "
+            f"{first:.1f} ms | {again:.1f} ms | {_ok(max(first, again) <= TARGET_MS)} | {', '.join(kinds)} |"
+        )
+    print(
+        f"| LambdaResponses of {count:,} (1,000 errors) | | {many_size / 1024:.1f} KB | "
+        f"{_ok(many_size <= TARGET_BYTES)} | {many_ms:.1f} ms | | {_ok(many_ms <= TARGET_MS)} | |"
+    )
     size, ours, decoded = indent_cost(args.repeat)
     print(f"\nIndenting a {size / 2**20:.2f} MB JSON object for display (medians of {args.repeat})\n")
     print("| from the raw text (ours) | decoding it first (baseline) | ratio |")
@@ -193,9 +211,11 @@ def main() -> None:
     print("\nFan-out progress bar: 300 calls of a 50 ms function at concurrency 16, fresh process\n")
     print("| bar shown | first completion shown | updates | while completing | per second | calls per update |")
     print("|---:|---:|---:|---:|---:|---:|")
-    print(f"| {timing['shown_ms']:.1f} ms | {timing['first_ms']:.1f} ms | {timing['updates']} | "
-          f"{timing['span_s']:.2f} s | {timing['per_s']:.1f} (>= 10: {_ok(timing['per_s'] >= 10)}) | "
-          f"{timing['calls_per_update']:.1f} |")
+    print(
+        f"| {timing['shown_ms']:.1f} ms | {timing['first_ms']:.1f} ms | {timing['updates']} | "
+        f"{timing['span_s']:.2f} s | {timing['per_s']:.1f} (>= 10: {_ok(timing['per_s'] >= 10)}) | "
+        f"{timing['calls_per_update']:.1f} |"
+    )
 
 
 def _ok(flag: bool) -> str:

@@ -66,10 +66,12 @@ def variants(url: str, function: str, event: Callable[[int], dict[str, Any]]) ->
 
     return {
         "invoke_many (no progress bar)": lambda: lambda_magic.invoke_many(
-            function, (event(i) for i in range(N)), concurrency=CONCURRENCY, progress=False),
+            function, (event(i) for i in range(N)), concurrency=CONCURRENCY, progress=False
+        ),
         "invoke_many (progress bar)": with_progress,
         "%%lambda_invoke --each --quiet": lambda: shell.run_cell_magic(
-            "lambda_invoke", f"{function} --each --concurrency {CONCURRENCY} --quiet", cell),
+            "lambda_invoke", f"{function} --each --concurrency {CONCURRENCY} --quiet", cell
+        ),
         "ThreadPoolExecutor + boto3 default client": plain_pool,
     }
 
@@ -106,13 +108,17 @@ def table(title: str, results: dict[str, tuple[float, float, int]], latency: flo
     """
     ideal = N * latency / CONCURRENCY
     pool = results["ThreadPoolExecutor + boto3 default client"][0]
-    lines = [f"\n{title}: ideal {N} x {latency * 1000:.1f} ms / {CONCURRENCY} = {ideal:.3f} s\n",
-             "| variant | wall time | x ideal | <= 1.3 | x ThreadPoolExecutor | client CPU | pool overruns |",
-             "|---|---:|---:|:---:|---:|---:|---:|"]
+    lines = [
+        f"\n{title}: ideal {N} x {latency * 1000:.1f} ms / {CONCURRENCY} = {ideal:.3f} s\n",
+        "| variant | wall time | x ideal | <= 1.3 | x ThreadPoolExecutor | client CPU | pool overruns |",
+        "|---|---:|---:|:---:|---:|---:|---:|",
+    ]
     for name, (wall, cpu, overruns) in results.items():
         ratio = wall / ideal
-        lines.append(f"| {name} | {wall:.3f} s | {ratio:.2f} | {'met' if ratio <= TARGET else 'missed'} | "
-                     f"{wall / pool:.2f} | {cpu:.2f} s | {overruns} |")
+        lines.append(
+            f"| {name} | {wall:.3f} s | {ratio:.2f} | {'met' if ratio <= TARGET else 'missed'} | "
+            f"{wall / pool:.2f} | {cpu:.2f} s | {overruns} |"
+        )
     return "\n".join(lines)
 
 
@@ -135,8 +141,13 @@ def main() -> None:
     args = parser.parse_args()
     bench_env()
     with fake_server(LATENCY) as url:
-        print(table(f"FakeLambda answering after {LATENCY * 1000:g} ms ({args.rounds} rounds)",
-                    measure(variants(url, "fn", lambda i: {"id": i}), args.rounds), LATENCY))
+        print(
+            table(
+                f"FakeLambda answering after {LATENCY * 1000:g} ms ({args.rounds} rounds)",
+                measure(variants(url, "fn", lambda i: {"id": i}), args.rounds),
+                LATENCY,
+            )
+        )
     with sandbox_server(max_workers=CONCURRENCY) as url:
         if url is None:
             print("\nsandbox: could not start here; column left out")
@@ -145,8 +156,7 @@ def main() -> None:
         measured = single_latency(url, "sleep", sleep)
         results = measure(variants(url, "sleep", lambda i: {**sleep, "id": i}), args.rounds)
         print(table(f"sandbox `sleep` 50 ms ({args.rounds} rounds), nominal latency", results, LATENCY))
-        print(table(f"same runs, against the measured single-call latency {measured * 1000:.1f} ms",
-                    results, measured))
+        print(table(f"same runs, against the measured single-call latency {measured * 1000:.1f} ms", results, measured))
 
 
 if __name__ == "__main__":

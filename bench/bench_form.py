@@ -36,8 +36,9 @@ class Recorder:
         from comm.base_comm import BaseComm
 
         class RecordingComm(BaseComm):  # type: ignore[misc]
-            def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
-                            buffers: Any = None, **keys: Any) -> None:
+            def publish_msg(
+                self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
+            ) -> None:
                 cls.sent += len(json.dumps({"data": data, "metadata": metadata, **keys}, default=str))
 
             def close(self, *args: Any, **kwargs: Any) -> None:
@@ -83,8 +84,13 @@ def measure(endpoint: str, size: int, rounds: int) -> dict[str, float]:
         opened.append(seconds)
         seconds, edit_bytes = edit(form, text.replace('"item"', '"edited"', 1))
         edited.append(seconds)
-    return {"chars": len(text), "open_ms": statistics.median(opened) * 1000,
-            "edit_ms": statistics.median(edited) * 1000, "open_bytes": open_bytes, "edit_bytes": edit_bytes}
+    return {
+        "chars": len(text),
+        "open_ms": statistics.median(opened) * 1000,
+        "edit_ms": statistics.median(edited) * 1000,
+        "open_bytes": open_bytes,
+        "edit_bytes": edit_bytes,
+    }
 
 
 def main() -> None:
@@ -97,16 +103,20 @@ def main() -> None:
         if endpoint is None:
             raise SystemExit("the sandbox could not start here")
         measure(endpoint, 100, 1)  # imports and the first clients, outside the figures
-        rows = {name: measure(endpoint, size, args.rounds)
-                for name, size in (("small", 100), ("256 KB", 256 * 1024), ("2.6 MB", 2_600_000))}
+        rows = {
+            name: measure(endpoint, size, args.rounds)
+            for name, size in (("small", 100), ("256 KB", 256 * 1024), ("2.6 MB", 2_600_000))
+        }
     base = rows["small"]
     print(f"form with a large payload, median of {args.rounds} rounds; ratios vs the small payload\n")
     print("| payload | chars | open (kernel) | ratio | sent to browser | one edit | ratio | sent back |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, row in rows.items():
-        print(f"| {name} | {row['chars']:,} | {row['open_ms']:.0f} ms | {row['open_ms'] / base['open_ms']:.1f}x | "
-              f"{row['open_bytes'] / 1024:,.0f} KB | {row['edit_ms']:.0f} ms | "
-              f"{row['edit_ms'] / base['edit_ms']:.1f}x | {row['edit_bytes'] / 1024:,.0f} KB |")
+        print(
+            f"| {name} | {row['chars']:,} | {row['open_ms']:.0f} ms | {row['open_ms'] / base['open_ms']:.1f}x | "
+            f"{row['open_bytes'] / 1024:,.0f} KB | {row['edit_ms']:.0f} ms | "
+            f"{row['edit_ms'] / base['edit_ms']:.1f}x | {row['edit_bytes'] / 1024:,.0f} KB |"
+        )
     big = rows["2.6 MB"]
     verdict = "meets" if big["open_ms"] < TARGET_OPEN_MS else "MISSES"
     print(f"\nopening with 2.6 MB: {big['open_ms']:.0f} ms in the kernel, {verdict} the {TARGET_OPEN_MS:.0f} ms target")

@@ -51,8 +51,9 @@ def child_env(cache: str) -> dict[str, str]:
 def run_child(load: bool, env: dict[str, str]) -> tuple[float, dict[str, object]]:
     """Start a fresh interpreter; its wall time (ms) and what it measured inside."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _CHILD.format(load=load)], capture_output=True,
-                         text=True, check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(load=load)], capture_output=True, text=True, check=True, env=env
+    )
     return (time.perf_counter() - started) * 1000, json.loads(out.stdout)
 
 
@@ -69,7 +70,7 @@ def main() -> None:
         env = child_env(cache)
         run_child(False, env), run_child(True, env)  # write the bytecode, warm the file cache
         for index in range(args.repeat):
-            for load in ((False, True) if index % 2 else (True, False)):
+            for load in (False, True) if index % 2 else (True, False):
                 wall, child = run_child(load, env)
                 walls[load].append(wall)
                 inside[load].append(float(child["load_ms"]))  # type: ignore[arg-type]
@@ -80,8 +81,14 @@ def main() -> None:
     print(report(walls, inside, cpu, ipython, new, args.repeat))
 
 
-def report(walls: dict[bool, list[float]], inside: dict[bool, list[float]], cpu: list[float],
-           ipython: list[float], new: list[str], repeat: int) -> str:
+def report(
+    walls: dict[bool, list[float]],
+    inside: dict[bool, list[float]],
+    cpu: list[float],
+    ipython: list[float],
+    new: list[str],
+    repeat: int,
+) -> str:
     """The markdown table and the list of modules loading imported.
 
     The CPU time of ``load_ext`` is the figure least disturbed by other work on the machine.
@@ -92,21 +99,23 @@ def report(walls: dict[bool, list[float]], inside: dict[bool, list[float]], cpu:
     heavy = sorted({name.split(".")[0] for name in new if name.split(".")[0] in HEAVY})
     load_cpu = statistics.median(cpu)
     verdict = "met" if load_cpu <= TARGET_MS else "missed"
-    return "\n".join([
-        f"\nfresh processes, {repeat} of each, alternating\n",
-        "| measure | median |",
-        "|---|---:|",
-        f"| process wall time, IPython shell alone | {statistics.median(walls[False]):.1f} ms |",
-        f"| process wall time, IPython shell + %load_ext lambda_magic | {statistics.median(walls[True]):.1f} ms |",
-        f"| added by loading (difference of medians) | {added_wall:+.1f} ms |",
-        f"| %load_ext lambda_magic itself (in-process, wall) | {load_ms:.1f} ms |",
-        f"| %load_ext lambda_magic itself (in-process, CPU) | {load_cpu:.1f} ms |",
-        f"| import IPython + InteractiveShell (in-process, for scale) | {statistics.median(ipython):.1f} ms |",
-        f"\ntarget: loading adds <= {TARGET_MS:g} ms (judged on the in-process CPU time; the difference "
-        "of whole-process medians carries their spread of tens of ms): " + verdict,
-        f"modules loading imported: {len(new)} ({len(ours)} of lambda_magic); "
-        f"heavy ones: {', '.join(heavy) or 'none'}",
-    ])
+    return "\n".join(
+        [
+            f"\nfresh processes, {repeat} of each, alternating\n",
+            "| measure | median |",
+            "|---|---:|",
+            f"| process wall time, IPython shell alone | {statistics.median(walls[False]):.1f} ms |",
+            f"| process wall time, IPython shell + %load_ext lambda_magic | {statistics.median(walls[True]):.1f} ms |",
+            f"| added by loading (difference of medians) | {added_wall:+.1f} ms |",
+            f"| %load_ext lambda_magic itself (in-process, wall) | {load_ms:.1f} ms |",
+            f"| %load_ext lambda_magic itself (in-process, CPU) | {load_cpu:.1f} ms |",
+            f"| import IPython + InteractiveShell (in-process, for scale) | {statistics.median(ipython):.1f} ms |",
+            f"\ntarget: loading adds <= {TARGET_MS:g} ms (judged on the in-process CPU time; the difference "
+            "of whole-process medians carries their spread of tens of ms): " + verdict,
+            f"modules loading imported: {len(new)} ({len(ours)} of lambda_magic); "
+            f"heavy ones: {', '.join(heavy) or 'none'}",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -49,29 +49,35 @@ def variants(url: str, function: str) -> dict[str, Callable[[], Any]]:
 
     def on(transport: str, send: Callable[[], Any]) -> Callable[[], Any]:
         """``send`` with the ``transport`` setting (set once per round, not per call)."""
+
         def call() -> Any:
             if session.transport != transport:
                 session.update(transport=transport)
             return send()
+
         return call
 
     return {
-        "boto3 client.invoke": lambda: raw.invoke(
-            FunctionName=function, Payload=body, LogType="Tail")["Payload"].read(),
+        "boto3 client.invoke": lambda: raw.invoke(FunctionName=function, Payload=body, LogType="Tail")[
+            "Payload"
+        ].read(),
         "lambda_magic.invoke() (lean)": on("lean", lambda: lambda_magic.invoke(function, PAYLOAD)),
         "lambda_magic.invoke() (botocore)": on("botocore", lambda: lambda_magic.invoke(function, PAYLOAD)),
-        "%%lambda_invoke (run_cell_magic)": on("lean", lambda: shell.run_cell_magic(
-            "lambda_invoke", f"{function} --quiet", json.dumps(PAYLOAD))),
+        "%%lambda_invoke (run_cell_magic)": on(
+            "lean", lambda: shell.run_cell_magic("lambda_invoke", f"{function} --quiet", json.dumps(PAYLOAD))
+        ),
         "boto3 in a cell (run_cell)": lambda: shell.run_cell(raw_cell, store_history=False),
         "%%lambda_invoke cell (run_cell)": on("lean", lambda: shell.run_cell(cell, store_history=False)),
     }
 
 
 #: Each variant's baseline: boto3 called the same way (a cell is compared with a boto3 cell).
-BASELINES = {"lambda_magic.invoke() (lean)": "boto3 client.invoke",
-             "lambda_magic.invoke() (botocore)": "boto3 client.invoke",
-             "%%lambda_invoke (run_cell_magic)": "boto3 client.invoke",
-             "%%lambda_invoke cell (run_cell)": "boto3 in a cell (run_cell)"}
+BASELINES = {
+    "lambda_magic.invoke() (lean)": "boto3 client.invoke",
+    "lambda_magic.invoke() (botocore)": "boto3 client.invoke",
+    "%%lambda_invoke (run_cell_magic)": "boto3 client.invoke",
+    "%%lambda_invoke cell (run_cell)": "boto3 in a cell (run_cell)",
+}
 
 
 def measure(calls: dict[str, Callable[[], Any]], rounds: int, per_round: int) -> dict[str, tuple[float, float]]:
@@ -101,9 +107,11 @@ def table(title: str, medians: dict[str, tuple[float, float]]) -> str:
     The CPU time is this process's only (the endpoint runs elsewhere): the steadiest figure
     of what lambda_magic itself costs per call.
     """
-    lines = [f"\n{title}\n",
-             "| variant | wall per call | compared with | added wall | ratio | target | CPU per call | added CPU |",
-             "|---|---:|---|---:|---:|:---:|---:|---:|"]
+    lines = [
+        f"\n{title}\n",
+        "| variant | wall per call | compared with | added wall | ratio | target | CPU per call | added CPU |",
+        "|---|---:|---|---:|---:|:---:|---:|---:|",
+    ]
     for name, (wall, cpu) in medians.items():
         base_name = BASELINES.get(name)
         if base_name is None:
@@ -111,9 +119,11 @@ def table(title: str, medians: dict[str, tuple[float, float]]) -> str:
             continue
         base, base_cpu = medians[base_name]
         ratio, target = wall / base, TARGETS.get(name, TARGET)
-        lines.append(f"| {name} | {wall * 1000:.3f} ms | {base_name} | {(wall - base) * 1e6:+.0f} us | "
-                     f"{ratio:.3f} | {'met' if ratio <= target else 'missed'} <= {target:g} | {cpu * 1e6:.0f} us | "
-                     f"{(cpu - base_cpu) * 1e6:+.0f} us |")
+        lines.append(
+            f"| {name} | {wall * 1000:.3f} ms | {base_name} | {(wall - base) * 1e6:+.0f} us | "
+            f"{ratio:.3f} | {'met' if ratio <= target else 'missed'} <= {target:g} | {cpu * 1e6:.0f} us | "
+            f"{(cpu - base_cpu) * 1e6:+.0f} us |"
+        )
     return "\n".join(lines)
 
 
@@ -126,17 +136,29 @@ def main() -> None:
     bench_env()
     with fake_server(args.latency) as url:
         slow = max(3, args.calls // 12)  # 50 ms calls: fewer per round keep the run short
-        print(table(f"FakeLambda, fixed latency {args.latency * 1000:g} ms ({args.rounds} rounds x {slow} calls)",
-                    measure(variants(url, "fn"), args.rounds, slow)))
+        print(
+            table(
+                f"FakeLambda, fixed latency {args.latency * 1000:g} ms ({args.rounds} rounds x {slow} calls)",
+                measure(variants(url, "fn"), args.rounds, slow),
+            )
+        )
     with sandbox_server() as url:
         if url is None:
             print("\nsandbox: could not start here; column left out")
         else:
-            print(table(f"sandbox echo ({args.rounds} rounds x {args.calls} calls)",
-                        measure(variants(url, "echo"), args.rounds, args.calls)))
+            print(
+                table(
+                    f"sandbox echo ({args.rounds} rounds x {args.calls} calls)",
+                    measure(variants(url, "echo"), args.rounds, args.calls),
+                )
+            )
     with fake_server(0.0) as url:
-        print(table(f"FakeLambda, no latency: the overhead alone ({args.rounds} rounds x {args.calls} calls)",
-                    measure(variants(url, "fn"), args.rounds, args.calls)))
+        print(
+            table(
+                f"FakeLambda, no latency: the overhead alone ({args.rounds} rounds x {args.calls} calls)",
+                measure(variants(url, "fn"), args.rounds, args.calls),
+            )
+        )
 
 
 if __name__ == "__main__":

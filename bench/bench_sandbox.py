@@ -42,8 +42,11 @@ class _FixedHandler(BaseHTTPRequestHandler):
 
 def _client(endpoint_url: str) -> object:
     return boto3.client(
-        "lambda", endpoint_url=endpoint_url, region_name="us-east-1",
-        aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
+        "lambda",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
         config=Config(retries={"total_max_attempts": 1}),
     )
 
@@ -75,10 +78,14 @@ def main() -> None:
     raw = _client(f"http://127.0.0.1:{fake.server_address[1]}")
     with Sandbox() as sb:
         client = _client(sb.endpoint_url)
-        rounds = {"boto3 -> fixed-answer server": lambda: raw.invoke(  # type: ignore[attr-defined]
-                      FunctionName="echo", Payload=_PAYLOAD)["Payload"].read(),
-                  "boto3 -> sandbox (echo, warm)": lambda: client.invoke(  # type: ignore[attr-defined]
-                      FunctionName="echo", Payload=_PAYLOAD)["Payload"].read()}
+        rounds = {
+            "boto3 -> fixed-answer server": lambda: raw.invoke(  # type: ignore[attr-defined]
+                FunctionName="echo", Payload=_PAYLOAD
+            )["Payload"].read(),
+            "boto3 -> sandbox (echo, warm)": lambda: client.invoke(  # type: ignore[attr-defined]
+                FunctionName="echo", Payload=_PAYLOAD
+            )["Payload"].read(),
+        }
         results = {name: _summary(_measure(call, args.n)) for name, call in rounds.items()}
     fake.shutdown()
     fake.server_close()
@@ -88,8 +95,7 @@ def main() -> None:
     print(f"| {'loop':<32} | median ms | p90 ms | median ratio | p90 ratio |")
     print(f"|{'-' * 34}|-----------|--------|--------------|-----------|")
     for name, (median, p90) in results.items():
-        print(f"| {name:<32} | {median:9.3f} | {p90:6.3f} | "
-              f"{median / base_median:11.2f}x | {p90 / base_p90:8.2f}x |")
+        print(f"| {name:<32} | {median:9.3f} | {p90:6.3f} | {median / base_median:11.2f}x | {p90 / base_p90:8.2f}x |")
     sandbox_median = results["boto3 -> sandbox (echo, warm)"][0]
     verdict = "meets" if sandbox_median < 3.0 else "misses"
     print(f"\nsandbox median {sandbox_median:.3f} ms {verdict} the 3 ms target")

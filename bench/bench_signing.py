@@ -46,8 +46,10 @@ def lean_signer() -> Callable[[], str]:
         amz_date = signer.timestamp()
         headers = [("Host", HOST), *HEADERS.items(), ("X-Amz-Date", amz_date), ("X-Amz-Security-Token", "token")]
         canonical, signed = _canonical(f"{PATH}\n", headers, BODY)
-        return signer.authorization(access_key="bench", secret_key="bench", amz_date=amz_date,
-                                    canonical=canonical, signed=signed)
+        return signer.authorization(
+            access_key="bench", secret_key="bench", amz_date=amz_date, canonical=canonical, signed=signed
+        )
+
     return sign
 
 
@@ -63,6 +65,7 @@ def botocore_signer() -> Callable[[], str]:
         request = AWSRequest("POST", f"https://{HOST}{PATH}", data=BODY, headers=dict(HEADERS))
         SigV4Auth(credentials, "lambda", "us-east-1").add_auth(request)
         return str(request.headers["Authorization"])
+
     return sign
 
 
@@ -78,11 +81,17 @@ def awscrt_signer() -> Callable[[], str] | None:
         headers = http.HttpHeaders([("host", HOST), *HEADERS.items()])
         request = http.HttpRequest("POST", PATH, headers, None)
         config = auth.AwsSigningConfig(
-            algorithm=auth.AwsSigningAlgorithm.V4, signature_type=auth.AwsSignatureType.HTTP_REQUEST_HEADERS,
-            credentials_provider=provider, region="us-east-1", service="lambda",
-            signed_body_value=sha256(BODY).hexdigest(), should_sign_header=lambda name: name.lower() != "user-agent")
+            algorithm=auth.AwsSigningAlgorithm.V4,
+            signature_type=auth.AwsSignatureType.HTTP_REQUEST_HEADERS,
+            credentials_provider=provider,
+            region="us-east-1",
+            service="lambda",
+            signed_body_value=sha256(BODY).hexdigest(),
+            should_sign_header=lambda name: name.lower() != "user-agent",
+        )
         auth.aws_sign_request(request, config).result()
         return str(request.headers.get("Authorization"))
+
     return sign
 
 
@@ -92,9 +101,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
     bench_env()
-    signers = {"lean signer (hand-written, key cached per day)": lean_signer(),
-               "lean transport prepare() (the whole request)": lean_prepare(),
-               "botocore SigV4Auth": botocore_signer()}
+    signers = {
+        "lean signer (hand-written, key cached per day)": lean_signer(),
+        "lean transport prepare() (the whole request)": lean_prepare(),
+        "botocore SigV4Auth": botocore_signer(),
+    }
     crt = awscrt_signer()
     if crt is not None:
         signers["awscrt aws_sign_request"] = crt

@@ -42,8 +42,9 @@ def variants(url: str, function: str, concurrency: int, calls: int) -> dict[str,
     import lambda_magic
 
     lambda_magic.session_settings().update(endpoint_url=url, region="us-east-1", log_tail=False)
-    raw = boto3.client("lambda", endpoint_url=url, region_name="us-east-1",
-                       config=Config(max_pool_connections=concurrency))
+    raw = boto3.client(
+        "lambda", endpoint_url=url, region_name="us-east-1", config=Config(max_pool_connections=concurrency)
+    )
     events = [{"id": i} for i in range(calls)]
 
     def plain_pool() -> int:
@@ -59,6 +60,7 @@ def variants(url: str, function: str, concurrency: int, calls: int) -> dict[str,
             lambda_magic.session_settings().update(transport=transport)
             results = lambda_magic.invoke_many(function, events, concurrency=concurrency, progress=False)
             return int(results.summary()["ok"])
+
         return run
 
     return {POOL: plain_pool, "invoke_many (lean)": fan_out("lean"), "invoke_many (botocore)": fan_out("botocore")}
@@ -86,13 +88,18 @@ def measure(calls: dict[str, Callable[[], int]], rounds: int, expected: int) -> 
 def table(results: dict[int, dict[str, list[float]]]) -> str:
     """Markdown: calls/s (best, median) per variant and concurrency, then the ratios."""
     levels = sorted(results)
-    lines = ["| variant | " + " | ".join(f"c={c} best | c={c} median" for c in levels) + " |",
-             "|---|" + "---:|---:|" * len(levels)]
+    lines = [
+        "| variant | " + " | ".join(f"c={c} best | c={c} median" for c in levels) + " |",
+        "|---|" + "---:|---:|" * len(levels),
+    ]
     for name in results[levels[0]]:
         cells = [f"{max(results[c][name]):,.0f} | {statistics.median(results[c][name]):,.0f}" for c in levels]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "| ratio to the thread pool (best) | " + " | ".join(f"c={c}" for c in levels) + " |",
-              "|---|" + "---:|" * len(levels)]
+    lines += [
+        "",
+        "| ratio to the thread pool (best) | " + " | ".join(f"c={c}" for c in levels) + " |",
+        "|---|" + "---:|" * len(levels),
+    ]
     for name in list(results[levels[0]])[1:]:
         cells = []
         for c in levels:

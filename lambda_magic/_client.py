@@ -26,9 +26,16 @@ from lambda_magic._exceptions import SettingsError
 from lambda_magic._secrets import read_secret, secret_stamp
 from lambda_magic._settings import Settings
 
-__all__ = ["AWS_VARIABLES", "check_identity", "clear_clients", "client_for", "credential_summary", "forget_client",
-           "invoker_for",
-           "service_client"]
+__all__ = [
+    "AWS_VARIABLES",
+    "check_identity",
+    "clear_clients",
+    "client_for",
+    "credential_summary",
+    "forget_client",
+    "invoker_for",
+    "service_client",
+]
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
@@ -41,14 +48,33 @@ USER_AGENT = "lambda-magic/0.1"
 #: The environment variables botocore reads to decide the credentials, region and endpoint
 #: (botocore/configprovider.py, botocore/credentials.py).
 AWS_VARIABLES = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION",
-    "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_LAMBDA", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_USE_FIPS_ENDPOINT",
-    "AWS_USE_DUALSTACK_ENDPOINT", "AWS_CA_BUNDLE", "AWS_STS_REGIONAL_ENDPOINTS", "AWS_SDK_UA_APP_ID",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_CA_BUNDLE",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "AWS_SDK_UA_APP_ID",
 )
 
 
@@ -61,8 +87,7 @@ def client_for(settings: Settings, *, pool_size: int | None = None) -> Any:
 
 def _cached_client(source: tuple[Any, ...], settings: Settings, pool_size: int | None) -> Any:
     pool = max(10, pool_size or settings.max_concurrency)
-    key = (source, settings.region, settings.endpoint_url, settings.read_timeout,
-           settings.connect_timeout, pool)
+    key = (source, settings.region, settings.endpoint_url, settings.read_timeout, settings.connect_timeout, pool)
     client = _clients.get(key)
     if client is None:
         client = _new_client(_session(source, settings), settings, pool)
@@ -101,8 +126,15 @@ def invoker_for(settings: Settings, *, pool_size: int | None = None) -> Any:
         return client_for(settings, pool_size=pool_size)
     source = credential_source(settings)
     pool = max(1, pool_size or settings.max_concurrency)
-    key = (source, settings.region, settings.endpoint_url, settings.read_timeout,
-           settings.connect_timeout, pool, "lean")
+    key = (
+        source,
+        settings.region,
+        settings.endpoint_url,
+        settings.read_timeout,
+        settings.connect_timeout,
+        pool,
+        "lean",
+    )
     with _lock:
         invoker = _clients.get(key)
         if invoker is None:
@@ -117,9 +149,14 @@ def invoker_for(settings: Settings, *, pool_size: int | None = None) -> Any:
 def _lean(session: Any, client: Any, settings: Settings, pool: int) -> Any:
     from lambda_magic._transport import LeanTransport
 
-    return LeanTransport(client, credentials=session.get_credentials, pool_size=pool,
-                         connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-                         ssl_context=_ssl_context(session) if client.meta.endpoint_url.startswith("https") else None)
+    return LeanTransport(
+        client,
+        credentials=session.get_credentials,
+        pool_size=pool,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        ssl_context=_ssl_context(session) if client.meta.endpoint_url.startswith("https") else None,
+    )
 
 
 def _ssl_context(session: Any) -> Any:
@@ -171,11 +208,12 @@ def credential_source(settings: Settings) -> tuple[Any, ...]:
                 "file, env:VAR or keyring:SERVICE/USERNAME holding the secret key"
             )
         identity: tuple[str, str | None, str | None] = (
-            "keys", settings.access_key, secret_stamp(settings.secret_key_path))
-    elif settings.secret_key_path:
-        raise SettingsError(
-            "secret_key_path is set but access_key is not: set access_key to the key id"
+            "keys",
+            settings.access_key,
+            secret_stamp(settings.secret_key_path),
         )
+    elif settings.secret_key_path:
+        raise SettingsError("secret_key_path is set but access_key is not: set access_key to the key id")
     else:
         identity = ("profile", settings.profile, None)
     return (*identity, _environment_digest())
@@ -185,8 +223,7 @@ _NAMES = (*AWS_VARIABLES, "HOME")
 #: The variables as keys of ``os.environ``'s own table: ``os.environ.get`` costs ~0.6 us a
 #: name in Python code, a look-up here ~0.03 us, and this runs for every call.
 _ENVIRON_KEYS = tuple(os.environ.encodekey(name) for name in _NAMES)  # type: ignore[attr-defined]
-_FILES = ((_NAMES.index("AWS_CONFIG_FILE"), "config"),
-          (_NAMES.index("AWS_SHARED_CREDENTIALS_FILE"), "credentials"))
+_FILES = ((_NAMES.index("AWS_CONFIG_FILE"), "config"), (_NAMES.index("AWS_SHARED_CREDENTIALS_FILE"), "credentials"))
 
 
 def _environment_digest() -> int:
@@ -197,8 +234,10 @@ def _environment_digest() -> int:
     else:  # raw values (bytes on POSIX): only the paths are decoded
         values = tuple(map(data.get, _ENVIRON_KEYS))
     home = os.fsdecode(values[-1]) if values[-1] else os.path.expanduser("~")
-    files = tuple(_file_stamp(os.fsdecode(values[at]) if values[at] else os.path.join(home, ".aws", default))
-                  for at, default in _FILES)
+    files = tuple(
+        _file_stamp(os.fsdecode(values[at]) if values[at] else os.path.join(home, ".aws", default))
+        for at, default in _FILES
+    )
     # Python's keyed hash: the cache key must not hold the secret key the environment may carry.
     return hash((values, files))
 
@@ -257,8 +296,7 @@ def _build(session: Any, service: str, settings: Settings, config: Any) -> Any:
     from lambda_magic._engine import CLIENT_SETUP, CallContext, map_error
 
     try:
-        return session.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url,
-                              config=config)
+        return session.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url, config=config)
     except (NoRegionError, ValueError) as exc:  # ValueError: botocore's word for a malformed URL
         context = CallContext(endpoint_url=settings.endpoint_url)
         raise map_error(exc, operation=CLIENT_SETUP, context=context) from None
@@ -298,7 +336,8 @@ def service_client(settings: Settings, service: str) -> Any:
     with _lock:
         client = _clients.get(key)
         if client is None:
-            config = Config(connect_timeout=settings.connect_timeout, retries={"mode": "standard"},
-                            user_agent_extra=USER_AGENT)
+            config = Config(
+                connect_timeout=settings.connect_timeout, retries={"mode": "standard"}, user_agent_extra=USER_AGENT
+            )
             client = _clients[key] = _build(_session(source, settings), service, settings, config)
         return client

@@ -38,8 +38,7 @@ def _chain_rows(settings: Settings) -> list[tuple[str, str, str]]:
     except LambdaMagicError as exc:
         return [("credentials", "unusable", str(exc))]
     return [
-        ("effective region", summary["region"] or "none", "AWS chain" if not
-         settings.region else "settings"),
+        ("effective region", summary["region"] or "none", "AWS chain" if not settings.region else "settings"),
         ("credentials", summary["credentials"] or "none found", "boto3 credential method"),
     ]
 
@@ -82,9 +81,11 @@ def _words(line: str) -> list[str]:
 def _reset_keys(keys: list[str]) -> list[str]:
     for key in keys:
         if key not in SETTING_KEYS:
-            hint = (f"--reset takes setting names, not key=value: %lambda_config --reset {key.partition('=')[0]}"
-                    if "=" in key else f"unknown setting {key!r}: check the spelling; known: "
-                    f"{', '.join(SETTING_KEYS)}")
+            hint = (
+                f"--reset takes setting names, not key=value: %lambda_config --reset {key.partition('=')[0]}"
+                if "=" in key
+                else f"unknown setting {key!r}: check the spelling; known: {', '.join(SETTING_KEYS)}"
+            )
             raise SettingsError(hint)
     return keys
 

@@ -65,31 +65,39 @@ class FunctionDetails:
         return " · ".join(part for part in parts if part)
 
 
-def list_functions(settings: Settings, *, refresh: bool = False, page_size: int | None = None,
-                   client: Any = None) -> list[str]:
+def list_functions(
+    settings: Settings, *, refresh: bool = False, page_size: int | None = None, client: Any = None
+) -> list[str]:
     """Every function name (all pages), sorted; cached per client unless ``refresh``."""
     client = client or _client(settings)
     key = ("functions",)
     cached = None if refresh else _cached(client, key)
     if cached is not None:
         return cached
-    items = _all_pages(client.list_functions, "Functions", target="ListFunctions",
-                       page_size=page_size, client=client)
+    items = _all_pages(client.list_functions, "Functions", target="ListFunctions", page_size=page_size, client=client)
     return _store(client, key, sorted({item["FunctionName"] for item in items}))
 
 
-def list_qualifiers(function: str, settings: Settings, *, refresh: bool = False,
-                    page_size: int | None = None, client: Any = None) -> list[str]:
+def list_qualifiers(
+    function: str, settings: Settings, *, refresh: bool = False, page_size: int | None = None, client: Any = None
+) -> list[str]:
     """``$LATEST``, then the published versions (numerically), then the aliases (sorted)."""
     client = client or _client(settings)
     key = ("qualifiers", function)
     cached = None if refresh else _cached(client, key)
     if cached is not None:
         return cached
-    versions = _all_pages(client.list_versions_by_function, "Versions", target=function,
-                          page_size=page_size, client=client, FunctionName=function)
-    aliases = _all_pages(client.list_aliases, "Aliases", target=function,
-                         page_size=page_size, client=client, FunctionName=function)
+    versions = _all_pages(
+        client.list_versions_by_function,
+        "Versions",
+        target=function,
+        page_size=page_size,
+        client=client,
+        FunctionName=function,
+    )
+    aliases = _all_pages(
+        client.list_aliases, "Aliases", target=function, page_size=page_size, client=client, FunctionName=function
+    )
     numbers = sorted({v["Version"] for v in versions if v["Version"] != LATEST}, key=_version_order)
     names = sorted({a["Name"] for a in aliases})
     return _store(client, key, [LATEST, *numbers, *names])
@@ -99,8 +107,7 @@ def function_details(function: str, settings: Settings, *, client: Any = None) -
     """GetFunctionConfiguration of ``function``; None when that permission is missing."""
     client = client or _client(settings)
     try:
-        answer = _call(client.get_function_configuration, target=function, client=client,
-                       FunctionName=function)
+        answer = _call(client.get_function_configuration, target=function, client=client, FunctionName=function)
     except AccessDeniedError:
         return None  # invoking may still be allowed: say nothing rather than fail
     return FunctionDetails(
@@ -152,16 +159,16 @@ def _store(client: Any, key: tuple[str, ...], names: list[str]) -> list[str]:
     return list(names)
 
 
-def _all_pages(method: Callable[..., dict[str, Any]], field: str, *, target: str,
-               page_size: int | None, client: Any, **params: Any) -> list[dict[str, Any]]:
+def _all_pages(
+    method: Callable[..., dict[str, Any]], field: str, *, target: str, page_size: int | None, client: Any, **params: Any
+) -> list[dict[str, Any]]:
     """Follow ``NextMarker`` until the last page; ``page_size`` sets ``MaxItems``."""
     if page_size is not None:
         params["MaxItems"] = page_size
     items: list[dict[str, Any]] = []
     marker = None
     while True:
-        answer = _call(method, target=target, client=client, **params,
-                       **({"Marker": marker} if marker else {}))
+        answer = _call(method, target=target, client=client, **params, **({"Marker": marker} if marker else {}))
         items.extend(answer.get(field, []))
         marker = answer.get("NextMarker")
         if not marker:
@@ -176,8 +183,12 @@ def _call(method: Callable[..., dict[str, Any]], *, target: str, client: Any, **
         return method(**params)
     except Exception as exc:
         action = "".join(part.title() for part in method.__name__.split("_"))
-        operation = Operation(f"calling {action} ({target})", permission=f"lambda:{action}", subject=target,
-                              if_denied="; invoking may still work, type the function name")
+        operation = Operation(
+            f"calling {action} ({target})",
+            permission=f"lambda:{action}",
+            subject=target,
+            if_denied="; invoking may still work, type the function name",
+        )
         raise map_error(exc, operation=operation, context=CallContext(region=client.meta.region_name)) from exc
 
 

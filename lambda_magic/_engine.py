@@ -144,9 +144,14 @@ def invoke(
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext,
-          on_chunk: Callable[[bytes], None] | None = None,
-          cancel: threading.Event | None = None) -> dict[str, Any]:
+def _send(
+    client: Any,
+    params: dict[str, Any],
+    request: InvokeRequest,
+    context: CallContext,
+    on_chunk: Callable[[bytes], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
     """One attempt; the body is read here so a broken stream counts as this attempt's."""
     try:
         if request.stream:
@@ -162,7 +167,8 @@ def _send(client: Any, params: dict[str, Any], request: InvokeRequest, context: 
         raise InterruptedInvocationError(
             f"interrupted while invoking {_target(request)}: the invocation may still be "
             "running in Lambda; it was not re-sent",
-            function=request.function_name, region=context.region,
+            function=request.function_name,
+            region=context.region,
         ) from None
     except Exception as exc:
         raise map_error(exc, request=request, context=context) from exc
@@ -229,10 +235,12 @@ def _exhausted(error: InvokeError, attempt: int) -> InvokeError:
     tries = f"{attempt + 1} attempts"
     if isinstance(error, ThrottledError):
         return ThrottledError(
-            f"{error} (gave up after {tries}): lower the concurrency or raise the function's "
-            "concurrency limit",
-            retry_after=error.retry_after, function=error.function, region=error.region,
-            code=error.code, request_id=error.request_id,
+            f"{error} (gave up after {tries}): lower the concurrency or raise the function's concurrency limit",
+            retry_after=error.retry_after,
+            function=error.function,
+            region=error.region,
+            code=error.code,
+            request_id=error.request_id,
         )
     return type(error)(f"{error} (gave up after {tries})", function=error.function, region=error.region)
 
@@ -266,12 +274,19 @@ def _target(request: InvokeRequest) -> str:
 # --- botocore exceptions to lambda_magic's: the one mapping -----------------------------
 
 _CREDENTIAL_CODES = {
-    "ExpiredTokenException", "ExpiredToken", "UnrecognizedClientException",
-    "InvalidSignatureException", "InvalidClientTokenId", "SignatureDoesNotMatch",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
 }
 _INVALID_CODES = {
-    "InvalidRequestContentException", "InvalidParameterValueException",
-    "UnsupportedMediaTypeException", "InvalidRuntimeException", "InvalidZipFileException",
+    "InvalidRequestContentException",
+    "InvalidParameterValueException",
+    "UnsupportedMediaTypeException",
+    "InvalidRuntimeException",
+    "InvalidZipFileException",
 }
 _TOO_LARGE_CODES = {"RequestTooLargeException", "SerializedRequestEntityTooLargeException"}
 
@@ -307,8 +322,11 @@ def map_error(
         if isinstance(exc, kinds):
             return handler(exc, where, context)
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-    return InvokeError(f"{where.doing} failed ({detail}): check endpoint_url and the network",
-                       function=where.function, region=context.region)
+    return InvokeError(
+        f"{where.doing} failed ({detail}): check endpoint_url and the network",
+        function=where.function,
+        region=context.region,
+    )
 
 
 @dataclass(frozen=True)
@@ -334,13 +352,15 @@ def _botocore_handlers(bx: Any) -> list[tuple[Any, Callable[..., LambdaMagicErro
     return [
         ((bx.ConnectTimeoutError, bx.EndpointConnectionError), _unreachable),
         (bx.ReadTimeoutError, _read_timeout),
-        ((bx.ConnectionClosedError, bx.ResponseStreamingError, bx.IncompleteReadError,
-          bx.HTTPClientError), _no_answer),
+        ((bx.ConnectionClosedError, bx.ResponseStreamingError, bx.IncompleteReadError, bx.HTTPClientError), _no_answer),
         ((bx.NoCredentialsError, bx.PartialCredentialsError), _no_credentials),
         ((bx.TokenRetrievalError, bx.SSOError, bx.CredentialRetrievalError), _expired_sso),
-        (bx.NoRegionError, lambda *_: SettingsError(
-            "no AWS region: pass --region, run %lambda_config region=us-east-1, or set "
-            "AWS_DEFAULT_REGION")),
+        (
+            bx.NoRegionError,
+            lambda *_: SettingsError(
+                "no AWS region: pass --region, run %lambda_config region=us-east-1, or set AWS_DEFAULT_REGION"
+            ),
+        ),
         (bx.ProfileNotFound, _no_profile),
         (bx.ParamValidationError, lambda exc, *_: ParameterError(" ".join(str(exc).split()))),
     ]
@@ -349,11 +369,23 @@ def _botocore_handlers(bx: Any) -> list[tuple[Any, Callable[..., LambdaMagicErro
 #: Where urllib3 and http.client set a request up: the URL parsed, the pool chosen, the
 #: connection opened (TCP, TLS), the request line and headers buffered. The request is
 #: written only after all of these, on an open connection.
-_SETUP_FRAMES = frozenset({
-    "parse_url", "connection_from_url", "connection_from_host", "connection_from_context",
-    "connection_from_pool_key", "_validate_conn", "connect", "_new_conn", "create_connection",
-    "putrequest", "putheader", "_validate_host", "_validate_path",
-})
+_SETUP_FRAMES = frozenset(
+    {
+        "parse_url",
+        "connection_from_url",
+        "connection_from_host",
+        "connection_from_context",
+        "connection_from_pool_key",
+        "_validate_conn",
+        "connect",
+        "_new_conn",
+        "create_connection",
+        "putrequest",
+        "putheader",
+        "_validate_host",
+        "_validate_path",
+    }
+)
 
 
 def _before_sending(exc: BaseException) -> bool:
@@ -388,7 +420,8 @@ def _unreachable(exc: Any, where: _Where, context: CallContext) -> LambdaMagicEr
     url = getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")
     return EndpointUnreachableError(
         f"cannot connect to {url}: check endpoint_url and the network (nothing was sent)",
-        function=where.function, region=context.region,
+        function=where.function,
+        region=context.region,
     )
 
 
@@ -399,7 +432,8 @@ def _read_timeout(exc: Any, where: _Where, context: CallContext) -> LambdaMagicE
     return InvocationUnknownError(
         f"no answer from {where.target} within the read timeout{limit}: the function may "
         "still be running and was not re-sent; raise read_timeout above the function's timeout",
-        function=where.function, region=context.region,
+        function=where.function,
+        region=context.region,
     )
 
 
@@ -409,14 +443,19 @@ def _no_answer(exc: Any, where: _Where, context: CallContext) -> LambdaMagicErro
     return InvocationUnknownError(
         f"the connection broke while {where.doing} ({type(exc).__name__}): the "
         "function may have run; it was not re-sent, check its logs before invoking again",
-        function=where.function, region=context.region,
+        function=where.function,
+        region=context.region,
     )
 
 
 def _read_failed(where: _Where, context: CallContext, what: str, **kw: Any) -> LambdaMagicError:
     # A read changes nothing, so unlike an Invoke there is nothing that "may have run".
-    return InvokeError(f"{where.doing} failed: the endpoint {what}; check endpoint_url and try again",
-                       function=where.function, region=context.region, **kw)
+    return InvokeError(
+        f"{where.doing} failed: the endpoint {what}; check endpoint_url and try again",
+        function=where.function,
+        region=context.region,
+        **kw,
+    )
 
 
 def _no_credentials(exc: Any, where: _Where, context: CallContext) -> LambdaMagicError:
@@ -437,7 +476,8 @@ def _expired_sso(exc: Any, where: _Where, context: CallContext) -> LambdaMagicEr
     return CredentialsError(
         f"the AWS login has expired or could not be refreshed ({type(exc).__name__}): run "
         "`aws sso login` (with --profile) and try again",
-        function=where.function, region=context.region,
+        function=where.function,
+        region=context.region,
     )
 
 
@@ -447,42 +487,59 @@ def _client_error(exc: Any, request: InvokeRequest, context: CallContext) -> Lam
     message = " ".join(str(error.get("Message") or code).split())
     meta = exc.response.get("ResponseMetadata", {})
     status = int(meta.get("HTTPStatusCode") or 0)
-    kw = {"function": request.function_name, "region": context.region, "code": code,
-          "request_id": meta.get("RequestId")}
+    kw = {
+        "function": request.function_name,
+        "region": context.region,
+        "code": code,
+        "request_id": meta.get("RequestId"),
+    }
     target, region = _target(request), context.region or "its region"
     if code == "ResourceNotFoundException":
         what = "function or its version/alias" if request.qualifier else "function"
         return FunctionNotFoundError(
             f"{what} {target} not found in {region} ({message}): check the name"
-            f"{' and qualifier' if request.qualifier else ''} and the region", **kw)
+            f"{' and qualifier' if request.qualifier else ''} and the region",
+            **kw,
+        )
     if code in {"AccessDeniedException", "AccessDenied", "KMSAccessDeniedException"}:
         return AccessDeniedError(
             f"access denied invoking {target} in {region}: the credentials need "
-            f"lambda:InvokeFunction on this function ({message})", **kw)
+            f"lambda:InvokeFunction on this function ({message})",
+            **kw,
+        )
     if code == "TooManyRequestsException":
         reason = exc.response.get("Reason") or error.get("Reason")
         return ThrottledError(
             f"{target} is throttled{f' ({reason})' if reason else ''}: {message}",
-            retry_after=_retry_after(exc.response), **kw)
+            retry_after=_retry_after(exc.response),
+            **kw,
+        )
     if code in _CREDENTIAL_CODES:
         return CredentialsError(
-            f"AWS refused the credentials ({code}): refresh them (aws sso login, new keys) "
-            "and try again", **kw)
+            f"AWS refused the credentials ({code}): refresh them (aws sso login, new keys) and try again", **kw
+        )
     if code in _TOO_LARGE_CODES:
         return RequestTooLargeError(
-            f"Lambda refused the request to {target} as too large ({message}): send a "
-            "smaller payload", **kw)
+            f"Lambda refused the request to {target} as too large ({message}): send a smaller payload", **kw
+        )
     if code in _INVALID_CODES:
         return InvalidRequestError(f"Lambda refused the request to {target}: {code}: {message}", **kw)
     if status >= 500:
         return InvocationUnknownError(
             f"Lambda answered {status} {code} for {target}: the function may have run; it was "
-            "not re-sent, check its logs before invoking again", **kw)
+            "not re-sent, check its logs before invoking again",
+            **kw,
+        )
     return InvokeError(f"invoking {target} failed: {code}: {message}", **kw)
 
 
-_DENIED_CODES = {"AccessDeniedException", "AccessDenied", "KMSAccessDeniedException",
-                 "ForbiddenException", "UnauthorizedException"}  # the last two: the schema registry
+_DENIED_CODES = {
+    "AccessDeniedException",
+    "AccessDenied",
+    "KMSAccessDeniedException",
+    "ForbiddenException",
+    "UnauthorizedException",
+}  # the last two: the schema registry
 
 
 def _operation_error(exc: Any, operation: Operation, context: CallContext) -> LambdaMagicError:
@@ -491,19 +548,30 @@ def _operation_error(exc: Any, operation: Operation, context: CallContext) -> La
     code = str(error.get("Code", "Unknown"))
     message = " ".join(str(error.get("Message") or code).split())
     meta = exc.response.get("ResponseMetadata", {})
-    kw: dict[str, Any] = {"function": operation.subject, "region": context.region, "code": code,
-                          "request_id": meta.get("RequestId")}
+    kw: dict[str, Any] = {
+        "function": operation.subject,
+        "region": context.region,
+        "code": code,
+        "request_id": meta.get("RequestId"),
+    }
     if code == "ResourceNotFoundException":
-        return FunctionNotFoundError(f"{operation.subject or 'the resource'} not found in "
-                                     f"{context.region or 'its region'} ({message}): check the name and the region",
-                                     **kw)
+        return FunctionNotFoundError(
+            f"{operation.subject or 'the resource'} not found in "
+            f"{context.region or 'its region'} ({message}): check the name and the region",
+            **kw,
+        )
     if code in _DENIED_CODES:
         return AccessDeniedError(
             f"access denied {operation.action} in {context.region or 'its region'}: the credentials "
-            f"need {operation.permission}{operation.if_denied} ({message})", **kw)
+            f"need {operation.permission}{operation.if_denied} ({message})",
+            **kw,
+        )
     if code in _CREDENTIAL_CODES:
-        return CredentialsError(f"AWS refused the credentials ({code}) {operation.action}: refresh them "
-                                "(aws sso login, new keys) and try again", **kw)
+        return CredentialsError(
+            f"AWS refused the credentials ({code}) {operation.action}: refresh them "
+            "(aws sso login, new keys) and try again",
+            **kw,
+        )
     if int(meta.get("HTTPStatusCode") or 0) >= 500:
         where = _Where.of(None, operation)
         return _read_failed(where, context, f"answered {code}", code=code, request_id=kw["request_id"])

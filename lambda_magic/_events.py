@@ -52,8 +52,7 @@ MAX_EVENT_SIZE = 6144000  # bytes, the SAM CLI's (Lambda's synchronous payload l
 #: The console's rule for a test event's name (also a safe file name).
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,25}")
 _ARN_RE = re.compile(r"(?:arn:[^:]*:lambda:[^:]*:)?(?:\d{12}:)?(?:function:)?([A-Za-z0-9_.-]+)(?::[^:]+)?")
-_PERMISSION = ("schemas:DescribeSchema, CreateSchema, UpdateSchema (and CreateRegistry) on "
-               f"{REGISTRY}")
+_PERMISSION = f"schemas:DescribeSchema, CreateSchema, UpdateSchema (and CreateRegistry) on {REGISTRY}"
 
 
 @dataclass(frozen=True)
@@ -77,8 +76,9 @@ def event_function(function: str) -> str:
     """The function name events are kept under: ``name:alias`` and ARNs give ``name``."""
     match = _ARN_RE.fullmatch(function.strip())
     if match is None:
-        raise ParameterError(f"malformed function name {function[:80]!r}: saved events need a "
-                             "function name, name:alias or ARN")
+        raise ParameterError(
+            f"malformed function name {function[:80]!r}: saved events need a function name, name:alias or ARN"
+        )
     return match[1]
 
 
@@ -98,8 +98,10 @@ def events_dir(start: Path | None = None) -> Path:
 
 def _checked_name(name: str) -> str:
     if not _NAME_RE.fullmatch(name or ""):
-        raise ParameterError(f"event name {name[:40]!r}: use up to 25 letters, digits, '.', '-' or '_' "
-                             "(the console's rule), e.g. smoke-test")
+        raise ParameterError(
+            f"event name {name[:40]!r}: use up to 25 letters, digits, '.', '-' or '_' "
+            "(the console's rule), e.g. smoke-test"
+        )
     return name
 
 
@@ -115,13 +117,25 @@ def _event_json(text: str) -> Any:
 # --- the public operations ----------------------------------------------------------------
 
 
-def save_event(function: str, name: str, text: str, *, shared: bool = False,
-               settings: Settings | None = None, invocation_type: str = "RequestResponse",
-               start: Path | None = None) -> SavedEvent:
+def save_event(
+    function: str,
+    name: str,
+    text: str,
+    *,
+    shared: bool = False,
+    settings: Settings | None = None,
+    invocation_type: str = "RequestResponse",
+    start: Path | None = None,
+) -> SavedEvent:
     """Save ``text`` (JSON) as event ``name`` of ``function``, replacing one of that name."""
     value = _event_json(text)
-    event = SavedEvent(_checked_name(name), event_function(function),
-                       json.dumps(value, indent=2, ensure_ascii=False), shared, invocation_type)
+    event = SavedEvent(
+        _checked_name(name),
+        event_function(function),
+        json.dumps(value, indent=2, ensure_ascii=False),
+        shared,
+        invocation_type,
+    )
     if shared:
         _Shared(settings).save(event, value)
     else:
@@ -131,8 +145,14 @@ def save_event(function: str, name: str, text: str, *, shared: bool = False,
     return event
 
 
-def list_events(function: str, *, private: bool = True, shared: bool = True,
-                settings: Settings | None = None, start: Path | None = None) -> list[SavedEvent]:
+def list_events(
+    function: str,
+    *,
+    private: bool = True,
+    shared: bool = True,
+    settings: Settings | None = None,
+    start: Path | None = None,
+) -> list[SavedEvent]:
     """``function``'s saved events: the private ones by name, then the registry's."""
     events = _private_events(event_function(function), start) if private else []
     if shared:
@@ -140,8 +160,9 @@ def list_events(function: str, *, private: bool = True, shared: bool = True,
     return events
 
 
-def load_event(function: str, name: str, *, settings: Settings | None = None,
-               shared: bool | None = None, start: Path | None = None) -> SavedEvent:
+def load_event(
+    function: str, name: str, *, settings: Settings | None = None, shared: bool | None = None, start: Path | None = None
+) -> SavedEvent:
     """Event ``name`` of ``function``: the private one if there is one, else the shared one
     (``shared=True``/``False`` looks in that store only)."""
     _checked_name(name)
@@ -154,12 +175,15 @@ def load_event(function: str, name: str, *, settings: Settings | None = None,
         for event in _Shared(settings).events(owner):
             if event.name == name:
                 return event
-    raise ParameterError(f"no saved event {name!r} for {owner}: save one from %lambda_form, or "
-                         f"write {events_dir(start) / owner / (name + '.json')}")
+    raise ParameterError(
+        f"no saved event {name!r} for {owner}: save one from %lambda_form, or "
+        f"write {events_dir(start) / owner / (name + '.json')}"
+    )
 
 
-def delete_event(function: str, name: str, *, shared: bool = False, settings: Settings | None = None,
-                 start: Path | None = None) -> None:
+def delete_event(
+    function: str, name: str, *, shared: bool = False, settings: Settings | None = None, start: Path | None = None
+) -> None:
     """Delete event ``name`` of ``function`` from the private or the shared store."""
     _checked_name(name)
     owner = event_function(function)
@@ -176,8 +200,11 @@ def _private_events(owner: str, start: Path | None) -> list[SavedEvent]:
     folder = events_dir(start) / owner
     if not folder.is_dir():
         return []
-    return [SavedEvent(path.stem, owner, _read_event_file(path))
-            for path in sorted(folder.glob("*.json")) if _NAME_RE.fullmatch(path.stem)]
+    return [
+        SavedEvent(path.stem, owner, _read_event_file(path))
+        for path in sorted(folder.glob("*.json"))
+        if _NAME_RE.fullmatch(path.stem)
+    ]
 
 
 def _read_event_file(path: Path) -> str:
@@ -212,9 +239,17 @@ class _Shared:
         if document is None:
             return []
         examples = document.get("components", {}).get("examples", {})
-        return [SavedEvent(name, owner, json.dumps(entry.get("value"), indent=2, ensure_ascii=False), True,
-                           str(entry.get("x-metadata", {}).get("invocationType", "RequestResponse")))
-                for name, entry in examples.items() if isinstance(entry, dict) and "value" in entry]
+        return [
+            SavedEvent(
+                name,
+                owner,
+                json.dumps(entry.get("value"), indent=2, ensure_ascii=False),
+                True,
+                str(entry.get("x-metadata", {}).get("invocationType", "RequestResponse")),
+            )
+            for name, entry in examples.items()
+            if isinstance(entry, dict) and "value" in entry
+        ]
 
     def save(self, event: SavedEvent, value: Any) -> None:
         """Add (or replace) ``event`` in its function's schema, creating what is missing."""
@@ -231,8 +266,13 @@ class _Shared:
             self._call("create_schema", RegistryName=REGISTRY, SchemaName=name, Type=OPEN_API, Content=content)
         else:
             self._limit_versions(name)
-            self._call("update_schema", RegistryName=REGISTRY, SchemaName=name, Type=OPEN_API,
-                       Content=_with_example(document, event, value))
+            self._call(
+                "update_schema",
+                RegistryName=REGISTRY,
+                SchemaName=name,
+                Type=OPEN_API,
+                Content=_with_example(document, event, value),
+            )
 
     def delete(self, owner: str, event_name: str) -> None:
         """Remove one event; the schema goes with its last event (as the SAM CLI does)."""
@@ -247,12 +287,10 @@ class _Shared:
         assert document is not None
         examples.pop(event_name)
         self._limit_versions(name)
-        self._call("update_schema", RegistryName=REGISTRY, SchemaName=name, Type=OPEN_API,
-                   Content=json.dumps(document))
+        self._call("update_schema", RegistryName=REGISTRY, SchemaName=name, Type=OPEN_API, Content=json.dumps(document))
 
     def _schema(self, owner: str) -> dict[str, Any] | None:
-        answer = self._call("describe_schema", missing_ok=True, RegistryName=REGISTRY,
-                            SchemaName=schema_name(owner))
+        answer = self._call("describe_schema", missing_ok=True, RegistryName=REGISTRY, SchemaName=schema_name(owner))
         if not answer:
             return None
         try:
@@ -274,8 +312,7 @@ class _Shared:
         if len(versions) >= MAX_SCHEMA_VERSIONS:
             self._call("delete_schema_version", RegistryName=REGISTRY, SchemaName=name, SchemaVersion=versions[0])
 
-    def _call(self, operation: str, *, missing_ok: bool = False, conflict_ok: bool = False,
-              **params: Any) -> Any:
+    def _call(self, operation: str, *, missing_ok: bool = False, conflict_ok: bool = False, **params: Any) -> Any:
         """One schemas API call; NotFound (``missing_ok``) and Conflict (``conflict_ok``) give None."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -304,5 +341,11 @@ def _mapped(exc: BaseException, operation: str) -> LambdaMagicError:
     """A schemas API failure as one of ours, through the one mapping (``map_error``)."""
     from lambda_magic._engine import Operation, map_error
 
-    return map_error(exc, operation=Operation(f"reaching shared test events ({operation})",
-                                              permission=_PERMISSION, if_denied="; or keep the event private"))
+    return map_error(
+        exc,
+        operation=Operation(
+            f"reaching shared test events ({operation})",
+            permission=_PERMISSION,
+            if_denied="; or keep the event private",
+        ),
+    )

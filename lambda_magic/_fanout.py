@@ -73,12 +73,20 @@ def invoke_many(
     ``FailedInvocation``; Ctrl-C returns what completed. ``progress`` shows a progress bar.
     """
     settings = resolve_settings(
-        region=region, profile=profile, endpoint_url=endpoint_url, read_timeout=read_timeout,
-        max_concurrency=concurrency
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        read_timeout=read_timeout,
+        max_concurrency=concurrency,
     )
     return fan_out(
-        function, events, settings, progress=progress,
-        invocation_type=invocation_type, qualifier=qualifier, client_context=client_context,
+        function,
+        events,
+        settings,
+        progress=progress,
+        invocation_type=invocation_type,
+        qualifier=qualifier,
+        client_context=client_context,
         log=settings.log_tail if log is None else log,
     )
 
@@ -129,8 +137,10 @@ def _check_events(events: Any) -> None:
     if kind == "DataFrame":  # iterating one gives its column names, never what was meant
         raise ParameterError("events is a DataFrame: pass df.to_dict('records') for one event per row")
     if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
-        raise ParameterError(f"events must be a list or other iterable of events, not a {kind}: "
-                             "pass a list, e.g. [{\"id\": 1}, {\"id\": 2}]")
+        raise ParameterError(
+            f"events must be a list or other iterable of events, not a {kind}: "
+            'pass a list, e.g. [{"id": 1}, {"id": 2}]'
+        )
 
 
 def cell_events(text: str, namespace: Mapping[str, Any]) -> tuple[Iterable[Any], dict[str, Any]]:
@@ -159,8 +169,10 @@ def _named_events(name: str, namespace: Mapping[str, Any]) -> Iterable[Any]:
         raise PayloadError(f"${name}: name {name!r} is not defined in the notebook; define it first")
     value = namespace[name]
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise PayloadError(f"--each: ${name} is a {type(value).__name__}, not a list of events: "
-                           "give a list (or other iterable) of events")
+        raise PayloadError(
+            f"--each: ${name} is a {type(value).__name__}, not a list of events: "
+            "give a list (or other iterable) of events"
+        )
     return value
 
 
@@ -220,8 +232,7 @@ def progress_bar(function: str, total: int | None, *, enabled: bool) -> Progress
         from tqdm.notebook import tqdm
     else:
         from tqdm.std import tqdm
-    bar: ProgressBar = tqdm(total=total, desc=function, unit="call", dynamic_ncols=True,
-                            mininterval=0, miniters=1)
+    bar: ProgressBar = tqdm(total=total, desc=function, unit="call", dynamic_ncols=True, mininterval=0, miniters=1)
     return bar
 
 
@@ -240,8 +251,9 @@ class _Run:
     a limiter slot and send. Nothing waits on the main thread between two calls.
     """
 
-    def __init__(self, function: str, build: Build, settings: Settings, *, origin: str, cell: str | None,
-                 client: Any = None) -> None:
+    def __init__(
+        self, function: str, build: Build, settings: Settings, *, origin: str, cell: str | None, client: Any = None
+    ) -> None:
         from lambda_magic.runbook._history import history
 
         self.function = function
@@ -292,9 +304,14 @@ class _Run:
         entries = self._final_entries(events if interrupted else None)
         if interrupted:
             note = _interrupt_note(entries, unread=not isinstance(events, Sequence))
-        outcome = Outcome(elapsed=time.perf_counter() - started, concurrency=self.concurrency,
-                          lowest_concurrency=self.limiter.lowest, note=note, peak_concurrency=self.peak,
-                          sandbox_workers=_sandbox_workers(self.client))
+        outcome = Outcome(
+            elapsed=time.perf_counter() - started,
+            concurrency=self.concurrency,
+            lowest_concurrency=self.limiter.lowest,
+            note=note,
+            peak_concurrency=self.peak,
+            sandbox_workers=_sandbox_workers(self.client),
+        )
         return LambdaResponses(entries, function_name=self.function, outcome=outcome)
 
     def _connect(self) -> None:
@@ -314,8 +331,10 @@ class _Run:
             except StopIteration:
                 return None
             except Exception as exc:  # the user's iterable failed: keep what was sent
-                return (f"stopped reading the events at #{len(self.entries)} ({type(exc).__name__}: "
-                        f"{exc}); the calls before it completed")
+                return (
+                    f"stopped reading the events at #{len(self.entries)} ({type(exc).__name__}: "
+                    f"{exc}); the calls before it completed"
+                )
             index = len(self.entries)
             request = self._request(index, event)
             if request is not None:
@@ -423,8 +442,11 @@ class _Run:
             with self.changed:
                 self.in_flight.discard(index)
                 self.pending.pop(index, None)
-                self.entries[index] = entry if entry is not None else _failed(
-                    index, request, InvokeError("no result", function=self.function))
+                self.entries[index] = (
+                    entry
+                    if entry is not None
+                    else _failed(index, request, InvokeError("no result", function=self.function))
+                )
                 self.done += 1
                 if self.reader_waiting or (self.draining and self.done >= len(self.entries)):
                     self.changed.notify_all()
@@ -433,14 +455,26 @@ class _Run:
         from lambda_magic._invoke import execute
 
         try:
-            return execute(request, self.settings, origin=self.origin, cell=self.cell, client=self.client,
-                           retry=partial(self._retry_wait, index, slot), started_in=self.started_in)
+            return execute(
+                request,
+                self.settings,
+                origin=self.origin,
+                cell=self.cell,
+                client=self.client,
+                retry=partial(self._retry_wait, index, slot),
+                started_in=self.started_in,
+            )
         except LambdaMagicError as error:
             return _failed(index, request, error)
         except Exception as exc:  # a bug must not lose the input: keep it as a failed entry
-            return _failed(index, request, InvokeError(
-                f"invoking {request.function_name} failed unexpectedly: {type(exc).__name__}: {exc}",
-                function=request.function_name))
+            return _failed(
+                index,
+                request,
+                InvokeError(
+                    f"invoking {request.function_name} failed unexpectedly: {type(exc).__name__}: {exc}",
+                    function=request.function_name,
+                ),
+            )
 
     def _retry_wait(self, index: int, slot: Slot, error: InvokeError, delay: float) -> bool:
         """The engine's ``RetryHook``: wait before re-sending a call Lambda did not accept.
@@ -476,8 +510,10 @@ class _Run:
             entries = list(self.entries)
             pending, in_flight = dict(self.pending), self.in_flight - self.waiting
             waiting = set(self.waiting)
-        final = [entry if entry is not None else self._unfinished(i, pending.get(i), i in in_flight, i in waiting)
-                 for i, entry in enumerate(entries)]
+        final = [
+            entry if entry is not None else self._unfinished(i, pending.get(i), i in in_flight, i in waiting)
+            for i, entry in enumerate(entries)
+        ]
         if isinstance(events, Sequence):
             final.extend(self._never_read(events, len(final)))
         return final
@@ -487,7 +523,9 @@ class _Run:
         if in_flight:
             error: LambdaMagicError = InterruptedInvocationError(
                 f"interrupted while {target} was in flight: it may still run in Lambda; it was not "
-                "re-sent (its outcome goes to lambda_magic.history)", function=self.function)
+                "re-sent (its outcome goes to lambda_magic.history)",
+                function=self.function,
+            )
             return _failed(index, request, error, state="in flight", function=self.function)
         why = "while waiting to retry it; Lambda had not accepted it" if waiting else "before it was sent"
         error = InvokeError(f"not started: the fan-out was interrupted {why}", function=self.function)
@@ -512,8 +550,14 @@ def _sandbox_workers(client: Any) -> int | None:
     return cap
 
 
-def _failed(index: int, request: InvokeRequest | None, error: LambdaMagicError, *,
-            state: str = "failed", function: str | None = None) -> FailedInvocation:
+def _failed(
+    index: int,
+    request: InvokeRequest | None,
+    error: LambdaMagicError,
+    *,
+    state: str = "failed",
+    function: str | None = None,
+) -> FailedInvocation:
     name = request.function_name if request is not None else function or "?"
     return FailedInvocation(index=index, function_name=name, error=error, request=request, state=state)
 
@@ -526,8 +570,10 @@ def _interrupt_note(entries: list[Entry], *, unread: bool) -> str:
             states[entry.state].append(index)
     parts = ["interrupted"]
     if states["in flight"]:
-        parts.append(f"{len(states['in flight']):,} were in flight and may still run in Lambda "
-                     f"({index_ranges(states['in flight'])}; outcomes go to lambda_magic.history)")
+        parts.append(
+            f"{len(states['in flight']):,} were in flight and may still run in Lambda "
+            f"({index_ranges(states['in flight'])}; outcomes go to lambda_magic.history)"
+        )
     if states["not started"]:
         parts.append(f"{len(states['not started']):,} never started ({index_ranges(states['not started'])})")
     if unread:

@@ -184,8 +184,11 @@ class LambdaResponses(Sequence[Entry]):
         Not the calls an interruption left in flight or never started: nothing failed there
         (``indices("in flight")`` and ``indices("not started")`` list them).
         """
-        return {index: entry for index, entry in enumerate(self._entries)
-                if not entry.ok and getattr(entry, "state", "failed") == "failed"}
+        return {
+            index: entry
+            for index, entry in enumerate(self._entries)
+            if not entry.ok and getattr(entry, "state", "failed") == "failed"
+        }
 
     def indices(self, state: str) -> list[int]:
         """Input indices of failed entries in ``state`` ("failed", "in flight", "not started")."""
@@ -193,8 +196,14 @@ class LambdaResponses(Sequence[Entry]):
 
     def summary(self) -> dict[str, Any]:
         """Counts by outcome and round-trip latency percentiles (ms) of the answered calls."""
-        counts = {"calls": len(self._entries), "ok": 0, "function_errors": 0, "failed": 0,
-                  "in_flight": 0, "not_started": 0}
+        counts = {
+            "calls": len(self._entries),
+            "ok": 0,
+            "function_errors": 0,
+            "failed": 0,
+            "in_flight": 0,
+            "not_started": 0,
+        }
         latencies: list[float] = []
         for entry in self._entries:
             if isinstance(entry, FailedInvocation):
@@ -227,20 +236,44 @@ class LambdaResponses(Sequence[Entry]):
         printer.text(repr(self) if cycle else responses_text(self))
 
 
-_ROW_COLUMNS = ("ok", "state", "status_code", "function_error", "error", "payload",
-                "elapsed_ms", "request_id", "executed_version")
+_ROW_COLUMNS = (
+    "ok",
+    "state",
+    "status_code",
+    "function_error",
+    "error",
+    "payload",
+    "elapsed_ms",
+    "request_id",
+    "executed_version",
+)
 
 
 def _row(entry: Entry) -> dict[str, Any]:
     if isinstance(entry, FailedInvocation):
-        return {"ok": False, "state": entry.state, "status_code": None, "function_error": None,
-                "error": f"{type(entry.error).__name__}: {entry.error}", "payload": None,
-                "elapsed_ms": None, "request_id": None, "executed_version": None}
+        return {
+            "ok": False,
+            "state": entry.state,
+            "status_code": None,
+            "function_error": None,
+            "error": f"{type(entry.error).__name__}: {entry.error}",
+            "payload": None,
+            "elapsed_ms": None,
+            "request_id": None,
+            "executed_version": None,
+        }
     error = entry.error
-    return {"ok": entry.ok, "state": "answered", "status_code": entry.status_code,
-            "function_error": entry.function_error, "error": None if error is None else str(error),
-            "payload": entry.payload, "elapsed_ms": entry.elapsed * 1000,
-            "request_id": entry.request_id, "executed_version": entry.executed_version}
+    return {
+        "ok": entry.ok,
+        "state": "answered",
+        "status_code": entry.status_code,
+        "function_error": entry.function_error,
+        "error": None if error is None else str(error),
+        "payload": entry.payload,
+        "elapsed_ms": entry.elapsed * 1000,
+        "request_id": entry.request_id,
+        "executed_version": entry.executed_version,
+    }
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -249,8 +282,10 @@ def percentiles(values: list[float]) -> dict[str, float]:
         return {}
     ordered = sorted(values)
     last = len(ordered) - 1
-    picks = {name: ordered[min(last, max(0, -(-len(ordered) * q // 100) - 1))]
-             for name, q in (("p50", 50), ("p90", 90), ("p99", 99))}
+    picks = {
+        name: ordered[min(last, max(0, -(-len(ordered) * q // 100) - 1))]
+        for name, q in (("p50", 50), ("p90", 90), ("p99", 99))
+    }
     return {**picks, "max": ordered[-1]}
 
 
@@ -263,8 +298,12 @@ def counts_text(summary: dict[str, Any], *, finished_only: bool = False) -> str:
         keys: tuple[tuple[str, str], ...] = (("function_errors", "function errors"), ("failed", "failed"))
     else:
         head = f"{summary['calls']:,} calls"
-        keys = (("function_errors", "function errors"), ("failed", "failed"),
-                ("in_flight", "in flight"), ("not_started", "not started"))
+        keys = (
+            ("function_errors", "function errors"),
+            ("failed", "failed"),
+            ("in_flight", "in flight"),
+            ("not_started", "not started"),
+        )
     parts = [f"{head}: {summary['ok']:,} ok"]
     parts.extend(f"{summary[key]:,} {label}" for key, label in keys if summary[key])
     return ", ".join(parts)

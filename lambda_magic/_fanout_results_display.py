@@ -44,8 +44,10 @@ def summary_lines(results: LambdaResponses) -> tuple[str, list[str]]:
     """The headline, and the detail lines (latency, throttling, note)."""
     summary, outcome = results.summary(), results.outcome
     # The note says which calls an interruption left in flight or unsent: the head does not.
-    head = (f"{results.function_name}: {counts_text(summary, finished_only=bool(outcome.note))} "
-            f"({outcome.elapsed:.2f} s at concurrency {outcome.concurrency})")
+    head = (
+        f"{results.function_name}: {counts_text(summary, finished_only=bool(outcome.note))} "
+        f"({outcome.elapsed:.2f} s at concurrency {outcome.concurrency})"
+    )
     lines = []
     latency = summary["latency_ms"]
     if latency:
@@ -53,9 +55,11 @@ def summary_lines(results: LambdaResponses) -> tuple[str, list[str]]:
     if outcome.lowest_concurrency < outcome.concurrency:
         lines.append(f"throttled: concurrency was lowered to {outcome.lowest_concurrency} at times")
     if outcome.capped_by_sandbox:
-        lines.append(f"the sandbox runs at most {outcome.sandbox_workers} calls of a function at once: "
-                     f"of the {outcome.concurrency} asked for, the others waited for a worker "
-                     f"(Sandbox(max_workers=N) raises the cap)")
+        lines.append(
+            f"the sandbox runs at most {outcome.sandbox_workers} calls of a function at once: "
+            f"of the {outcome.concurrency} asked for, the others waited for a worker "
+            f"(Sandbox(max_workers=N) raises the cap)"
+        )
     if outcome.note:
         lines.append(outcome.note)
     return head, lines

@@ -108,31 +108,47 @@ class _PayloadBox(widgets.Textarea):  # type: ignore[misc]
 def _build_controls(*, function: str, payload: str, log: bool, region: str, profile: str) -> FormControls:
     """Create every widget (nothing connected yet)."""
     return FormControls(
-        function=widgets.Combobox(value=function, description="Function", ensure_option=False,
-                                  placeholder="name, name:alias or ARN", continuous_update=False,
-                                  style=_LABEL, layout=widgets.Layout(width="32em")),
+        function=widgets.Combobox(
+            value=function,
+            description="Function",
+            ensure_option=False,
+            placeholder="name, name:alias or ARN",
+            continuous_update=False,
+            style=_LABEL,
+            layout=widgets.Layout(width="32em"),
+        ),
         refresh=widgets.Button(description="Refresh", icon="refresh", tooltip="List the functions again"),
         details=widgets.HTML(),
-        template=widgets.Dropdown(description="Template", options=[("Choose a sample event…", ""),
-                                                                    *sample_choices()], style=_LABEL),
+        template=widgets.Dropdown(
+            description="Template", options=[("Choose a sample event…", ""), *sample_choices()], style=_LABEL
+        ),
         format=widgets.Button(description="Format", icon="indent", tooltip="Indent the JSON"),
         # Sent by the bridge, debounced and one check at a time (or on blur when large).
-        payload=_PayloadBox(value=payload, description="Event payload", rows=8, style=_LABEL,
-                                 layout=widgets.Layout(width="auto"), continuous_update=False,
-                                 placeholder='{"key": "value"}  ($name and ${expr} allowed)'),
+        payload=_PayloadBox(
+            value=payload,
+            description="Event payload",
+            rows=8,
+            style=_LABEL,
+            layout=widgets.Layout(width="auto"),
+            continuous_update=False,
+            placeholder='{"key": "value"}  ($name and ${expr} allowed)',
+        ),
         payload_status=widgets.HTML(),
         **event_controls(_LABEL),
         **_advanced_controls(log=log, region=region, profile=profile),
-        invoke=widgets.Button(description="Invoke", button_style="primary", icon="play",
-                              tooltip="Invoke (Ctrl+Enter in the payload)"),
-        cancel=widgets.Button(description="Cancel", icon="stop", tooltip="Stop the running call",
-                              layout=widgets.Layout(display="none")),
+        invoke=widgets.Button(
+            description="Invoke", button_style="primary", icon="play", tooltip="Invoke (Ctrl+Enter in the payload)"
+        ),
+        cancel=widgets.Button(
+            description="Cancel", icon="stop", tooltip="Stop the running call", layout=widgets.Layout(display="none")
+        ),
         summary=widgets.HTML(),
         copy=widgets.Button(description="Copy as magic", icon="copy"),
         elapsed=widgets.Label(),
         status=widgets.HTML(),
-        magic=widgets.Textarea(rows=6, description="Magic cell", style=_LABEL,
-                               layout=widgets.Layout(width="auto", display="none")),
+        magic=widgets.Textarea(
+            rows=6, description="Magic cell", style=_LABEL, layout=widgets.Layout(width="auto", display="none")
+        ),
         output=widgets.Output(),
         bridge=FormBridge(large_payload=LARGE_PAYLOAD),
         style=widgets.HTML(THEME_CSS + _FORM_CSS, layout=widgets.Layout(display="none")),
@@ -142,48 +158,62 @@ def _build_controls(*, function: str, payload: str, log: bool, region: str, prof
 def _advanced_controls(*, log: bool, region: str, profile: str) -> dict[str, Any]:
     """The runbook step's "Advanced" fields, in an Accordion that starts collapsed."""
     controls: dict[str, Any] = {
-        "invocation_type": widgets.ToggleButtons(description="Invocation", options=INVOCATION_CHOICES,
-                                                 style=_LABEL),
-        "qualifier": widgets.Combobox(description="Qualifier", placeholder="$LATEST, a version or an alias",
-                                      ensure_option=False, continuous_update=False, style=_LABEL),
-        "client_context": widgets.Textarea(description="Client context", rows=3, style=_LABEL,
-                                           layout=widgets.Layout(width="auto"),
-                                           placeholder='{"custom": {"key": "value"}}'),
+        "invocation_type": widgets.ToggleButtons(description="Invocation", options=INVOCATION_CHOICES, style=_LABEL),
+        "qualifier": widgets.Combobox(
+            description="Qualifier",
+            placeholder="$LATEST, a version or an alias",
+            ensure_option=False,
+            continuous_update=False,
+            style=_LABEL,
+        ),
+        "client_context": widgets.Textarea(
+            description="Client context",
+            rows=3,
+            style=_LABEL,
+            layout=widgets.Layout(width="auto"),
+            placeholder='{"custom": {"key": "value"}}',
+        ),
         "client_context_status": widgets.HTML(),
         "log_tail": widgets.Checkbox(value=log, description="Log tail (synchronous calls)", indent=False),
-        "region": widgets.Text(value=region, description="Region", placeholder="default", style=_LABEL,
-                               continuous_update=False),
-        "profile": widgets.Text(value=profile, description="Profile", placeholder="default", style=_LABEL,
-                                continuous_update=False),
+        "region": widgets.Text(
+            value=region, description="Region", placeholder="default", style=_LABEL, continuous_update=False
+        ),
+        "profile": widgets.Text(
+            value=profile, description="Profile", placeholder="default", style=_LABEL, continuous_update=False
+        ),
     }
     controls["advanced_panel"] = widgets.VBox(list(controls.values()), layout=widgets.Layout(display="none"))
     # A real button (Tab reaches it, Enter and Space toggle it); the bridge adds aria-expanded.
-    controls["advanced"] = widgets.ToggleButton(description="Advanced", icon="caret-right",
-                                                tooltip="Invocation type, qualifier, client context, "
-                                                "log tail, region, profile")
+    controls["advanced"] = widgets.ToggleButton(
+        description="Advanced",
+        icon="caret-right",
+        tooltip="Invocation type, qualifier, client context, log tail, region, profile",
+    )
     return controls
 
 
 def _layout(c: FormControls) -> widgets.VBox:
     """Arrange the controls; the children are set here once."""
-    box = widgets.VBox([
-        widgets.HBox([c.function, c.refresh]),
-        c.details,
-        c.status,
-        widgets.HBox([c.template, c.format]),
-        c.payload,
-        c.payload_status,
-        widgets.HBox([c.saved_events, c.delete_event]),
-        widgets.HBox([c.event_name, c.event_shared, c.save_event]),
-        c.events_status,
-        c.advanced,
-        c.advanced_panel,
-        widgets.HBox([c.invoke, c.cancel, c.summary, c.copy, c.elapsed]),
-        c.magic,
-        c.output,
-        c.bridge,
-        c.style,
-    ])
+    box = widgets.VBox(
+        [
+            widgets.HBox([c.function, c.refresh]),
+            c.details,
+            c.status,
+            widgets.HBox([c.template, c.format]),
+            c.payload,
+            c.payload_status,
+            widgets.HBox([c.saved_events, c.delete_event]),
+            widgets.HBox([c.event_name, c.event_shared, c.save_event]),
+            c.events_status,
+            c.advanced,
+            c.advanced_panel,
+            widgets.HBox([c.invoke, c.cancel, c.summary, c.copy, c.elapsed]),
+            c.magic,
+            c.output,
+            c.bridge,
+            c.style,
+        ]
+    )
     box.add_class("lambda-magic-form")
     for role in fields(c):  # stable CSS hooks (lm-function, lm-invoke...) for styling and browser tests
         getattr(c, role.name).add_class(f"lm-{role.name.replace('_', '-')}")
@@ -235,8 +265,7 @@ class _Ticker:
             self.label.value = f"running… {self.elapsed:.1f} s"
 
 
-_LARGE_HINT = ("large payload: checked when the box loses focus; a notebook variable "
-               "sent as $name is faster to edit")
+_LARGE_HINT = "large payload: checked when the box loses focus; a notebook variable sent as $name is faster to edit"
 
 
 # --- the form ------------------------------------------------------------------------------
@@ -272,8 +301,9 @@ class LambdaForm:
         self._chosen = function or ""
         self._payload_ok = True
         self._log_default = _log_default()
-        self.controls = _build_controls(function=function or "", payload=payload, log=self._log_default,
-                                        region=region or "", profile=profile or "")
+        self.controls = _build_controls(
+            function=function or "", payload=payload, log=self._log_default, region=region or "", profile=profile or ""
+        )
         self.widget = _layout(self.controls)
         self._connect()
         self.events = EventsPanel(self, _note)
@@ -310,8 +340,9 @@ class LambdaForm:
         """The settings a call from this form uses: its region/profile/endpoint over the rest."""
         c = self.controls
         return resolve_settings(
-            region=c.region.value.strip() or None, profile=c.profile.value.strip() or None,
-            endpoint_url=self.endpoint_url
+            region=c.region.value.strip() or None,
+            profile=c.profile.value.strip() or None,
+            endpoint_url=self.endpoint_url,
         )
 
     def request(self) -> InvokeRequest:
@@ -319,7 +350,8 @@ class LambdaForm:
         c = self.controls
         expanded = expand_payload(c.payload.value, self._namespace)
         return make_request(
-            self.function, expanded.data,
+            self.function,
+            expanded.data,
             invocation_type=c.invocation_type.value,
             qualifier=c.qualifier.value.strip() or None,
             client_context=c.client_context.value.strip() or None,
@@ -356,7 +388,8 @@ class LambdaForm:
         """The magic's first line (the browser adds the payload box's text when copying)."""
         c = self.controls
         return magic_cell(
-            self.function, "",
+            self.function,
+            "",
             invocation_type=c.invocation_type.value,
             qualifier=c.qualifier.value.strip() or None,
             client_context=c.client_context.value,
@@ -417,8 +450,7 @@ class LambdaForm:
             try:
                 response = self._send()
             except KeyboardInterrupt:  # outside the call (the engine maps one inside it)
-                response = InvokeError("interrupted before the call was sent; nothing was sent",
-                                       function=self.function)
+                response = InvokeError("interrupted before the call was sent; nothing was sent", function=self.function)
         # Only now: the ticker's thread has stopped writing to the label.
         if isinstance(response, LambdaMagicError):
             self.error = response
@@ -444,8 +476,9 @@ class LambdaForm:
             with interrupt_event() as cancel:
                 # The history's ``cell`` is the payload as written (a magic's body), so an
                 # export finds the ${expr} sites in it.
-                return execute(self.request(), self.settings(), origin="form",
-                               cell=self.controls.payload.value, cancel=cancel)
+                return execute(
+                    self.request(), self.settings(), origin="form", cell=self.controls.payload.value, cancel=cancel
+                )
         except LambdaMagicError as error:
             return error
 
@@ -574,8 +607,14 @@ class LambdaForm:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # ipywidgets' own bundle starts with repr() of every child's state: with a 2.6 MB
         # payload, 140 ms spent formatting text nobody sees. The same bundle, our repr.
-        return {"text/plain": repr(self), "application/vnd.jupyter.widget-view+json": {
-            "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
+        return {
+            "text/plain": repr(self),
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": self.widget.model_id,
+            },
+        }
 
     def __repr__(self) -> str:
         return f"<LambdaForm {self.function or '(no function)'} {len(self.history)} responses>"
@@ -596,8 +635,9 @@ def form(
     ``endpoint_url`` override the settings for its calls. ``$name`` and ``${expr}`` in the
     payload are resolved in ``namespace`` (the notebook's, by default) when Invoke is clicked.
     """
-    return LambdaForm(function, payload=payload, region=region, profile=profile,
-                      endpoint_url=endpoint_url, namespace=namespace)
+    return LambdaForm(
+        function, payload=payload, region=region, profile=profile, endpoint_url=endpoint_url, namespace=namespace
+    )
 
 
 def _user_namespace() -> Mapping[str, Any]:

@@ -24,14 +24,22 @@ _NONE = ("Choose a saved event…", "")
 def event_controls(label: dict[str, str]) -> dict[str, Any]:
     """The saved events' widgets, by their ``FormControls`` role."""
     return {
-        "saved_events": widgets.Dropdown(description="Saved events", options=[_NONE], style=label,
-                                         layout=widgets.Layout(width="24em")),
-        "delete_event": widgets.Button(description="Delete", icon="trash", tooltip="Delete the chosen saved event",
-                                       disabled=True),
-        "event_name": widgets.Text(description="Save as", placeholder="event name, e.g. smoke-test", style=label,
-                                   continuous_update=True, layout=widgets.Layout(width="24em")),
-        "event_shared": widgets.Checkbox(description="Shareable (console, SAM CLI)", indent=False,
-                                         layout=widgets.Layout(width="auto")),
+        "saved_events": widgets.Dropdown(
+            description="Saved events", options=[_NONE], style=label, layout=widgets.Layout(width="24em")
+        ),
+        "delete_event": widgets.Button(
+            description="Delete", icon="trash", tooltip="Delete the chosen saved event", disabled=True
+        ),
+        "event_name": widgets.Text(
+            description="Save as",
+            placeholder="event name, e.g. smoke-test",
+            style=label,
+            continuous_update=True,
+            layout=widgets.Layout(width="24em"),
+        ),
+        "event_shared": widgets.Checkbox(
+            description="Shareable (console, SAM CLI)", indent=False, layout=widgets.Layout(width="auto")
+        ),
         "save_event": widgets.Button(description="Save", icon="save", tooltip="Save the payload under this name"),
         "events_status": widgets.HTML(),
     }
@@ -85,9 +93,14 @@ class EventsPanel:
             c.events_status.value = self._note("choose a function first: events are saved per function", error=True)
             return None
         try:
-            event = _events.save_event(self.form.function, c.event_name.value.strip(), c.payload.value,
-                                       shared=c.event_shared.value, settings=self.form.settings(),
-                                       invocation_type=c.invocation_type.value)
+            event = _events.save_event(
+                self.form.function,
+                c.event_name.value.strip(),
+                c.payload.value,
+                shared=c.event_shared.value,
+                settings=self.form.settings(),
+                invocation_type=c.invocation_type.value,
+            )
         except LambdaMagicError as error:
             c.events_status.value = self._note(str(error), error=True)
             return None

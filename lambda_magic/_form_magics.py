@@ -66,8 +66,13 @@ class FormMagics(Magics):
 
         with usage_errors():
             _check_line(args, shell)
-            form = LambdaForm(args.function, region=args.region, profile=args.profile,
-                              endpoint_url=args.endpoint_url, namespace=shell.user_ns)
+            form = LambdaForm(
+                args.function,
+                region=args.region,
+                profile=args.profile,
+                endpoint_url=args.endpoint_url,
+                namespace=shell.user_ns,
+            )
         if args.output:
             shell.user_ns[args.output] = form
         return form

@@ -56,16 +56,25 @@ def invoke(
     from lambda_magic._stacks import physical_name
 
     settings = resolve_settings(
-        region=region, profile=profile, endpoint_url=endpoint_url, read_timeout=read_timeout,
-        raise_on_error=raise_on_error
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        read_timeout=read_timeout,
+        raise_on_error=raise_on_error,
     )
     payload_bytes = encode_payload(payload)
     function, logical_id = physical_name(function, settings, stack_name=stack_name)
     request = make_request(
-        function, payload_bytes, logical_id=logical_id,
-        invocation_type=invocation_type, qualifier=qualifier, client_context=client_context,
+        function,
+        payload_bytes,
+        logical_id=logical_id,
+        invocation_type=invocation_type,
+        qualifier=qualifier,
+        client_context=client_context,
         log=settings.log_tail if log is None else log,
-        tenant_id=tenant_id, durable_execution_name=durable_execution_name, stream=stream,
+        tenant_id=tenant_id,
+        durable_execution_name=durable_execution_name,
+        stream=stream,
     )
     response = execute(request, settings, on_chunk=on_chunk)
     if settings.raise_on_error:
@@ -103,13 +112,22 @@ def execute(
 
     # The lean transport sends Invoke only; a streamed call goes through botocore's client.
     client = client or (client_for(settings) if request.stream else invoker_for(settings))
-    context = CallContext(region=client.meta.region_name, read_timeout=settings.read_timeout,
-                          endpoint_url=getattr(client.meta, "endpoint_url", None))
-    where: dict[str, Any] = {"origin": origin, "cell": cell, "region": context.region,
-                             "endpoint_url": settings.endpoint_url, "started_in": started_in}
+    context = CallContext(
+        region=client.meta.region_name,
+        read_timeout=settings.read_timeout,
+        endpoint_url=getattr(client.meta, "endpoint_url", None),
+    )
+    where: dict[str, Any] = {
+        "origin": origin,
+        "cell": cell,
+        "region": context.region,
+        "endpoint_url": settings.endpoint_url,
+        "started_in": started_in,
+    }
     try:
-        response = engine_invoke(client, request, policy=policy_for(settings), context=context,
-                                 retry=retry, on_chunk=on_chunk, cancel=cancel)
+        response = engine_invoke(
+            client, request, policy=policy_for(settings), context=context, retry=retry, on_chunk=on_chunk, cancel=cancel
+        )
     except LambdaMagicError as error:
         if isinstance(error, (SettingsError, CredentialsError)):
             forget_client(client)  # a failed credential resolution is never cached

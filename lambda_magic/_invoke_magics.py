@@ -25,6 +25,7 @@ __all__ = ["InvokeMagics", "check_output_name"]
 
 def _typed(kind: type, option: str, example: str, what: str) -> Any:
     """An argparse type whose error says what to write (argparse's: "invalid float value")."""
+
     def convert(text: str) -> Any:
         try:
             return kind(text)
@@ -47,49 +48,72 @@ class InvokeMagics(Magics):
 
     @no_var_expand
     @magic_arguments.magic_arguments()
+    @magic_arguments.argument("function", help="Function name, name:alias, (partial) ARN, or STACK/LogicalId.")
     @magic_arguments.argument(
-        "function", help="Function name, name:alias, (partial) ARN, or STACK/LogicalId.")
+        "--stack-name",
+        dest="stack_name",
+        help="CloudFormation stack whose logical id FUNCTION is (as STACK/LogicalId).",
+    )
     @magic_arguments.argument(
-        "--stack-name", dest="stack_name",
-        help="CloudFormation stack whose logical id FUNCTION is (as STACK/LogicalId).")
-    @magic_arguments.argument(
-        "-t", "--type", dest="invocation_type", default="RequestResponse",
-        help="RequestResponse (request, the default), Event (asynchronous) or DryRun.")
+        "-t",
+        "--type",
+        dest="invocation_type",
+        default="RequestResponse",
+        help="RequestResponse (request, the default), Event (asynchronous) or DryRun.",
+    )
     @magic_arguments.argument("-q", "--qualifier", help="Version number or alias.")
     @magic_arguments.argument(
-        "-c", "--client-context", dest="client_context",
-        help="Client context: a JSON object, or $name of a dict in the notebook.")
+        "-c",
+        "--client-context",
+        dest="client_context",
+        help="Client context: a JSON object, or $name of a dict in the notebook.",
+    )
     @magic_arguments.argument(
-        "-o", "--output", dest="output",
-        help="Store the response in this notebook variable, also when the function failed.")
+        "-o",
+        "--output",
+        dest="output",
+        help="Store the response in this notebook variable, also when the function failed.",
+    )
+    @magic_arguments.argument("--payload", help="The event payload (line magic): JSON, $name, or @file.json.")
     @magic_arguments.argument(
-        "--payload", help="The event payload (line magic): JSON, $name, or @file.json.")
-    @magic_arguments.argument(
-        "--event", help="Send the saved test event NAME of the function (see %lambda_form's Saved events).")
+        "--event", help="Send the saved test event NAME of the function (see %lambda_form's Saved events)."
+    )
     @magic_arguments.argument("--no-log", action="store_true", help="Do not ask for the log tail.")
     @magic_arguments.argument(
-        "--raise", dest="raise_", action="store_true",
-        help="Fail the cell when the function fails (after storing the response).")
+        "--raise",
+        dest="raise_",
+        action="store_true",
+        help="Fail the cell when the function fails (after storing the response).",
+    )
     @magic_arguments.argument(
-        "--each", action="store_true",
-        help="Invoke once per element of the JSON array (or $list) in the cell; returns LambdaResponses.")
+        "--each",
+        action="store_true",
+        help="Invoke once per element of the JSON array (or $list) in the cell; returns LambdaResponses.",
+    )
     @magic_arguments.argument(
-        "--concurrency", type=_typed(int, "--concurrency", "16", "a whole number"),
-        help="With --each: calls in flight at most (default: the max_concurrency setting, 16).")
+        "--concurrency",
+        type=_typed(int, "--concurrency", "16", "a whole number"),
+        help="With --each: calls in flight at most (default: the max_concurrency setting, 16).",
+    )
     @magic_arguments.argument(
-        "--stream", action="store_true",
-        help="Call InvokeWithResponseStream and show the chunks as they arrive.")
+        "--stream", action="store_true", help="Call InvokeWithResponseStream and show the chunks as they arrive."
+    )
     @magic_arguments.argument("--quiet", action="store_true", help="Display nothing, return None.")
     @magic_arguments.argument("--region", help="AWS region for this call.")
     @magic_arguments.argument("--profile", help="AWS profile for this call.")
     @magic_arguments.argument("--endpoint-url", dest="endpoint_url", help="Lambda endpoint URL.")
     @magic_arguments.argument(
-        "--timeout", type=_typed(float, "--timeout", "30", "a number of seconds"), dest="read_timeout",
-        help="Seconds to wait for the answer (read timeout) for this call.")
+        "--timeout",
+        type=_typed(float, "--timeout", "30", "a number of seconds"),
+        dest="read_timeout",
+        help="Seconds to wait for the answer (read timeout) for this call.",
+    )
     @magic_arguments.argument("--tenant-id", dest="tenant_id", help="Tenant id (X-Amz-Tenant-Id).")
     @magic_arguments.argument(
-        "--durable-execution-name", dest="durable_execution_name",
-        help="Name of a durable execution (X-Amz-Durable-Execution-Name).")
+        "--durable-execution-name",
+        dest="durable_execution_name",
+        help="Name of a durable execution (X-Amz-Durable-Execution-Name).",
+    )
     @line_cell_magic
     def lambda_invoke(self, line: str, cell: str | None = None) -> Any:
         """Invoke an AWS Lambda function; the cell body is the JSON event payload.
@@ -133,8 +157,11 @@ class InvokeMagics(Magics):
         from lambda_magic._settings import resolve_settings
 
         return resolve_settings(
-            region=args.region, profile=args.profile, endpoint_url=args.endpoint_url,
-            read_timeout=args.read_timeout, max_concurrency=args.concurrency
+            region=args.region,
+            profile=args.profile,
+            endpoint_url=args.endpoint_url,
+            read_timeout=args.read_timeout,
+            max_concurrency=args.concurrency,
         )
 
     def _build(self, args: Any, cell: str | None) -> tuple[Any, Any]:
@@ -145,8 +172,15 @@ class InvokeMagics(Magics):
         fields = self._fields(args, settings)
         expanded = self._payload(args, cell)
         function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
-        request = make_request(function, expanded.data, substitutions=expanded.substitutions,
-                               template=expanded.template, logical_id=logical_id, stream=args.stream, **fields)
+        request = make_request(
+            function,
+            expanded.data,
+            substitutions=expanded.substitutions,
+            template=expanded.template,
+            logical_id=logical_id,
+            stream=args.stream,
+            **fields,
+        )
         return request, settings
 
     def _fields(self, args: Any, settings: Any) -> dict[str, Any]:
@@ -158,9 +192,11 @@ class InvokeMagics(Magics):
 
         check_identity(settings)  # an unknown profile or unreadable secret: no ${} runs either
         fields = {
-            "invocation_type": args.invocation_type, "qualifier": args.qualifier,
+            "invocation_type": args.invocation_type,
+            "qualifier": args.qualifier,
             "client_context": self._client_context(args.client_context),
-            "log": settings.log_tail and not args.no_log, "tenant_id": args.tenant_id,
+            "log": settings.log_tail and not args.no_log,
+            "tenant_id": args.tenant_id,
             "durable_execution_name": args.durable_execution_name,
         }
         # A stack reference is checked by its own rules; any plain name stands in for it.
@@ -191,8 +227,10 @@ class InvokeMagics(Magics):
         from lambda_magic._stacks import physical_name
 
         if not args.each:
-            raise UsageError("--concurrency needs --each (one invocation per element of a JSON array): "
-                             "add --each, or leave out --concurrency")
+            raise UsageError(
+                "--concurrency needs --each (one invocation per element of a JSON array): "
+                "add --each, or leave out --concurrency"
+            )
         if args.durable_execution_name:
             raise UsageError("--durable-execution-name names one execution: leave it out with --each")
         if args.stream:
@@ -204,9 +242,16 @@ class InvokeMagics(Magics):
             function, logical_id = physical_name(args.function, settings, stack_name=args.stack_name)
             fields.pop("durable_execution_name")
             results = fan_out(
-                function, events, settings, logical_id=logical_id, encode=cell_event, origin="magic",
-                cell=cell or f"%%lambda_invoke {args.function} --each", progress=not args.quiet,
-                **fields, **origin,
+                function,
+                events,
+                settings,
+                logical_id=logical_id,
+                encode=cell_event,
+                origin="magic",
+                cell=cell or f"%%lambda_invoke {args.function} --each",
+                progress=not args.quiet,
+                **fields,
+                **origin,
             )
         if args.output:
             self._ns[args.output] = results
@@ -214,8 +259,7 @@ class InvokeMagics(Magics):
             _stop_after_interrupt(results, args.output, quiet=args.quiet)
         if not results.ok and (args.raise_ or settings.raise_on_error):
             stored = f" (results stored in {args.output})" if args.output else ""
-            raise UsageError(f"{len(results.errors):,} of {len(results):,} calls did not succeed{stored}: "
-                             "see .errors")
+            raise UsageError(f"{len(results.errors):,} of {len(results):,} calls did not succeed{stored}: see .errors")
         return None if args.quiet else results
 
     def _client_context(self, value: str | None) -> Any:
@@ -233,8 +277,7 @@ class InvokeMagics(Magics):
         live = self._live(request, args)
         try:
             with usage_errors():
-                response = execute(request, settings, origin="magic", cell=cell or source,
-                                   on_chunk=live)
+                response = execute(request, settings, origin="magic", cell=cell or source, on_chunk=live)
         finally:
             if live is not None:
                 live.close()
@@ -300,5 +343,6 @@ def check_output_name(name: str | None, shell: Any) -> None:
     if keyword.iskeyword(name):
         raise UsageError(f"-o {name}: {name} is a Python keyword; choose another name, e.g. -o resp")
     if hasattr(builtins, name) or name in getattr(shell, "user_ns_hidden", {}) or _RESERVED_RE.fullmatch(name):
-        raise UsageError(f"-o {name}: {name} is a Python builtin or IPython's own name; choose "
-                         "another name, e.g. -o resp")
+        raise UsageError(
+            f"-o {name}: {name} is a Python builtin or IPython's own name; choose another name, e.g. -o resp"
+        )

@@ -64,8 +64,7 @@ class LogLines(list[LogLine]):
     @property
     def text(self) -> str:
         """The messages as one text, as the function wrote them."""
-        return "".join(line.message if line.message.endswith("\n") else line.message + "\n"
-                       for line in self)
+        return "".join(line.message if line.message.endswith("\n") else line.message + "\n" for line in self)
 
     def __repr__(self) -> str:
         return f"<LogLines {self.group} {len(self)} lines>"
@@ -116,36 +115,57 @@ def _bare_name(function: str) -> str:
     return str(match["name"])
 
 
-def read_logs(function: str, settings: Settings, *, request_id: str | None = None,
-              since: float | None = None, filter_pattern: str | None = None,
-              client: Any = None, group: str | None = None) -> LogLines:
+def read_logs(
+    function: str,
+    settings: Settings,
+    *,
+    request_id: str | None = None,
+    since: float | None = None,
+    filter_pattern: str | None = None,
+    client: Any = None,
+    group: str | None = None,
+) -> LogLines:
     """The function's log lines of the last ``since`` seconds, or of one invocation."""
     client = client or _logs_client(settings)
     group = group or log_group_of(function, settings)
     start = _start_ms(since, default=3600 if request_id else 600)
     if request_id:
         return _invocation(client, group, request_id, start, filter_pattern, function)
-    lines = list(_events(client, function, logGroupName=group, startTime=start,
-                         **({"filterPattern": filter_pattern} if filter_pattern else {})))
+    lines = list(
+        _events(
+            client,
+            function,
+            logGroupName=group,
+            startTime=start,
+            **({"filterPattern": filter_pattern} if filter_pattern else {}),
+        )
+    )
     return LogLines(lines, group=group)
 
 
-def _invocation(client: Any, group: str, request_id: str, start: int, contains: str | None,
-                function: str) -> LogLines:
+def _invocation(client: Any, group: str, request_id: str, start: int, contains: str | None, function: str) -> LogLines:
     try:
-        marked = list(_events(client, function, logGroupName=group, startTime=start,
-                              filterPattern=f'"{request_id}"'))
+        marked = list(_events(client, function, logGroupName=group, startTime=start, filterPattern=f'"{request_id}"'))
     except InvokeError as error:
         if error.code != _NO_GROUP:
             raise
         marked = []  # the function's first invocation may not have logged yet
     starts = [line for line in marked if line.message.startswith(f"START RequestId: {request_id}")]
     if not starts:
-        return LogLines([], group=group, note=f"no START line for request {request_id} yet: it may "
-                        "not have run yet, or it ran before --since")
+        return LogLines(
+            [],
+            group=group,
+            note=f"no START line for request {request_id} yet: it may not have run yet, or it ran before --since",
+        )
     first = starts[0]
-    window = _events(client, function, logGroupName=group, logStreamNames=[first.stream],
-                     startTime=first.timestamp, endTime=marked[-1].timestamp)
+    window = _events(
+        client,
+        function,
+        logGroupName=group,
+        logStreamNames=[first.stream],
+        startTime=first.timestamp,
+        endTime=marked[-1].timestamp,
+    )
     lines = _between(list(window), request_id)
     done = any(line.message.startswith(f"REPORT RequestId: {request_id}") for line in lines)
     if contains:
@@ -164,19 +184,34 @@ def _between(lines: list[LogLine], request_id: str) -> list[LogLine]:
     return kept
 
 
-def follow_logs(function: str, settings: Settings, on_line: Callable[[LogLine], None], *,
-                request_id: str | None = None, since: float | None = None,
-                filter_pattern: str | None = None, poll: float = 1.0,
-                stop: Callable[[], bool] = lambda: False,
-                sleep: Callable[[float], None] = time.sleep, client: Any = None) -> None:
+def follow_logs(
+    function: str,
+    settings: Settings,
+    on_line: Callable[[LogLine], None],
+    *,
+    request_id: str | None = None,
+    since: float | None = None,
+    filter_pattern: str | None = None,
+    poll: float = 1.0,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+    client: Any = None,
+) -> None:
     """Hand each new line to ``on_line`` until ``stop()``; for one request id, until its REPORT."""
     client = client or _logs_client(settings)
     group = log_group_of(function, settings)
     seen: set[tuple[str, str]] = set()
     while not stop():
         try:
-            lines = read_logs(function, settings, request_id=request_id, since=since,
-                              filter_pattern=filter_pattern, client=client, group=group)
+            lines = read_logs(
+                function,
+                settings,
+                request_id=request_id,
+                since=since,
+                filter_pattern=filter_pattern,
+                client=client,
+                group=group,
+            )
         except InvokeError as error:
             if error.code != _NO_GROUP:
                 raise
@@ -193,12 +228,15 @@ def follow_logs(function: str, settings: Settings, on_line: Callable[[LogLine], 
         sleep(poll)
 
 
-def invocation_logs(response: Any, settings: Settings, *, wait: float = 0.0,
-                    sleep: Callable[[float], None] = time.sleep) -> LogLines:
+def invocation_logs(
+    response: Any, settings: Settings, *, wait: float = 0.0, sleep: Callable[[float], None] = time.sleep
+) -> LogLines:
     """The whole log of the invocation ``response`` answered; ``wait`` seconds for its REPORT."""
     if not response.request_id:
-        raise ParameterError(f"the response of {response.target} has no request id: its log cannot "
-                             "be told from others'; use %lambda_logs with --since")
+        raise ParameterError(
+            f"the response of {response.target} has no request id: its log cannot "
+            "be told from others'; use %lambda_logs with --since"
+        )
     deadline = time.monotonic() + wait
     while True:
         lines = read_logs(response.function_name, settings, request_id=response.request_id)
@@ -214,8 +252,12 @@ def _events(client: Any, function: str, **params: Any) -> Iterator[LogLine]:
         answer = _call(client, function, params)
         for event in answer.get("events", []):
             count += 1
-            yield LogLine(int(event["timestamp"]), str(event.get("logStreamName", "")),
-                          str(event["message"]), str(event.get("eventId", "")))
+            yield LogLine(
+                int(event["timestamp"]),
+                str(event.get("logStreamName", "")),
+                str(event["message"]),
+                str(event.get("eventId", "")),
+            )
         token = answer.get("nextToken")
         if not token or count >= MAX_EVENTS or token == params.get("nextToken"):
             return
@@ -236,7 +278,9 @@ def _call(client: Any, function: str, params: dict[str, Any]) -> dict[str, Any]:
             raise InvokeError(
                 f"log group {params['logGroupName']} does not exist in {client.meta.region_name}: "
                 f"{function} has not logged there yet (check the name and region)",
-                function=function, region=client.meta.region_name, code="ResourceNotFoundException",
+                function=function,
+                region=client.meta.region_name,
+                code="ResourceNotFoundException",
             ) from None
         raise map_error(exc, operation=operation, context=context) from exc
     except Exception as exc:

@@ -25,18 +25,24 @@ class LogsMagics(Magics):
     @magic_arguments.magic_arguments()
     @magic_arguments.argument("function", help="Function name, ARN, or STACK/LogicalId.")
     @magic_arguments.argument(
-        "--request-id", dest="request_id",
-        help="Only this invocation's log (any invocation, Event ones too), START to REPORT.")
+        "--request-id",
+        dest="request_id",
+        help="Only this invocation's log (any invocation, Event ones too), START to REPORT.",
+    )
+    @magic_arguments.argument("--since", help="How far back: 30s, 10m, 2h, 1d (default 10m; 1h with --request-id).")
     @magic_arguments.argument(
-        "--since", help="How far back: 30s, 10m, 2h, 1d (default 10m; 1h with --request-id).")
+        "--follow",
+        action="store_true",
+        help="Keep printing new lines until Ctrl-C (with --request-id: until its REPORT line).",
+    )
     @magic_arguments.argument(
-        "--follow", action="store_true",
-        help="Keep printing new lines until Ctrl-C (with --request-id: until its REPORT line).")
+        "--filter",
+        dest="filter_pattern",
+        help="A CloudWatch filter pattern (with --request-id: text the lines must contain).",
+    )
     @magic_arguments.argument(
-        "--filter", dest="filter_pattern",
-        help="A CloudWatch filter pattern (with --request-id: text the lines must contain).")
-    @magic_arguments.argument(
-        "--stack-name", dest="stack_name", help="CloudFormation stack whose logical id FUNCTION is.")
+        "--stack-name", dest="stack_name", help="CloudFormation stack whose logical id FUNCTION is."
+    )
     @magic_arguments.argument("-o", "--output", help="Store the lines (LogLines) in this variable.")
     @magic_arguments.argument("--region", help="AWS region.")
     @magic_arguments.argument("--profile", help="AWS profile.")
@@ -58,8 +64,11 @@ class LogsMagics(Magics):
         check_output_name(args.output, self.shell)
         with usage_errors():
             settings, function, since = self._resolve(args)
-            lines = self._follow(args, settings, function, since) if args.follow else self._read(
-                args, settings, function, since)
+            lines = (
+                self._follow(args, settings, function, since)
+                if args.follow
+                else self._read(args, settings, function, since)
+            )
         if args.output:
             assert self.shell is not None
             self.shell.user_ns[args.output] = lines
@@ -78,8 +87,9 @@ class LogsMagics(Magics):
     def _read(self, args: Any, settings: Any, function: str, since: float | None) -> Any:
         from lambda_magic._logs import read_logs
 
-        return read_logs(function, settings, request_id=args.request_id, since=since,
-                         filter_pattern=args.filter_pattern)
+        return read_logs(
+            function, settings, request_id=args.request_id, since=since, filter_pattern=args.filter_pattern
+        )
 
     def _follow(self, args: Any, settings: Any, function: str, since: float | None) -> Any:
         from lambda_magic._logs import LogLines, follow_logs, log_group_of
@@ -91,8 +101,15 @@ class LogsMagics(Magics):
             print(line, flush=True)
 
         try:
-            follow_logs(function, settings, show, request_id=args.request_id, since=since,
-                        filter_pattern=args.filter_pattern, sleep=self.poll_sleep)
+            follow_logs(
+                function,
+                settings,
+                show,
+                request_id=args.request_id,
+                since=since,
+                filter_pattern=args.filter_pattern,
+                sleep=self.poll_sleep,
+            )
         except KeyboardInterrupt:
             print(f"stopped following the logs of {function}", flush=True)
         return LogLines(seen, group=log_group_of(function, settings))

@@ -171,9 +171,7 @@ def lookup(name: str, namespace: Mapping[str, Any]) -> Any:
     try:
         return namespace[name]
     except KeyError:
-        raise PayloadError(
-            f"${name}: name {name!r} is not defined in the notebook; define it first"
-        ) from None
+        raise PayloadError(f"${name}: name {name!r} is not defined in the notebook; define it first") from None
 
 
 @dataclass(frozen=True)
@@ -222,8 +220,9 @@ def whole_name(body: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _render(text: str, pieces: tuple[TemplatePiece, ...],
-            slot: Callable[[TemplatePiece], str]) -> tuple[str, list[_Span]]:
+def _render(
+    text: str, pieces: tuple[TemplatePiece, ...], slot: Callable[[TemplatePiece], str]
+) -> tuple[str, list[_Span]]:
     """Join the pieces, each ``${expr}`` rendered by ``slot``; remember where replaced text
     came from, for error positions."""
     out: list[str] = []
@@ -288,8 +287,7 @@ def _expression_at(text: str, start: int) -> tuple[str, int]:
         close = text.find("}", close + 1)
     line, col = _position(text, start)
     raise PayloadError(
-        f"${{...}} at line {line}, column {col} is not a Python expression; "
-        "write $${ for a literal ${"
+        f"${{...}} at line {line}, column {col} is not a Python expression; write $${{ for a literal ${{"
     )
 
 
@@ -324,13 +322,10 @@ def _dumps(value: Any, *, what: str) -> str:
     try:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise PayloadError(
-            f"{what} cannot be sent as JSON ({exc}); convert it to dict, list, str or number"
-        ) from None
+        raise PayloadError(f"{what} cannot be sent as JSON ({exc}); convert it to dict, list, str or number") from None
 
 
-def check_json(text: str, *, what: str, original: str | None = None,
-               spans: list[_Span] | None = None) -> Any:
+def check_json(text: str, *, what: str, original: str | None = None, spans: list[_Span] | None = None) -> Any:
     """Parse strict JSON, or raise a one-line error with the line and column as written."""
     try:
         return strict_loads(text)

@@ -37,9 +37,7 @@ def check_template(text: str, namespace: Mapping[str, Any]) -> None:
     try:
         _parse(skeleton)
     except json.JSONDecodeError as exc:
-        raise PayloadError(
-            f"payload is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+        raise PayloadError(f"payload is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
 
 
 def _parse(text: str) -> Any:
@@ -83,7 +81,8 @@ def _rewrite_templates(text: str, replace: Callable[[str, bool], str]) -> str:
     """``text`` with each ``${expr}`` replaced by ``replace(source, in_string)``, read by the
     same scanner as the magic's expansion; ``$${`` stays as written."""
     return "".join(
-        replace(text[piece.start : piece.end], piece.in_string) if piece.kind == "expr"
+        replace(text[piece.start : piece.end], piece.in_string)
+        if piece.kind == "expr"
         else text[piece.start : piece.end]
         for piece in scan_template(text)
     )

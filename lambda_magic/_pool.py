@@ -39,8 +39,9 @@ Connection = tuple[socket.socket, IO[bytes]]
 class ConnectionPool:
     """Idle keep-alive connections to ``endpoint_url``, at most ``size`` of them."""
 
-    def __init__(self, endpoint_url: str, *, size: int, connect_timeout: float, read_timeout: float,
-                 ssl_context: Any = None) -> None:
+    def __init__(
+        self, endpoint_url: str, *, size: int, connect_timeout: float, read_timeout: float, ssl_context: Any = None
+    ) -> None:
         url = urlsplit(endpoint_url)
         self.endpoint_url = endpoint_url
         self.https = url.scheme == "https"

@@ -121,9 +121,7 @@ def make_request(
     check_function_name(function_name, qualifier)
     _check_pattern("qualifier", qualifier, _QUALIFIER_RE, 128, "a version number, an alias or $LATEST")
     _check_pattern("tenant id", tenant_id, _TENANT_RE, 256, "letters, digits, spaces and ._:/=+-@")
-    _check_pattern(
-        "durable execution name", durable_execution_name, _DURABLE_RE, 64, "letters, digits, - and _"
-    )
+    _check_pattern("durable execution name", durable_execution_name, _DURABLE_RE, 64, "letters, digits, - and _")
     _check_payload_size(payload, kind)
     context = parse_client_context(client_context)
     return InvokeRequest(
@@ -144,20 +142,18 @@ def make_request(
 
 def _check_streamable(kind: str, durable_execution_name: str | None) -> None:
     if kind == "Event":
-        raise ParameterError("--stream reads a synchronous answer: InvokeWithResponseStream has no "
-                             "Event type; drop --stream or -t Event")
+        raise ParameterError(
+            "--stream reads a synchronous answer: InvokeWithResponseStream has no Event type; drop --stream or -t Event"
+        )
     if durable_execution_name:
-        raise ParameterError("--stream cannot start a durable execution: drop --stream or "
-                             "--durable-execution-name")
+        raise ParameterError("--stream cannot start a durable execution: drop --stream or --durable-execution-name")
 
 
 def normalize_invocation_type(value: str) -> str:
     """Map ``request``/``event``/``dryrun`` (any case) and the API names to the API names."""
     kind = INVOCATION_TYPES.get(str(value).strip().lower())
     if kind is None:
-        raise ParameterError(
-            f"unknown invocation type {value!r}: use RequestResponse (request), Event or DryRun"
-        )
+        raise ParameterError(f"unknown invocation type {value!r}: use RequestResponse (request), Event or DryRun")
     return kind
 
 
@@ -167,9 +163,7 @@ def check_function_name(name: str, qualifier: str | None = None) -> None:
         raise ParameterError("no function given: name the function, e.g. %%lambda_invoke my-function")
     match = _FUNCTION_RE.fullmatch(name) if len(name) <= 256 else None
     if match is None:
-        raise ParameterError(
-            f"malformed function name {name[:80]!r}: use a name, name:alias, or a function ARN"
-        )
+        raise ParameterError(f"malformed function name {name[:80]!r}: use a name, name:alias, or a function ARN")
     if len(match["name"]) > NAME_LIMIT:
         raise ParameterError(
             f"function name {match['name'][:20]}... has {len(match['name'])} characters: Lambda "
@@ -177,9 +171,7 @@ def check_function_name(name: str, qualifier: str | None = None) -> None:
         )
     named = match["qualifier"]
     if named and qualifier and named != qualifier:
-        raise ParameterError(
-            f"{name} already names qualifier {named}, and -q says {qualifier}: give one of them"
-        )
+        raise ParameterError(f"{name} already names qualifier {named}, and -q says {qualifier}: give one of them")
 
 
 def _check_pattern(what: str, value: str | None, pattern: re.Pattern[str], limit: int, hint: str) -> None:
@@ -210,14 +202,14 @@ def parse_client_context(value: Any) -> dict[str, Any] | None:
         except json.JSONDecodeError as exc:
             raise ParameterError(
                 f"client context is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                f"{exc.msg}): give a JSON object such as '{{\"custom\": {{\"k\": \"v\"}}}}'"
+                f'{exc.msg}): give a JSON object such as \'{{"custom": {{"k": "v"}}}}\''
             ) from None
         except ValueError as exc:
             raise ParameterError(f"client context is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ParameterError(
             f"client context must be a JSON object, not {type(value).__name__}: give one, "
-            "e.g. {\"custom\": {...}, \"env\": {...}}"
+            'e.g. {"custom": {...}, "env": {...}}'
         )
     size = len(encode_client_context(value) or "")
     if size > CLIENT_CONTEXT_LIMIT:
@@ -236,7 +228,6 @@ def encode_client_context(context: dict[str, Any] | None) -> str | None:
         text = json.dumps(context, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ParameterError(
-            f"client context cannot be encoded as JSON ({exc}): convert its values to dict, list, "
-            "str or finite numbers"
+            f"client context cannot be encoded as JSON ({exc}): convert its values to dict, list, str or finite numbers"
         ) from None
     return base64.b64encode(text.encode()).decode()

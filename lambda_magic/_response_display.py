@@ -20,8 +20,15 @@ from lambda_magic._theme import THEME_CSS
 if TYPE_CHECKING:
     from lambda_magic._response import LambdaResponse
 
-__all__ = ["DISPLAY_LIMIT", "DISPLAY_LINES", "log_lines", "logs_console_url", "payload_preview",
-           "response_html", "response_text"]
+__all__ = [
+    "DISPLAY_LIMIT",
+    "DISPLAY_LINES",
+    "log_lines",
+    "logs_console_url",
+    "payload_preview",
+    "response_html",
+    "response_text",
+]
 
 #: Characters of payload shown at most; the rest is elided with a note.
 DISPLAY_LIMIT = 20_000
@@ -41,8 +48,9 @@ _CLOSING = {"{": "}", "[": "]"}
 _AWS_HOSTS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
-def payload_preview(response: LambdaResponse, limit: int = DISPLAY_LIMIT,
-                    lines: int = DISPLAY_LINES) -> tuple[str, str | None]:
+def payload_preview(
+    response: LambdaResponse, limit: int = DISPLAY_LIMIT, lines: int = DISPLAY_LINES
+) -> tuple[str, str | None]:
     """The payload as display text (JSON indented), and a note when it was shortened."""
     raw = response.raw_payload
     if not raw:
@@ -143,12 +151,19 @@ def logs_console_url(response: LambdaResponse) -> str | None:
         parts = name.split(":")
         region = parts[3] if parts[0] == "arn" and parts[3] else region
         name = parts[parts.index("function") + 1]
-    domain = ("console.amazonaws.cn" if region.startswith("cn-")
-              else "console.amazonaws-us-gov.com" if region.startswith("us-gov-") else "console.aws.amazon.com")
+    domain = (
+        "console.amazonaws.cn"
+        if region.startswith("cn-")
+        else "console.amazonaws-us-gov.com"
+        if region.startswith("us-gov-")
+        else "console.aws.amazon.com"
+    )
     group = _console_quote(f"/aws/lambda/{name}")
     pattern = _console_quote(f'"{response.request_id}"')
-    return (f"https://{region}.{domain}/cloudwatch/home?region={region}"
-            f"#logsV2:log-groups/log-group/{group}/log-events$3FfilterPattern$3D{pattern}")
+    return (
+        f"https://{region}.{domain}/cloudwatch/home?region={region}"
+        f"#logsV2:log-groups/log-group/{group}/log-events$3FfilterPattern$3D{pattern}"
+    )
 
 
 def _console_quote(text: str) -> str:
@@ -201,8 +216,7 @@ def _metrics(response: LambdaResponse) -> list[str]:
 
 def response_text(response: LambdaResponse) -> str:
     """A plain-text rendering for terminals: summary, payload, error and log."""
-    lines = [f"{response.label} {response.status_code} {_status_words(response)}",
-             " | ".join(_metrics(response))]
+    lines = [f"{response.label} {response.status_code} {_status_words(response)}", " | ".join(_metrics(response))]
     error = response.error
     if error is not None:
         lines.append(f"error: {_clip(str(error))}")
@@ -250,7 +264,9 @@ def response_html(response: LambdaResponse) -> str:
         parts.append(f"<details open><summary>log tail</summary><pre tabindex='0'>{log}</pre></details>")
     url = logs_console_url(response)
     if url:
-        parts.append(f'<div><a href="{escape(url)}" target="_blank" rel="noopener">CloudWatch Logs</a> '
-                     '<span class="lm-note">(this call\'s log lines in the AWS console)</span></div>')
+        parts.append(
+            f'<div><a href="{escape(url)}" target="_blank" rel="noopener">CloudWatch Logs</a> '
+            '<span class="lm-note">(this call\'s log lines in the AWS console)</span></div>'
+        )
     parts.append("</div>")
     return "".join(parts)

@@ -17,7 +17,7 @@ _REGION = "us-east-1"
 _TIME = "2024-01-01T12:00:00Z"
 
 _API_GATEWAY_PROXY: dict[str, Any] = {
-    "body": "{\"message\": \"hello world\"}",
+    "body": '{"message": "hello world"}',
     "resource": "/{proxy+}",
     "path": "/path/to/resource",
     "httpMethod": "POST",
@@ -51,66 +51,82 @@ _API_GATEWAY_PROXY: dict[str, Any] = {
     },
 }
 
-_S3_PUT: dict[str, Any] = {"Records": [{
-    "eventVersion": "2.0",
-    "eventSource": "aws:s3",
-    "awsRegion": _REGION,
-    "eventTime": "1970-01-01T00:00:00.000Z",
-    "eventName": "ObjectCreated:Put",
-    "userIdentity": {"principalId": "EXAMPLE"},
-    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-    "responseElements": {
-        "x-amz-request-id": "EXAMPLE123456789",
-        "x-amz-id-2": "EXAMPLE123/5678abcdefghijklambdaisawesome/mnopqrstuvwxyzABCDEFGH",
-    },
-    "s3": {
-        "s3SchemaVersion": "1.0",
-        "configurationId": "testConfigRule",
-        "bucket": {
-            "name": "example-bucket",
-            "ownerIdentity": {"principalId": "EXAMPLE"},
-            "arn": "arn:aws:s3:::example-bucket",
-        },
-        "object": {"key": "test/key", "size": 1024, "eTag": "0123456789abcdef0123456789abcdef",
-                   "sequencer": "0A1B2C3D4E5F678901"},
-    },
-}]}
+_S3_PUT: dict[str, Any] = {
+    "Records": [
+        {
+            "eventVersion": "2.0",
+            "eventSource": "aws:s3",
+            "awsRegion": _REGION,
+            "eventTime": "1970-01-01T00:00:00.000Z",
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": {"principalId": "EXAMPLE"},
+            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {
+                "x-amz-request-id": "EXAMPLE123456789",
+                "x-amz-id-2": "EXAMPLE123/5678abcdefghijklambdaisawesome/mnopqrstuvwxyzABCDEFGH",
+            },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "testConfigRule",
+                "bucket": {
+                    "name": "example-bucket",
+                    "ownerIdentity": {"principalId": "EXAMPLE"},
+                    "arn": "arn:aws:s3:::example-bucket",
+                },
+                "object": {
+                    "key": "test/key",
+                    "size": 1024,
+                    "eTag": "0123456789abcdef0123456789abcdef",
+                    "sequencer": "0A1B2C3D4E5F678901",
+                },
+            },
+        }
+    ]
+}
 
-_SNS: dict[str, Any] = {"Records": [{
-    "EventVersion": "1.0",
-    "EventSubscriptionArn": f"arn:aws:sns:{_REGION}:{_ACCOUNT}:ExampleTopic:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
-    "EventSource": "aws:sns",
-    "Sns": {
-        "SignatureVersion": "1",
-        "Timestamp": "2019-01-02T12:45:07.000Z",
-        "Signature": "tcc6faL2yUC6dgZdmrwh1Y4cGa/ebXEkAi6RibDsvpi+tE/1+82j...65r==",
-        "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ac565b8b1a6c5d002d285f9598aa1d9b.pem",
-        "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
-        "Message": "Hello from SNS!",
-        "MessageAttributes": {"Test": {"Type": "String", "Value": "TestString"}},
-        "Type": "Notification",
-        "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=...",
-        "TopicArn": f"arn:aws:sns:{_REGION}:{_ACCOUNT}:ExampleTopic",
-        "Subject": "example subject",
-    },
-}]}
+_SNS: dict[str, Any] = {
+    "Records": [
+        {
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": f"arn:aws:sns:{_REGION}:{_ACCOUNT}:ExampleTopic:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+            "EventSource": "aws:sns",
+            "Sns": {
+                "SignatureVersion": "1",
+                "Timestamp": "2019-01-02T12:45:07.000Z",
+                "Signature": "tcc6faL2yUC6dgZdmrwh1Y4cGa/ebXEkAi6RibDsvpi+tE/1+82j...65r==",
+                "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ac565b8b1a6c5d002d285f9598aa1d9b.pem",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "Message": "Hello from SNS!",
+                "MessageAttributes": {"Test": {"Type": "String", "Value": "TestString"}},
+                "Type": "Notification",
+                "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=...",
+                "TopicArn": f"arn:aws:sns:{_REGION}:{_ACCOUNT}:ExampleTopic",
+                "Subject": "example subject",
+            },
+        }
+    ]
+}
 
-_SQS: dict[str, Any] = {"Records": [{
-    "messageId": "19dd0b57-b21e-4ac1-bd88-01bbb068cb78",
-    "receiptHandle": "MessageReceiptHandle",
-    "body": "Hello from SQS!",
-    "attributes": {
-        "ApproximateReceiveCount": "1",
-        "SentTimestamp": "1523232000000",
-        "SenderId": _ACCOUNT,
-        "ApproximateFirstReceiveTimestamp": "1523232000001",
-    },
-    "messageAttributes": {},
-    "md5OfBody": "7b270e59b47ff90a553787216d55d91d",
-    "eventSource": "aws:sqs",
-    "eventSourceARN": f"arn:aws:sqs:{_REGION}:{_ACCOUNT}:MyQueue",
-    "awsRegion": _REGION,
-}]}
+_SQS: dict[str, Any] = {
+    "Records": [
+        {
+            "messageId": "19dd0b57-b21e-4ac1-bd88-01bbb068cb78",
+            "receiptHandle": "MessageReceiptHandle",
+            "body": "Hello from SQS!",
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": "1523232000000",
+                "SenderId": _ACCOUNT,
+                "ApproximateFirstReceiveTimestamp": "1523232000001",
+            },
+            "messageAttributes": {},
+            "md5OfBody": "7b270e59b47ff90a553787216d55d91d",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:{_REGION}:{_ACCOUNT}:MyQueue",
+            "awsRegion": _REGION,
+        }
+    ]
+}
 
 _SCHEDULED: dict[str, Any] = {
     "version": "0",
@@ -137,28 +153,32 @@ _ALARM_STATE: dict[str, Any] = {
         "alarmName": "ServerCpuTooHigh",
         "state": {
             "value": "ALARM",
-            "reason": "Threshold Crossed: 1 out of the last 1 datapoints [99.5] was greater than "
-                      "the threshold (90.0).",
+            "reason": "Threshold Crossed: 1 out of the last 1 datapoints [99.5] was greater than the threshold (90.0).",
             "timestamp": "2024-01-01T12:00:00.000+0000",
         },
         "previousState": {
             "value": "OK",
             "reason": "Threshold Crossed: 1 out of the last 1 datapoints [12.0] was not greater "
-                      "than the threshold (90.0).",
+            "than the threshold (90.0).",
             "timestamp": "2024-01-01T11:55:00.000+0000",
         },
         "configuration": {
             "description": "CPU above 90% for 5 minutes",
-            "metrics": [{
-                "id": "m1",
-                "metricStat": {
-                    "metric": {"namespace": "AWS/EC2", "name": "CPUUtilization",
-                               "dimensions": {"InstanceId": "i-0123456789abcdef0"}},
-                    "period": 300,
-                    "stat": "Average",
-                },
-                "returnData": True,
-            }],
+            "metrics": [
+                {
+                    "id": "m1",
+                    "metricStat": {
+                        "metric": {
+                            "namespace": "AWS/EC2",
+                            "name": "CPUUtilization",
+                            "dimensions": {"InstanceId": "i-0123456789abcdef0"},
+                        },
+                        "period": 300,
+                        "stat": "Average",
+                    },
+                    "returnData": True,
+                }
+            ],
         },
     },
 }

@@ -57,14 +57,11 @@ def _unreadable(path: Path, exc: OSError) -> SettingsError:
 
 def _from_env(name: str) -> str:
     if not name:
-        raise SettingsError(
-            "secret_key_path env: names no variable: write env:VAR, e.g. env:AWS_SECRET_ACCESS_KEY"
-        )
+        raise SettingsError("secret_key_path env: names no variable: write env:VAR, e.g. env:AWS_SECRET_ACCESS_KEY")
     value = os.environ.get(name)
     if not value:
         raise SettingsError(
-            f"secret_key_path env:{name}: environment variable {name} is not set; export it "
-            "before starting Jupyter"
+            f"secret_key_path env:{name}: environment variable {name} is not set; export it before starting Jupyter"
         )
     return value
 
@@ -72,9 +69,7 @@ def _from_env(name: str) -> str:
 def _from_keyring(spec: str) -> str:
     service, _, username = spec.partition("/")
     if not service or not username:
-        raise SettingsError(
-            f"secret_key_path keyring:{spec}: write it as keyring:SERVICE/USERNAME"
-        )
+        raise SettingsError(f"secret_key_path keyring:{spec}: write it as keyring:SERVICE/USERNAME")
     try:
         import keyring
     except ImportError:
@@ -100,9 +95,7 @@ def _from_file(path: Path) -> str:
     except OSError as exc:
         raise _unreadable(path, exc) from None
     except UnicodeDecodeError:
-        raise SettingsError(
-            f"secret key file {path} is not UTF-8 text: put only the secret access key in it"
-        ) from None
+        raise SettingsError(f"secret key file {path} is not UTF-8 text: put only the secret access key in it") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO) and path not in _warned:
         _warned.add(path)
         warnings.warn(

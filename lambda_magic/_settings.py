@@ -49,6 +49,7 @@ __all__ = [
     "user_file",
 ]
 
+
 @dataclass(frozen=True)
 class Setting:
     """One setting, declared once: the session trait, the default, the checks, ``Settings``'
@@ -70,31 +71,75 @@ _CHAIN = "the AWS chain"
 #: Every setting of lambda_magic, in the order ``%lambda_config`` and the README list them.
 TABLE: tuple[Setting, ...] = (
     Setting("access_key", str, "AWS access key id (needs `secret_key_path`)", shown_default=_CHAIN, secret=True),
-    Setting("secret_key_path", str, "where the secret key lives: a file path, `env:VAR`, or "
-            "`keyring:SERVICE/USERNAME`", shown_default=_CHAIN),
+    Setting(
+        "secret_key_path",
+        str,
+        "where the secret key lives: a file path, `env:VAR`, or `keyring:SERVICE/USERNAME`",
+        shown_default=_CHAIN,
+    ),
     Setting("region", str, "AWS region", shown_default=_CHAIN, option="--region"),
-    Setting("profile", str, "a profile of `~/.aws/config`, instead of keys", shown_default=_CHAIN,
-            option="--profile"),
-    Setting("endpoint_url", str, "the Lambda endpoint (the sandbox, a VPC endpoint)", shown_default="AWS's",
-            option="--endpoint-url"),
+    Setting("profile", str, "a profile of `~/.aws/config`, instead of keys", shown_default=_CHAIN, option="--profile"),
+    Setting(
+        "endpoint_url",
+        str,
+        "the Lambda endpoint (the sandbox, a VPC endpoint)",
+        shown_default="AWS's",
+        option="--endpoint-url",
+    ),
     Setting("log_tail", bool, "ask for the log tail on synchronous calls", True),
     Setting("raise_on_error", bool, "a function error fails the cell", False),
     # Lambda's maximum function timeout is 900 s; waiting longer means a timed-out read is
     # never a function that is merely slow.
-    Setting("read_timeout", float, "seconds to wait for an answer", 960.0,
-            "`960` (Lambda's 900 s maximum plus a margin)", positive=True,
-            maximum=(3600, "Lambda runs a function for 900 s at most"), option="--timeout"),
-    Setting("connect_timeout", float, "seconds to wait for a connection", 10.0, positive=True,
-            maximum=(300, "a connection that takes longer will not come")),
-    Setting("throttle_retries", int, "retries of a throttled or unconnectable call", 6, minimum=0,
-            maximum=(100, "more retries only wait longer")),
-    Setting("throttle_max_wait", float, "seconds spent waiting between those retries at most", 60.0,
-            positive=True, maximum=(3600, "an hour of retrying")),
-    Setting("max_concurrency", int, "calls in flight at once in a fan-out", 16, minimum=1,
-            maximum=(1000, "Lambda's default account concurrency is 1,000: more calls in flight are throttled"),
-            option="--concurrency"),
-    Setting("transport", str, "how Invoke requests are sent: `lean` (lambda_magic's own signed HTTP, several "
-            "times faster in a fan-out) or `botocore` (its client, the fallback)", "lean"),
+    Setting(
+        "read_timeout",
+        float,
+        "seconds to wait for an answer",
+        960.0,
+        "`960` (Lambda's 900 s maximum plus a margin)",
+        positive=True,
+        maximum=(3600, "Lambda runs a function for 900 s at most"),
+        option="--timeout",
+    ),
+    Setting(
+        "connect_timeout",
+        float,
+        "seconds to wait for a connection",
+        10.0,
+        positive=True,
+        maximum=(300, "a connection that takes longer will not come"),
+    ),
+    Setting(
+        "throttle_retries",
+        int,
+        "retries of a throttled or unconnectable call",
+        6,
+        minimum=0,
+        maximum=(100, "more retries only wait longer"),
+    ),
+    Setting(
+        "throttle_max_wait",
+        float,
+        "seconds spent waiting between those retries at most",
+        60.0,
+        positive=True,
+        maximum=(3600, "an hour of retrying"),
+    ),
+    Setting(
+        "max_concurrency",
+        int,
+        "calls in flight at once in a fan-out",
+        16,
+        minimum=1,
+        maximum=(1000, "Lambda's default account concurrency is 1,000: more calls in flight are throttled"),
+        option="--concurrency",
+    ),
+    Setting(
+        "transport",
+        str,
+        "how Invoke requests are sent: `lean` (lambda_magic's own signed HTTP, several "
+        "times faster in a fan-out) or `botocore` (its client, the fallback)",
+        "lean",
+    ),
 )
 SETTINGS: dict[str, Setting] = {setting.name: setting for setting in TABLE}
 SETTING_KEYS: tuple[str, ...] = tuple(SETTINGS)
@@ -269,8 +314,10 @@ def resolve_settings(**options: Any) -> Settings:
     """
     unknown = [key for key in options if key not in SETTINGS]
     if unknown:
-        raise TypeError(f"resolve_settings() got an unexpected keyword argument {unknown[0]!r}; "
-                        f"settings are {', '.join(SETTING_KEYS)}")
+        raise TypeError(
+            f"resolve_settings() got an unexpected keyword argument {unknown[0]!r}; "
+            f"settings are {', '.join(SETTING_KEYS)}"
+        )
     layers = _layers(options)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -319,8 +366,7 @@ def _check_key(key: str, where: str) -> None:
         raise SettingsError(f"unknown setting {key!r} ({where}): check the spelling; known settings: {known}")
 
 
-_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True,
-               "false": False, "no": False, "off": False, "0": False}
+_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 
 def _coerce(key: str, value: Any, where: str) -> Any:
@@ -344,9 +390,17 @@ def _coerce(key: str, value: Any, where: str) -> Any:
 
 
 #: A sensible value of each setting, for the examples in messages.
-_EXAMPLES = {"read_timeout": "30", "connect_timeout": "5", "throttle_retries": "3",
-             "throttle_max_wait": "60", "max_concurrency": "16", "log_tail": "true",
-             "raise_on_error": "true", "region": "eu-west-1", "endpoint_url": "http://127.0.0.1:9001"}
+_EXAMPLES = {
+    "read_timeout": "30",
+    "connect_timeout": "5",
+    "throttle_retries": "3",
+    "throttle_max_wait": "60",
+    "max_concurrency": "16",
+    "log_tail": "true",
+    "raise_on_error": "true",
+    "region": "eu-west-1",
+    "endpoint_url": "http://127.0.0.1:9001",
+}
 
 
 def hint(key: str, where: str) -> str:

@@ -49,8 +49,9 @@ class StackTarget:
 def parse_stack_reference(function: str, stack_name: str | None = None) -> tuple[str, str] | None:
     """(stack, logical id) if ``function`` names one, else None for a plain function name."""
     if not isinstance(function, str):
-        raise ParameterError(f"the function must be named by text, not a {type(function).__name__}: "
-                             "give its name, name:alias or ARN")
+        raise ParameterError(
+            f"the function must be named by text, not a {type(function).__name__}: give its name, name:alias or ARN"
+        )
     if stack_name is not None:
         stack, logical_id = stack_name, function
     elif "/" in function and not function.startswith("arn:"):
@@ -58,16 +59,17 @@ def parse_stack_reference(function: str, stack_name: str | None = None) -> tuple
     else:
         return None
     if not _STACK_RE.fullmatch(stack):
-        raise ParameterError(f"malformed stack name {stack!r}: letters, digits and hyphens, "
-                             "starting with a letter")
+        raise ParameterError(f"malformed stack name {stack!r}: letters, digits and hyphens, starting with a letter")
     if not _LOGICAL_RE.fullmatch(logical_id):
-        raise ParameterError(f"malformed logical id {logical_id!r}: give the resource's key in "
-                             "the template, e.g. mystack/HealthCheck")
+        raise ParameterError(
+            f"malformed logical id {logical_id!r}: give the resource's key in the template, e.g. mystack/HealthCheck"
+        )
     return stack, logical_id
 
 
-def resolve_function(function: str, settings: Settings, *, stack_name: str | None = None,
-                     client: Any = None) -> StackTarget | None:
+def resolve_function(
+    function: str, settings: Settings, *, stack_name: str | None = None, client: Any = None
+) -> StackTarget | None:
     """The ``StackTarget`` for ``STACK/LogicalId`` (None for a plain function name)."""
     parsed = parse_stack_reference(function, stack_name)
     if parsed is None:
@@ -102,27 +104,31 @@ def _describe(client: Any, stack: str, logical_id: str) -> str:
             raise FunctionNotFoundError(
                 f"stack {stack} has no resource {logical_id} (or the stack does not exist in "
                 f"{client.meta.region_name}): check the names and the region",
-                function=f"{stack}/{logical_id}", region=client.meta.region_name) from None
+                function=f"{stack}/{logical_id}",
+                region=client.meta.region_name,
+            ) from None
         raise _mapped(exc, stack, logical_id, client) from exc
     except Exception as exc:
         raise _mapped(exc, stack, logical_id, client) from exc
     detail = answer["StackResourceDetail"]
     if detail.get("ResourceType") != "AWS::Lambda::Function" or not detail.get("PhysicalResourceId"):
-        raise ParameterError(f"{stack}/{logical_id} is a {detail.get('ResourceType')}, not a "
-                             "Lambda function: name the function's logical id")
+        raise ParameterError(
+            f"{stack}/{logical_id} is a {detail.get('ResourceType')}, not a "
+            "Lambda function: name the function's logical id"
+        )
     return str(detail["PhysicalResourceId"])
 
 
 def _mapped(exc: Exception, stack: str, logical_id: str, client: Any) -> Exception:
     from lambda_magic._engine import CallContext, Operation, map_error
 
-    operation = Operation(f"looking up {stack}/{logical_id} in CloudFormation", permission=PERMISSION,
-                          subject=f"{stack}/{logical_id}")
+    operation = Operation(
+        f"looking up {stack}/{logical_id} in CloudFormation", permission=PERMISSION, subject=f"{stack}/{logical_id}"
+    )
     return map_error(exc, operation=operation, context=CallContext(region=client.meta.region_name))
 
 
-def physical_name(function: str, settings: Settings, *, stack_name: str | None = None
-                  ) -> tuple[str, str | None]:
+def physical_name(function: str, settings: Settings, *, stack_name: str | None = None) -> tuple[str, str | None]:
     """The name to invoke, and ``STACK/LogicalId`` when ``function`` named one."""
     target = resolve_function(function, settings, stack_name=stack_name)
     return (function, None) if target is None else (target.function_name, target.reference)

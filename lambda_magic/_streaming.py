@@ -27,8 +27,9 @@ __all__ = ["ChunkSink", "send"]
 ChunkSink = Callable[[bytes], None]
 
 
-def send(client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext,
-         on_chunk: ChunkSink | None = None) -> dict[str, Any]:
+def send(
+    client: Any, params: dict[str, Any], request: InvokeRequest, context: CallContext, on_chunk: ChunkSink | None = None
+) -> dict[str, Any]:
     """Call InvokeWithResponseStream and read it to the end; an ``invoke``-shaped answer.
 
     The answer has ``Payload`` (the chunks joined), ``Chunks``, and ``FunctionError``,
@@ -69,12 +70,10 @@ class _Accepted:
         return f"%lambda_logs {self.request.function_name} --request-id {rid}" if rid else "its logs"
 
     def details(self) -> dict[str, Any]:
-        return {"function": self.request.function_name, "region": self.context.region,
-                "request_id": self.request_id}
+        return {"function": self.request.function_name, "region": self.context.region, "request_id": self.request_id}
 
 
-def _read(stream: Any, chunks: list[bytes], on_chunk: ChunkSink | None,
-          accepted: _Accepted) -> dict[str, Any]:
+def _read(stream: Any, chunks: list[bytes], on_chunk: ChunkSink | None, accepted: _Accepted) -> dict[str, Any]:
     """Every event until ``InvokeComplete``; its fields."""
     complete: dict[str, Any] | None = None
     try:
@@ -91,7 +90,8 @@ def _read(stream: Any, chunks: list[bytes], on_chunk: ChunkSink | None,
         raise InterruptedInvocationError(
             f"stopped reading the response stream of {accepted.target} after {_received(chunks)}: "
             f"the function may still be running in Lambda; it was not re-sent (see {accepted.logs_hint})",
-            **accepted.details()) from None
+            **accepted.details(),
+        ) from None
     if complete is None:
         raise _broken(accepted, chunks, "it ended without InvokeComplete")
     return complete
@@ -124,7 +124,9 @@ def _broken(accepted: _Accepted, chunks: list[bytes], why: str) -> InvocationUnk
     return InvocationUnknownError(
         f"the response stream of {accepted.target} broke after {_received(chunks)} ({why}): "
         f"the function may have run; it was not re-sent, check {accepted.logs_hint} before "
-        "invoking again", **accepted.details())
+        "invoking again",
+        **accepted.details(),
+    )
 
 
 def _received(chunks: list[bytes]) -> str:

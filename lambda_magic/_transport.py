@@ -56,8 +56,7 @@ _ANSWER_HEADERS = (
     ("x-amz-durable-execution-arn", "DurableExecutionArn"),
 )
 #: botocore's SIGNED_HEADERS_BLACKLIST members that this request can carry.
-_UNSIGNED = frozenset({"user-agent", "accept-encoding", "amz-sdk-invocation-id", "amz-sdk-request",
-                       "content-length"})
+_UNSIGNED = frozenset({"user-agent", "accept-encoding", "amz-sdk-invocation-id", "amz-sdk-request", "content-length"})
 _EMPTY_SHA256 = sha256(b"").hexdigest()
 
 
@@ -108,8 +107,7 @@ class Signer:
             self._stamp = (second, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second)))
         return self._stamp[1]
 
-    def authorization(self, *, access_key: str, secret_key: str, amz_date: str, canonical: str,
-                      signed: str) -> str:
+    def authorization(self, *, access_key: str, secret_key: str, amz_date: str, canonical: str, signed: str) -> str:
         """The ``Authorization`` header for a canonical request."""
         day = amz_date[:8]
         scope = f"{day}/{self.region}/{self.service}/aws4_request"
@@ -139,19 +137,33 @@ class LeanTransport:
     observing or failing requests in tests, like botocore's ``before-send`` event).
     """
 
-    def __init__(self, client: Any, *, credentials: Callable[[], Any], pool_size: int,
-                 connect_timeout: float, read_timeout: float, ssl_context: Any = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        credentials: Callable[[], Any],
+        pool_size: int,
+        connect_timeout: float,
+        read_timeout: float,
+        ssl_context: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.meta = client.meta
         self._credentials = credentials
         url = urlsplit(client.meta.endpoint_url)
         self._base_path = url.path
         self.endpoint_url = client.meta.endpoint_url
-        self.signer = Signer(region=client.meta.region_name,
-                             service=client.meta.service_model.signing_name, clock=clock)
-        self.pool = ConnectionPool(self.endpoint_url, size=pool_size, connect_timeout=connect_timeout,
-                                   read_timeout=read_timeout, ssl_context=ssl_context)
+        self.signer = Signer(
+            region=client.meta.region_name, service=client.meta.service_model.signing_name, clock=clock
+        )
+        self.pool = ConnectionPool(
+            self.endpoint_url,
+            size=pool_size,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            ssl_context=ssl_context,
+        )
         self.on_send: Callable[[PreparedInvoke], None] | None = None
         self._user_agent: str | None = None
         self._sdk_request = "attempt=1"  # botocore's retry mode may say more: learned with the User-Agent
@@ -184,11 +196,23 @@ class LeanTransport:
         if frozen.token:
             headers.append(("X-Amz-Security-Token", frozen.token))
         canonical, signed = _canonical(canonical_target, headers, body)
-        headers.append(("Authorization", self.signer.authorization(
-            access_key=frozen.access_key, secret_key=frozen.secret_key, amz_date=amz_date,
-            canonical=canonical, signed=signed)))
-        headers += [("amz-sdk-invocation-id", str(uuid.uuid4())), ("amz-sdk-request", self._sdk_request),
-                    ("Content-Length", str(len(body)))]
+        headers.append(
+            (
+                "Authorization",
+                self.signer.authorization(
+                    access_key=frozen.access_key,
+                    secret_key=frozen.secret_key,
+                    amz_date=amz_date,
+                    canonical=canonical,
+                    signed=signed,
+                ),
+            )
+        )
+        headers += [
+            ("amz-sdk-invocation-id", str(uuid.uuid4())),
+            ("amz-sdk-request", self._sdk_request),
+            ("Content-Length", str(len(body))),
+        ]
         return PreparedInvoke("POST", target, headers, body)
 
     def close(self) -> None:
@@ -226,8 +250,12 @@ class LeanTransport:
         from botocore.parsers import create_parser
 
         operation = self.meta.service_model.operation_model(_OPERATION)
-        response = {"headers": HeadersDict(headers), "status_code": status, "body": body,
-                    "context": {"operation_name": _OPERATION}}
+        response = {
+            "headers": HeadersDict(headers),
+            "status_code": status,
+            "body": body,
+            "context": {"operation_name": _OPERATION},
+        }
         parser = create_parser(self.meta.service_model.resolved_protocol)
         parsed = parser.parse(response, operation.output_shape)
         code = parsed.get("Error", {}).get("Code")
@@ -272,8 +300,7 @@ def _targets(base_path: str, function: str, qualifier: str | None) -> tuple[str,
 
 def _canonical(canonical_target: str, headers: list[tuple[str, str]], body: bytes) -> tuple[str, str]:
     """SigV4's canonical request and signed-header list, as ``SigV4Auth`` makes them."""
-    signed = sorted((name.lower(), " ".join(value.split())) for name, value in headers
-                    if name.lower() not in _UNSIGNED)
+    signed = sorted((name.lower(), " ".join(value.split())) for name, value in headers if name.lower() not in _UNSIGNED)
     names = ";".join(name for name, _ in signed)
     lines = "".join(f"{name}:{value}\n" for name, value in signed)
     digest = sha256(body).hexdigest() if body else _EMPTY_SHA256

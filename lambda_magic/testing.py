@@ -58,8 +58,7 @@ class Reply:
     drop: bool = False
 
     @classmethod
-    def ok(cls, payload: Any = None, *, log: str | None = None, version: str = "$LATEST",
-           delay: float = 0.0) -> Reply:
+    def ok(cls, payload: Any = None, *, log: str | None = None, version: str = "$LATEST", delay: float = 0.0) -> Reply:
         """A successful synchronous answer with an optional log tail."""
         headers = {"X-Amz-Executed-Version": version}
         if log is not None:
@@ -67,12 +66,22 @@ class Reply:
         return cls(200, json.dumps(payload).encode(), headers, delay)
 
     @classmethod
-    def function_error(cls, message: str, error_type: str = "ValueError", *,
-                       trace: list[str] | None = None, log: str | None = None,
-                       kind: str = "Unhandled") -> Reply:
+    def function_error(
+        cls,
+        message: str,
+        error_type: str = "ValueError",
+        *,
+        trace: list[str] | None = None,
+        log: str | None = None,
+        kind: str = "Unhandled",
+    ) -> Reply:
         """The runtime's error payload with ``X-Amz-Function-Error``."""
-        body = {"errorMessage": message, "errorType": error_type, "requestId": str(uuid.uuid4()),
-                "stackTrace": trace or ['  File "/var/task/app.py", line 3, in handler\n    raise\n']}
+        body = {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": str(uuid.uuid4()),
+            "stackTrace": trace or ['  File "/var/task/app.py", line 3, in handler\n    raise\n'],
+        }
         reply = cls.ok(body, log=log)
         reply.headers["X-Amz-Function-Error"] = kind
         return reply
@@ -86,17 +95,19 @@ class Reply:
     @classmethod
     def throttle(cls, retry_after: float = 0.05) -> Reply:
         """429 TooManyRequestsException with a ``Retry-After`` header."""
-        reply = cls.error(429, "TooManyRequestsException", "Rate exceeded",
-                          Reason="ConcurrentInvocationLimitExceeded")
+        reply = cls.error(429, "TooManyRequestsException", "Rate exceeded", Reason="ConcurrentInvocationLimitExceeded")
         reply.headers["Retry-After"] = f"{retry_after:g}"
         return reply
 
 
-def report_log(request_id: str = "req-1", *, duration: float = 15.74, init: float | None = None,
-               lines: tuple[str, ...] = ()) -> str:
+def report_log(
+    request_id: str = "req-1", *, duration: float = 15.74, init: float | None = None, lines: tuple[str, ...] = ()
+) -> str:
     """A log tail in Lambda's START / END / REPORT format."""
-    report = (f"REPORT RequestId: {request_id}\tDuration: {duration} ms\tBilled Duration: "
-              f"{int(duration) + 1} ms\tMemory Size: 128 MB\tMax Memory Used: 56 MB")
+    report = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration} ms\tBilled Duration: "
+        f"{int(duration) + 1} ms\tMemory Size: 128 MB\tMax Memory Used: 56 MB"
+    )
     if init is not None:
         report += f"\tInit Duration: {init} ms"
     body = "".join(f"{line}\n" for line in lines)

@@ -15,9 +15,17 @@ from lambda_magic import history, session_settings
 from lambda_magic.testing import FakeLambda
 
 _AWS_VARS = (
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA",
-    "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
 )
 
 
@@ -110,7 +118,10 @@ def moto_lambda(aws_env: None) -> Iterator[Any]:
         role = boto3.client("iam").create_role(RoleName="lambda-role", AssumeRolePolicyDocument="{}")
         client = boto3.client("lambda")
         client.create_function(
-            FunctionName="echo", Runtime="python3.11", Role=role["Role"]["Arn"], Handler="app.handler",
+            FunctionName="echo",
+            Runtime="python3.11",
+            Role=role["Role"]["Arn"],
+            Handler="app.handler",
             Code={"ZipFile": _zip("def handler(event, context):\n    return event\n")},
         )
         version = client.publish_version(FunctionName="echo")["Version"]

@@ -191,7 +191,8 @@ def environment(context: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     (generateEnvVarName: upper case, anything but ``[a-zA-Z0-9_]`` as ``_``)."""
     return {
         "RD_" + re.sub(r"[^a-zA-Z0-9_]", "_", f"{group}.{key}".upper()): value
-        for group, entries in context.items() if group != "data"
+        for group, entries in context.items()
+        if group != "data"
         for key, value in entries.items()
     }
 
@@ -401,8 +402,14 @@ def run_job(
     return run
 
 
-def _run_step(command: Command, number: int, context: dict[str, dict[str, str]], work: Path,
-              env: Mapping[str, str] | None, timeout: float) -> StepRun:
+def _run_step(
+    command: Command,
+    number: int,
+    context: dict[str, dict[str, str]],
+    work: Path,
+    env: Mapping[str, str] | None,
+    timeout: float,
+) -> StepRun:
     path = work / f"{number}-dispatch-script.tmp.sh"
     path.write_text(expand_tokens(command.script, flatten(context)), encoding="utf-8")
     path.chmod(0o700)

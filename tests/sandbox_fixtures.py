@@ -34,8 +34,11 @@ def running_sandbox(**kwargs: Any) -> Iterator[Sandbox]:
 def lambda_client(sandbox: Sandbox) -> Any:
     """An unmodified boto3 Lambda client for the sandbox, without retries."""
     return boto3.client(
-        "lambda", endpoint_url=sandbox.endpoint_url, region_name=sandbox.region,
-        aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
+        "lambda",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=sandbox.region,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
         config=Config(retries={"total_max_attempts": 1}, read_timeout=30),
     )
 
@@ -100,11 +103,11 @@ def build_wheel(package: Path, out_dir: Path, *, version: str = "1.0") -> Path:
 
     name = package.name
     info = f"{name}-{version}.dist-info"
-    files = {f"{name}/{path.relative_to(package)}": path.read_bytes()
-             for path in sorted(package.rglob("*.py"))}
+    files = {f"{name}/{path.relative_to(package)}": path.read_bytes() for path in sorted(package.rglob("*.py"))}
     files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
-    files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: lambda_magic-tests\n"
-                              b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    files[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: lambda_magic-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
     record = []
     for arcname, data in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()

@@ -28,7 +28,9 @@ from lambda_magic import LambdaMagicError, invoke, invoke_many, session_settings
 ADVICE_RE = re.compile(
     r"\b(use|write|give|check|set|pass|define|choose|save|put|name|send|wrap|remove|run|raise|"
     r"lower|point|export|convert|leave|add|fix|flatten|see|install|store|select|quote|pick|"
-    r"e\.g\.)\b|%\w+", re.IGNORECASE)
+    r"e\.g\.)\b|%\w+",
+    re.IGNORECASE,
+)
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 
@@ -122,9 +124,18 @@ def stage(shell: Any, endpoint: Counting, tmp_path: Path) -> Iterator[Path]:
     calls: list[int] = []
     saved = dict(shell.user_ns)  # a case that wrongly stores -o print must not break the next ones
     shell.user_ns.update(
-        calls=calls, create_ticket=_create_ticket(calls), obj=object(), numbers=5, text="abc",
-        mapping={"a": 1}, ctx_list=[1], nan_event={"x": float("nan")}, big={"blob": "x" * (6 * 1024 * 1024)},
-        event_big={"blob": "x" * (1024 * 1024 + 1)}, inf_event=[float("inf")], a_set={1, 2},
+        calls=calls,
+        create_ticket=_create_ticket(calls),
+        obj=object(),
+        numbers=5,
+        text="abc",
+        mapping={"a": 1},
+        ctx_list=[1],
+        nan_event={"x": float("nan")},
+        big={"blob": "x" * (6 * 1024 * 1024)},
+        event_big={"blob": "x" * (1024 * 1024 + 1)},
+        inf_event=[float("inf")],
+        a_set={1, 2},
         huge_ctx={"custom": {"blob": "x" * 4000}},
     )
     yield files
@@ -150,8 +161,7 @@ class Case:
 CASES: dict[str, Case] = {}
 
 
-def case(id: str, *cells: str, names: str, write: dict[str, str | bytes] | None = None,
-         kernel: bool = False) -> None:
+def case(id: str, *cells: str, names: str, write: dict[str, str | bytes] | None = None, kernel: bool = False) -> None:
     assert id not in CASES, id
     CASES[id] = Case(cells, names, write or {}, kernel)
 
@@ -377,22 +387,49 @@ for _id, _text, _names in [
     ("log-tail-text", 'log_tail = "maybe"\n', "true or false"),
     ("retries-float", "throttle_retries = 2.0\n", "whole number"),
 ]:
-    case(f"project-file-{_id}", "%%lambda_invoke fn\n{}", names=_names,
-         write={"work/lambda_magic.toml": _text})
-case("project-file-latin1", "%%lambda_invoke fn\n{}", names="not UTF-8",
-     write={"work/lambda_magic.toml": 'region = "s\xe9"\n'.encode("latin-1")})
-case("pyproject-bad-value", "%%lambda_invoke fn\n{}", names="pyproject.toml",
-     write={"work/pyproject.toml": "[tool.lambda_magic]\nread_timeout = nan\n"})
-case("pyproject-unknown-key", "%%lambda_invoke fn\n{}", names="unknown setting 'colour'",
-     write={"work/pyproject.toml": '[tool.lambda_magic]\ncolour = "blue"\n'})
-case("user-file-bad-value", "%%lambda_invoke fn\n{}", names="config.toml",
-     write={"home/.config/lambda_magic/config.toml": "max_concurrency = 0\n"})
-case("user-file-latin1", "%%lambda_invoke fn\n{}", names="not UTF-8",
-     write={"home/.config/lambda_magic/config.toml": b"region = '\xff'\n"})
-case("project-file-bad-in-config-view", "%lambda_config", names="finite",
-     write={"work/lambda_magic.toml": "read_timeout = nan\n"})
-case("project-file-bad-each", "%%lambda_invoke fn --each\n[{}]", names="finite",
-     write={"work/lambda_magic.toml": "read_timeout = inf\n"})
+    case(f"project-file-{_id}", "%%lambda_invoke fn\n{}", names=_names, write={"work/lambda_magic.toml": _text})
+case(
+    "project-file-latin1",
+    "%%lambda_invoke fn\n{}",
+    names="not UTF-8",
+    write={"work/lambda_magic.toml": 'region = "s\xe9"\n'.encode("latin-1")},
+)
+case(
+    "pyproject-bad-value",
+    "%%lambda_invoke fn\n{}",
+    names="pyproject.toml",
+    write={"work/pyproject.toml": "[tool.lambda_magic]\nread_timeout = nan\n"},
+)
+case(
+    "pyproject-unknown-key",
+    "%%lambda_invoke fn\n{}",
+    names="unknown setting 'colour'",
+    write={"work/pyproject.toml": '[tool.lambda_magic]\ncolour = "blue"\n'},
+)
+case(
+    "user-file-bad-value",
+    "%%lambda_invoke fn\n{}",
+    names="config.toml",
+    write={"home/.config/lambda_magic/config.toml": "max_concurrency = 0\n"},
+)
+case(
+    "user-file-latin1",
+    "%%lambda_invoke fn\n{}",
+    names="not UTF-8",
+    write={"home/.config/lambda_magic/config.toml": b"region = '\xff'\n"},
+)
+case(
+    "project-file-bad-in-config-view",
+    "%lambda_config",
+    names="finite",
+    write={"work/lambda_magic.toml": "read_timeout = nan\n"},
+)
+case(
+    "project-file-bad-each",
+    "%%lambda_invoke fn --each\n[{}]",
+    names="finite",
+    write={"work/lambda_magic.toml": "read_timeout = inf\n"},
+)
 
 # --- secret paths ---------------------------------------------------------------------------
 _KEYS = f"%lambda_config access_key={KEY_ID} secret_key_path="
@@ -406,15 +443,26 @@ for _id, _path, _names in [
     ("keyring-no-user", "keyring:service", "keyring:SERVICE/USERNAME"),
 ]:
     case(f"secret-{_id}", _KEYS + _path, "%%lambda_invoke fn\n{}", names=_names)
-case("secret-without-key-id", "%lambda_config secret_key_path={files}/secret", "%%lambda_invoke fn\n{}",
-     names="access_key is not")
-case("key-id-without-secret", f"%lambda_config access_key={KEY_ID}", "%%lambda_invoke fn\n{}",
-     names="secret_key_path is not")
-case("secret-missing-expression", _KEYS + "{files}/missing", '%%lambda_invoke fn\n{"a": ${create_ticket()}}',
-     names="cannot be read")
+case(
+    "secret-without-key-id",
+    "%lambda_config secret_key_path={files}/secret",
+    "%%lambda_invoke fn\n{}",
+    names="access_key is not",
+)
+case(
+    "key-id-without-secret",
+    f"%lambda_config access_key={KEY_ID}",
+    "%%lambda_invoke fn\n{}",
+    names="secret_key_path is not",
+)
+case(
+    "secret-missing-expression",
+    _KEYS + "{files}/missing",
+    '%%lambda_invoke fn\n{"a": ${create_ticket()}}',
+    names="cannot be read",
+)
 case("profile-unknown-expression", '%%lambda_invoke fn --profile ghost\n{"a": ${create_ticket()}}', names="'ghost'")
-case("secret-missing-each", _KEYS + "{files}/missing", "%%lambda_invoke fn --each\n[{}]",
-     names="cannot be read")
+case("secret-missing-each", _KEYS + "{files}/missing", "%%lambda_invoke fn --each\n[{}]", names="cannot be read")
 case("secret-missing-line-magic", _KEYS + "{files}/missing", "%lambda_invoke fn", names="cannot be read")
 
 # --- %lambda_sandbox ------------------------------------------------------------------------
@@ -459,9 +507,14 @@ for _id, _line, _names in [
 ]:
     case(f"export-{_id}", _ONE, f"%lambda_export {_line}", names=_names)
 case("export-nothing-yet", "%lambda_export rundeck", names="history is empty")
-case("export-failed-entry", "%lambda_config throttle_retries=0",
-     "from lambda_magic import invoke, history\ntry:\n    invoke('fn', endpoint_url='http://127.0.0.1:9')\n"
-     "except Exception:\n    pass\nn = history[-1].index", "%lambda_export python $n", names="--include-failed")
+case(
+    "export-failed-entry",
+    "%lambda_config throttle_retries=0",
+    "from lambda_magic import invoke, history\ntry:\n    invoke('fn', endpoint_url='http://127.0.0.1:9')\n"
+    "except Exception:\n    pass\nn = history[-1].index",
+    "%lambda_export python $n",
+    names="--include-failed",
+)
 
 # --- %lambda_form's line (in a kernel) ------------------------------------------------------
 for _id, _line, _names in [
@@ -498,8 +551,9 @@ def assert_one_clear_line(message: str, names: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_bad_input_is_one_line_and_sends_nothing(name: str, shell: Any, endpoint: Counting, stage: Path,
-                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_is_one_line_and_sends_nothing(
+    name: str, shell: Any, endpoint: Counting, stage: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = CASES[name]
     _write(tmp_path, spec.write)
     if spec.kernel:
@@ -565,17 +619,20 @@ API_CASES: dict[str, tuple[Callable[[], Any], str]] = {
     "many-number": (lambda: invoke_many("fn", 5, progress=False), "not a int"),  # type: ignore[arg-type]
     "many-concurrency-zero": (lambda: invoke_many("fn", [{}], concurrency=0, progress=False), "at least 1"),
     "many-concurrency-2000": (lambda: invoke_many("fn", [{}], concurrency=2000, progress=False), "1,000"),
-    "many-concurrency-fraction": (lambda: invoke_many("fn", [{}], concurrency=2.5, progress=False),  # type: ignore[arg-type]
-                                  "whole number"),
-    "many-concurrency-true": (lambda: invoke_many("fn", [{}], concurrency=True, progress=False),
-                              "max_concurrency"),
+    "many-concurrency-fraction": (
+        lambda: invoke_many("fn", [{}], concurrency=2.5, progress=False),  # type: ignore[arg-type]
+        "whole number",
+    ),
+    "many-concurrency-true": (lambda: invoke_many("fn", [{}], concurrency=True, progress=False), "max_concurrency"),
     "many-function": (lambda: invoke_many("my fn", [{}], progress=False), "malformed function name"),
     "many-type": (lambda: invoke_many("fn", [{}], invocation_type="later", progress=False), "invocation type"),
     "many-context": (lambda: invoke_many("fn", [{}], client_context=[1], progress=False), "client context"),
     "many-timeout-inf": (lambda: invoke_many("fn", [{}], read_timeout=float("inf"), progress=False), "finite"),
     "many-region": (lambda: invoke_many("fn", [{}], region="us east", progress=False), "region"),
-    "many-generator-concurrency": (lambda: invoke_many("fn", ({} for _ in range(3)), concurrency=10**9,
-                                                       progress=False), "1,000"),
+    "many-generator-concurrency": (
+        lambda: invoke_many("fn", ({} for _ in range(3)), concurrency=10**9, progress=False),
+        "1,000",
+    ),
 }
 
 
@@ -588,8 +645,9 @@ def test_api_bad_input_raises_the_package_error_and_sends_nothing(name: str, end
     assert endpoint.connections == 0 and endpoint.requests == [], endpoint.requests
 
 
-def test_concurrency_above_the_cap_starts_no_thread_and_reads_no_event(shell: Any, endpoint: Counting,
-                                                                       stage: Path) -> None:
+def test_concurrency_above_the_cap_starts_no_thread_and_reads_no_event(
+    shell: Any, endpoint: Counting, stage: Path
+) -> None:
     events = ({"id": i} for i in range(5000))
     shell.user_ns["events"] = events
     before = threading.active_count()

@@ -70,8 +70,7 @@ def aws_home() -> Path:
     return Path(os.environ["AWS_SHARED_CREDENTIALS_FILE"]).parent.parent
 
 
-def test_exported_keys_sign_the_next_call(shell: Any, endpoint: FakeLambda,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exported_keys_sign_the_next_call(shell: Any, endpoint: FakeLambda, monkeypatch: pytest.MonkeyPatch) -> None:
     set_keys(monkeypatch, "AKIAFIRSTKEY0000")
     assert call(shell) is None
     assert signer(endpoint) == ("AKIAFIRSTKEY0000", "us-east-1")
@@ -82,10 +81,10 @@ def test_exported_keys_sign_the_next_call(shell: Any, endpoint: FakeLambda,
     assert signer(endpoint) == ("AKIASECONDKEY000", "eu-west-1")
 
 
-def test_switching_aws_profile_switches_account_and_region(shell: Any, endpoint: FakeLambda,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    write_profiles(aws_home(), default=("AKIADEFAULTPROF0", "us-east-1"),
-                   other=("AKIAOTHERPROFILE", "ap-southeast-2"))
+def test_switching_aws_profile_switches_account_and_region(
+    shell: Any, endpoint: FakeLambda, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_profiles(aws_home(), default=("AKIADEFAULTPROF0", "us-east-1"), other=("AKIAOTHERPROFILE", "ap-southeast-2"))
     assert call(shell) is None
     assert signer(endpoint) == ("AKIADEFAULTPROF0", "us-east-1")
     monkeypatch.setenv("AWS_PROFILE", "default")
@@ -103,8 +102,9 @@ def test_rotated_credentials_file_signs_the_next_call(shell: Any, endpoint: Fake
     assert signer(endpoint) == ("AKIANEWROTATED00", "us-east-1")
 
 
-def test_deleted_variables_are_not_used_any_more(shell: Any, endpoint: FakeLambda,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deleted_variables_are_not_used_any_more(
+    shell: Any, endpoint: FakeLambda, monkeypatch: pytest.MonkeyPatch
+) -> None:
     set_keys(monkeypatch, "AKIAGOINGAWAY000")
     assert call(shell) is None
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
@@ -114,8 +114,7 @@ def test_deleted_variables_are_not_used_any_more(shell: Any, endpoint: FakeLambd
     assert len(endpoint.calls) == 1
 
 
-def test_recovery_after_no_credentials(shell: Any, endpoint: FakeLambda,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recovery_after_no_credentials(shell: Any, endpoint: FakeLambda, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     message = call(shell)
     assert message is not None and "no AWS credentials" in message and "aws configure" in message
@@ -133,12 +132,12 @@ def test_recovery_after_no_credentials(shell: Any, endpoint: FakeLambda,
     assert signer(endpoint) == ("AKIAEXPORTEDNOW0", "us-east-1")
 
 
-def test_recovery_after_expired_token(shell: Any, endpoint: FakeLambda,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recovery_after_expired_token(shell: Any, endpoint: FakeLambda, monkeypatch: pytest.MonkeyPatch) -> None:
     set_keys(monkeypatch, "ASIATEMPORARY000")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "token-that-expired")
-    endpoint.script("fn", Reply.error(403, "ExpiredTokenException", "The security token included in "
-                                      "the request is expired"))
+    endpoint.script(
+        "fn", Reply.error(403, "ExpiredTokenException", "The security token included in the request is expired")
+    )
     message = call(shell)
     assert message is not None and "ExpiredTokenException" in message and "refresh them" in message
     set_keys(monkeypatch, "ASIAFRESHKEYS000")
@@ -152,8 +151,7 @@ def test_rotated_secret_key_file_is_read_again(shell: Any, endpoint: FakeLambda,
     secret = tmp_path / "secret"
     secret.write_text("first-secret")
     secret.chmod(0o600)
-    shell.run_line_magic("lambda_config", f"access_key=AKIASETTINGSKEY0 secret_key_path={secret} "
-                         "region=us-east-1")
+    shell.run_line_magic("lambda_config", f"access_key=AKIASETTINGSKEY0 secret_key_path={secret} region=us-east-1")
     assert call(shell) is None
     first = endpoint.calls[-1].headers["authorization"].rsplit("Signature=", 1)[1]
     secret.write_text("rotated-secret")
@@ -161,8 +159,7 @@ def test_rotated_secret_key_file_is_read_again(shell: Any, endpoint: FakeLambda,
     assert endpoint.calls[-1].headers["authorization"].rsplit("Signature=", 1)[1] != first
 
 
-def test_the_cache_key_holds_no_secret(shell: Any, endpoint: FakeLambda,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_key_holds_no_secret(shell: Any, endpoint: FakeLambda, monkeypatch: pytest.MonkeyPatch) -> None:
     from lambda_magic import _client
 
     set_keys(monkeypatch, "AKIANOSECRETHERE")

@@ -32,8 +32,15 @@ def _zip() -> bytes:
 
 def _create(client: Any, name: str) -> None:
     role = boto3.client("iam").get_role(RoleName="lambda-role")["Role"]["Arn"]
-    client.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
-                           Code={"ZipFile": _zip()}, MemorySize=256, Timeout=30)
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": _zip()},
+        MemorySize=256,
+        Timeout=30,
+    )
 
 
 @pytest.fixture
@@ -43,7 +50,6 @@ def stubbed(aws_env: None) -> Iterator[tuple[Any, Stubber]]:
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
-
 
 
 def _settings(**options: Any) -> Any:
@@ -89,18 +95,17 @@ def test_unknown_function_is_function_not_found(moto_lambda: Any) -> None:
 
 def test_follows_next_marker_for_functions(stubbed: tuple[Any, Stubber]) -> None:
     client, stubber = stubbed
-    stubber.add_response("list_functions", {"Functions": [{"FunctionName": "b"}], "NextMarker": "m1"},
-                         {"MaxItems": 1})
-    stubber.add_response("list_functions", {"Functions": [{"FunctionName": "a"}]},
-                         {"MaxItems": 1, "Marker": "m1"})
+    stubber.add_response("list_functions", {"Functions": [{"FunctionName": "b"}], "NextMarker": "m1"}, {"MaxItems": 1})
+    stubber.add_response("list_functions", {"Functions": [{"FunctionName": "a"}]}, {"MaxItems": 1, "Marker": "m1"})
     assert list_functions(_settings(), page_size=1, client=client) == ["a", "b"]
 
 
 def test_follows_next_marker_for_versions_and_aliases(stubbed: tuple[Any, Stubber]) -> None:
     client, stubber = stubbed
     page = {"FunctionName": "fn"}
-    stubber.add_response("list_versions_by_function",
-                         {"Versions": [{"Version": "$LATEST"}, {"Version": "10"}], "NextMarker": "v"}, page)
+    stubber.add_response(
+        "list_versions_by_function", {"Versions": [{"Version": "$LATEST"}, {"Version": "10"}], "NextMarker": "v"}, page
+    )
     stubber.add_response("list_versions_by_function", {"Versions": [{"Version": "9"}]}, {**page, "Marker": "v"})
     stubber.add_response("list_aliases", {"Aliases": [{"Name": "prod"}], "NextMarker": "a"}, page)
     stubber.add_response("list_aliases", {"Aliases": [{"Name": "beta"}]}, {**page, "Marker": "a"})
@@ -155,8 +160,13 @@ def test_code_sha256_only_for_the_version_described() -> None:
     details = FunctionDetails(name="fn", version="$LATEST", code_sha256="abc=")
 
     def ran(version: str | None, name: str = "fn", qualifier: str | None = None) -> LambdaResponse:
-        return LambdaResponse(function_name=name, qualifier=qualifier, invocation_type="RequestResponse",
-                              status_code=200, executed_version=version)
+        return LambdaResponse(
+            function_name=name,
+            qualifier=qualifier,
+            invocation_type="RequestResponse",
+            status_code=200,
+            executed_version=version,
+        )
 
     assert code_sha256_for(details, ran("$LATEST")) == "abc="
     assert code_sha256_for(details, ran(None)) == "abc="  # Event: no executed version, $LATEST called

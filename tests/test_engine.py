@@ -192,17 +192,32 @@ def _interrupt_main() -> None:
 @pytest.mark.parametrize(
     ("reply", "kind", "message"),
     [
-        (Reply.error(404, "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:1:function:fn"),
-         FunctionNotFoundError, "function fn not found in us-east-1"),
-        (Reply.error(403, "AccessDeniedException", "User is not authorized"), AccessDeniedError,
-         "need lambda:InvokeFunction"),
-        (Reply.error(403, "ExpiredTokenException", "The security token included in the request is expired"),
-         CredentialsError, "refresh them"),
+        (
+            Reply.error(404, "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:1:function:fn"),
+            FunctionNotFoundError,
+            "function fn not found in us-east-1",
+        ),
+        (
+            Reply.error(403, "AccessDeniedException", "User is not authorized"),
+            AccessDeniedError,
+            "need lambda:InvokeFunction",
+        ),
+        (
+            Reply.error(403, "ExpiredTokenException", "The security token included in the request is expired"),
+            CredentialsError,
+            "refresh them",
+        ),
         (Reply.error(403, "UnrecognizedClientException", "invalid token"), CredentialsError, "refused the credentials"),
-        (Reply.error(413, "RequestTooLargeException", "Request must be smaller than 6291456 bytes"),
-         RequestTooLargeError, "too large"),
-        (Reply.error(400, "InvalidRequestContentException", "Could not parse request body"), InvalidRequestError,
-         "InvalidRequestContentException"),
+        (
+            Reply.error(413, "RequestTooLargeException", "Request must be smaller than 6291456 bytes"),
+            RequestTooLargeError,
+            "too large",
+        ),
+        (
+            Reply.error(400, "InvalidRequestContentException", "Could not parse request body"),
+            InvalidRequestError,
+            "InvalidRequestContentException",
+        ),
         (Reply.error(400, "InvalidParameterValueException", "bad"), InvalidRequestError, "InvalidParameterValue"),
         (Reply.error(409, "ResourceConflictException", "being updated"), InvokeError, "ResourceConflictException"),
         (Reply.error(400, "RecursiveInvocationException", "loop"), InvokeError, "RecursiveInvocationException"),
@@ -236,8 +251,9 @@ def test_function_error_comes_back_as_a_response(fake: FakeLambda) -> None:
 
 @both_transports
 def test_request_headers_reach_the_server(fake: FakeLambda) -> None:
-    lambda_magic.invoke("fn", {"a": 1}, qualifier="prod", client_context={"custom": {"k": 1}},
-                        tenant_id="acme", invocation_type="event")
+    lambda_magic.invoke(
+        "fn", {"a": 1}, qualifier="prod", client_context={"custom": {"k": 1}}, tenant_id="acme", invocation_type="event"
+    )
     call = fake.calls[-1]
     assert call.qualifier == "prod"
     assert call.headers["x-amz-invocation-type"] == "Event"
@@ -284,8 +300,14 @@ def test_botocore_errors_are_worded_in_one_place() -> None:
     for phrase in ("no AWS region", "is not in ~/.aws/config", "is not usable: "):
         holders = [path.name for path, text in sources.items() if phrase in text]
         assert holders == ["_engine.py"], (phrase, holders)
-    importers = sorted(path.name for path, text in sources.items() if "from botocore.exceptions import" in text
-                       and "except" in text and "map_error" not in text and path.name != "_engine.py")
+    importers = sorted(
+        path.name
+        for path, text in sources.items()
+        if "from botocore.exceptions import" in text
+        and "except" in text
+        and "map_error" not in text
+        and path.name != "_engine.py"
+    )
     assert importers == [], importers
 
 
@@ -340,13 +362,24 @@ def raw_client(url: str, **config: Any) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("lambda", region_name="us-east-1", endpoint_url=url, aws_access_key_id="k",
-                        aws_secret_access_key="s", config=Config(retries={"total_max_attempts": 1}, **config))
+    return boto3.client(
+        "lambda",
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=Config(retries={"total_max_attempts": 1}, **config),
+    )
 
 
-@pytest.mark.parametrize(("scheme", "config"), [
-    ("http", {"connect_timeout": float("inf")}), ("http", {"connect_timeout": float("nan")}), ("ftp", {}),
-])
+@pytest.mark.parametrize(
+    ("scheme", "config"),
+    [
+        ("http", {"connect_timeout": float("inf")}),
+        ("http", {"connect_timeout": float("nan")}),
+        ("ftp", {}),
+    ],
+)
 def test_a_request_that_never_left_says_nothing_was_sent(scheme: str, config: dict[str, Any]) -> None:
     from lambda_magic import SettingsError
     from lambda_magic._invoke import execute
@@ -376,6 +409,8 @@ def test_a_request_that_left_and_got_no_answer_says_it_may_have_run() -> None:
         listener.close()
     assert "nothing was sent" not in str(caught.value)
     assert listener.connections == 1 and listener.received > 0
+
+
 # --- cancel: a caller off the main thread (the form in a JupyterLab subshell) -------------------
 
 

@@ -50,8 +50,16 @@ def _document(sandbox: Any, function: str) -> dict[str, Any]:
 # --- names ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("given", ["fn", "fn:prod", "arn:aws:lambda:us-east-1:123456789012:function:fn",
-                                   "arn:aws:lambda:eu-west-1:123456789012:function:fn:7", "123456789012:function:fn"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "fn",
+        "fn:prod",
+        "arn:aws:lambda:us-east-1:123456789012:function:fn",
+        "arn:aws:lambda:eu-west-1:123456789012:function:fn:7",
+        "123456789012:function:fn",
+    ],
+)
 def test_events_belong_to_the_function_name(given: str) -> None:
     assert event_function(given) == "fn"
     assert schema_name(given) == "_fn-schema"  # the SAM CLI's _get_schema_name
@@ -112,7 +120,8 @@ def test_shared_event_is_in_the_registry_in_the_sam_cli_format(sandbox: Any) -> 
     # it, and serialised with json.dumps' default separators like the SAM CLI's.
     expected = discovered_schema({"id": 7, "tags": ["a"]})
     expected["components"]["examples"] = {
-        "first": {"value": {"id": 7, "tags": ["a"]}, "x-metadata": {"invocationType": "RequestResponse"}}}
+        "first": {"value": {"id": 7, "tags": ["a"]}, "x-metadata": {"invocationType": "RequestResponse"}}
+    }
     assert answer["Content"] == json.dumps(expected)
     assert _schemas(sandbox).describe_registry(RegistryName=REGISTRY)["RegistryName"] == REGISTRY
 
@@ -121,8 +130,10 @@ def test_shared_events_list_load_delete(sandbox: Any) -> None:
     save_event("shared_crud", "one", '{"n": 1}', shared=True)
     save_event("shared_crud", "two", '{"n": 2}', shared=True, invocation_type="Event")
     events = list_events("shared_crud")
-    assert [(e.label, e.invocation_type) for e in events] == [("one (shared)", "RequestResponse"),
-                                                              ("two (shared)", "Event")]
+    assert [(e.label, e.invocation_type) for e in events] == [
+        ("one (shared)", "RequestResponse"),
+        ("two (shared)", "Event"),
+    ]
     assert json.loads(load_event("shared_crud", "two").text) == {"n": 2}
     delete_event("shared_crud", "one", shared=True)
     assert list(_document(sandbox, "shared_crud")["components"]["examples"]) == ["two"]
@@ -133,8 +144,14 @@ def test_shared_events_list_load_delete(sandbox: Any) -> None:
 
 
 def test_an_event_saved_with_boto3_like_the_console_is_listed(sandbox: Any) -> None:
-    content = json.dumps({"openapi": "3.0.0", "info": {"version": "1.0.0", "title": "Event"}, "paths": {},
-                          "components": {"examples": {"from-console": {"value": {"k": "v"}}}}})
+    content = json.dumps(
+        {
+            "openapi": "3.0.0",
+            "info": {"version": "1.0.0", "title": "Event"},
+            "paths": {},
+            "components": {"examples": {"from-console": {"value": {"k": "v"}}}},
+        }
+    )
     client = _schemas(sandbox)
     with contextlib.suppress(client.exceptions.ConflictException):
         client.create_registry(RegistryName=REGISTRY)

@@ -23,12 +23,12 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
 HEALTH_CELL = (
-    "%%lambda_invoke health_check -q prod -o health -c '{\"custom\": {\"runbook\": \"restart\"}}'\n"
+    '%%lambda_invoke health_check -q prod -o health -c \'{"custom": {"runbook": "restart"}}\'\n'
     '{"service": "${service}", "incident": ${incident}, "note": "costs $${x}"}'
 )
 RESTART_CELL = (
     "%lambda_invoke restart_service -o restart --quiet --payload "
-    "'{\"service\": \"${health.payload[\"service\"]}\", \"reason\": \"status ${health.payload[\"status\"]}\"}'"
+    '\'{"service": "${health.payload["service"]}", "reason": "status ${health.payload["status"]}"}\''
 )
 NOTIFY_CELL = 'import lambda_magic\nlambda_magic.invoke("notify", {"text": "done"}, invocation_type="Event")'
 
@@ -82,7 +82,11 @@ def test_a_fan_out_exports_one_step_per_invocation_and_its_cell_once(shell: Any,
     job = job_of(export("rundeck"))
     assert len(job["sequence"]["commands"]) == 2
     assert sorted(option["name"] for option in job["options"]) == [
-        "aws_access_key", "aws_region", "aws_secret_key", "items"]
+        "aws_access_key",
+        "aws_region",
+        "aws_secret_key",
+        "items",
+    ]
     notebook = nbformat.reads(export("magic", namespace=shell.user_ns), as_version=4)
     sources = [cell.source for cell in notebook.cells]
     assert sources.count("%%lambda_invoke echo --each -o results --quiet --raise\n$items") == 1
@@ -96,8 +100,11 @@ def test_no_export_contains_the_secret(shell: Any, fake: FakeLambda, tmp_path: P
     secret_file = tmp_path / "secret"
     secret_file.write_text(SECRET + "\n")
     secret_file.chmod(0o600)
-    run(shell, f"%lambda_config access_key={ACCESS_KEY} secret_key_path={secret_file}\n"
-               '%lambda_invoke echo --payload \'{"id": 1}\' --quiet')
+    run(
+        shell,
+        f"%lambda_config access_key={ACCESS_KEY} secret_key_path={secret_file}\n"
+        "%lambda_invoke echo --payload '{\"id\": 1}' --quiet",
+    )
     run(shell, '%%lambda_invoke echo -q prod\n{"id": 2}')
     for form, name in (("rundeck", "job.yaml"), ("python", "runbook.py"), ("magic", "runbook.ipynb")):
         run(shell, f"%lambda_export {form} -o {tmp_path / name}")
@@ -142,12 +149,15 @@ def test_selection_and_failed_entries(shell: Any, fake: FakeLambda) -> None:
     assert len(job_of(export("rundeck", list(history)[:1]))["sequence"]["commands"]) == 1  # entries
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("yaml", "unknown export format 'yaml': use rundeck, python, magic"),
-    ("rundeck 1-x", "bad entry selection '1-x'"),
-    ("rundeck 999", "no entry 999 in the history"),
-    ("rundeck -o /nonexistent/dir/job.yaml", "cannot write '/nonexistent/dir/job.yaml'"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("yaml", "unknown export format 'yaml': use rundeck, python, magic"),
+        ("rundeck 1-x", "bad entry selection '1-x'"),
+        ("rundeck 999", "no entry 999 in the history"),
+        ("rundeck -o /nonexistent/dir/job.yaml", "cannot write '/nonexistent/dir/job.yaml'"),
+    ],
+)
 def test_export_errors_are_one_line_usage_errors(shell: Any, fake: FakeLambda, line: str, message: str) -> None:
     run(shell, "%lambda_invoke echo --quiet")
     with pytest.raises(UsageError) as info:

@@ -21,7 +21,7 @@ HEALTH = '%%lambda_invoke health_check -q prod -o health\n{"service": "${service
 RESTART_IF_DOWN = (
     'if health.payload["status"] == "down":\n'
     "    %lambda_invoke restart_service -o restart --quiet --payload "
-    "'{\"service\": \"${health.payload[\"service\"]}\"}'"
+    '\'{"service": "${health.payload["service"]}"}\''
 )
 
 
@@ -100,7 +100,8 @@ def test_chained_values_and_conditions_are_kept(incident: Any, fake: FakeLambda,
     fake.on("health_check", lambda call: Reply.ok({"service": "db-2", "status": "down"}))
     execute(text, tmp_path)
     assert [(call.function, call.payload) for call in fake.calls] == [
-        ("health_check", {"service": "web"}), ("restart_service", {"service": "db-2"}),
+        ("health_check", {"service": "web"}),
+        ("restart_service", {"service": "db-2"}),
         ("echo", {"checked": "db-2"}),
     ]
     fake.calls.clear()
@@ -142,8 +143,10 @@ def test_cells_between_the_steps_come_along_unless_they_failed_or_only_show(shel
     run(shell, last_cell)
     notebook = nbformat.reads(export("magic"), as_version=4)
     assert [cell.source for cell in notebook.cells[3:]] == [
-        "%%lambda_invoke echo -o first --raise\n{\"n\": 1}", "n = first.payload['n'] + 1",
-        "%%lambda_invoke echo --raise\n{\"n\": ${n}}"]
+        '%%lambda_invoke echo -o first --raise\n{"n": 1}',
+        "n = first.payload['n'] + 1",
+        '%%lambda_invoke echo --raise\n{"n": ${n}}',
+    ]
     count = history[0].execution_count
     intro = notebook.cells[0].source
     assert f"In [{count + 2}]: failed" in intro and f"In [{count + 3}]: notebook tooling" in intro
@@ -155,8 +158,11 @@ def test_credentials_are_left_out(shell: Any, fake: FakeLambda, tmp_path: Path) 
     path = tmp_path / "secret"
     path.write_text(secret)
     path.chmod(0o600)
-    run(shell, f"%lambda_config access_key=AKIAIOSFODNN7EXAMPLE secret_key_path={path}\n"
-               "%lambda_invoke echo --payload '{\"id\": 1}' --quiet")
+    run(
+        shell,
+        f"%lambda_config access_key=AKIAIOSFODNN7EXAMPLE secret_key_path={path}\n"
+        "%lambda_invoke echo --payload '{\"id\": 1}' --quiet",
+    )
     run(shell, "import os\nos.environ['AWS_SESSION_TOKEN'] = 'token-of-the-session'\nx = 2")
     run(shell, '%%lambda_invoke echo\n{"x": ${x}}')
     text = export("magic")
@@ -183,7 +189,7 @@ def test_a_call_made_outside_any_cell_becomes_a_magic_cell(fake: FakeLambda) -> 
     invoke("echo", {"id": 7}, qualifier="prod", client_context={"env": {"a": "b"}}, invocation_type="Event")
     notebook = nbformat.reads(export("magic"), as_version=4)
     assert notebook.cells[-1].source == (
-        "%%lambda_invoke echo -q prod -t Event -c '{\"env\": {\"a\": \"b\"}}' --raise\n{\"id\": 7}"
+        '%%lambda_invoke echo -q prod -t Event -c \'{"env": {"a": "b"}}\' --raise\n{"id": 7}'
     )
 
 
@@ -191,19 +197,23 @@ _ACCESS_KEY = "AKIAEXPORTTESTKEY123"
 _SECRET = "exportTestSecretValue0123456789abcdef"
 
 
-def test_the_notebook_leaves_out_every_line_that_sets_credentials(shell: Any, fake: FakeLambda,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_notebook_leaves_out_every_line_that_sets_credentials(
+    shell: Any, fake: FakeLambda, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")  # restored after %env and os.environ change it
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     run(shell, '%%lambda_invoke echo --quiet\n{"n": 1}')
-    run(shell, "import os\n"
-               f"os.environ['AWS_SECRET_ACCESS_KEY'] = '{_SECRET}'\n"
-               f"%env AWS_ACCESS_KEY_ID={_ACCESS_KEY}\n"
-               f"%config LambdaMagic.access_key = '{_ACCESS_KEY}'\n"
-               "%config LambdaMagic.access_key = None\n"
-               "if True:\n"
-               f"    os.environ.update(AWS_SESSION_TOKEN='{_SECRET}')\n"
-               "step = 2")
+    run(
+        shell,
+        "import os\n"
+        f"os.environ['AWS_SECRET_ACCESS_KEY'] = '{_SECRET}'\n"
+        f"%env AWS_ACCESS_KEY_ID={_ACCESS_KEY}\n"
+        f"%config LambdaMagic.access_key = '{_ACCESS_KEY}'\n"
+        "%config LambdaMagic.access_key = None\n"
+        "if True:\n"
+        f"    os.environ.update(AWS_SESSION_TOKEN='{_SECRET}')\n"
+        "step = 2",
+    )
     run(shell, '%%lambda_invoke echo --quiet\n{"n": ${step}}')
     text = export("magic", namespace=shell.user_ns)
     assert _ACCESS_KEY not in text and _SECRET not in text

@@ -24,7 +24,7 @@ HEALTH = '%%lambda_invoke health_check -q prod -o health\n{"service": "${service
 RESTART_IF_DOWN = (
     'if health.payload["status"] == "down":\n'
     "    %lambda_invoke restart_service -o restart --quiet --payload "
-    "'{\"service\": \"${health.payload[\"service\"]}\"}'\n"
+    '\'{"service": "${health.payload["service"]}"}\'\n'
     '    print("restarted", restart.payload["service"])\n'
     "else:\n"
     '    print("no restart")'
@@ -69,10 +69,12 @@ def run_script(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_the_script_is_the_cells_code_with_magics_as_calls(incident: Any, tmp_path: Path) -> None:
     text = script_of(tmp_path).read_text()
     compile(text, "runbook.py", "exec")
-    assert '    service = p.service\n' in text
-    assert ("    health = lambda_magic.invoke(\n        'health_check',\n"
-            "        payload('{\"service\": \"${service}\"}', locals()),\n        qualifier='prod',\n"
-            "        raise_on_error=True,\n    )\n") in text
+    assert "    service = p.service\n" in text
+    assert (
+        "    health = lambda_magic.invoke(\n        'health_check',\n"
+        "        payload('{\"service\": \"${service}\"}', locals()),\n        qualifier='prod',\n"
+        "        raise_on_error=True,\n    )\n"
+    ) in text
     assert '    if health.payload["status"] == "down":\n        restart = lambda_magic.invoke(' in text
     assert text.index("# --- In [") < text.index("health = ") < text.index("restart = ") < text.index("verify = ")
 
@@ -85,7 +87,8 @@ def test_a_chained_value_is_read_from_the_earlier_response_not_frozen(
     done = run_script(script)
     assert done.returncode == 0, done.stderr
     assert [(call.function, call.payload) for call in fake.calls] == [
-        ("health_check", {"service": "web"}), ("restart_service", {"service": "api-7"}),
+        ("health_check", {"service": "web"}),
+        ("restart_service", {"service": "api-7"}),
         ("echo", {"checked": "api-7"}),
     ]
 
@@ -126,16 +129,22 @@ def test_json_prints_one_document_per_step_on_stdout(incident: Any, fake: FakeLa
     assert done.returncode == 0, done.stderr
     documents = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(d["step"], d["function"], d["ok"]) for d in documents] == [
-        (1, "health_check", True), (2, "restart_service", True), (3, "echo", True)]
+        (1, "health_check", True),
+        (2, "restart_service", True),
+        (3, "echo", True),
+    ]
     assert documents[1]["payload"] == {"service": "web", "restarted": True}
     assert "restarted web" in done.stderr and "step 2: restart_service 200 OK" in done.stderr
 
 
-@pytest.mark.parametrize(("reply", "status", "message"), [
-    (Reply.error(404, "ResourceNotFoundException", "Function not found"), 3, "nothing was sent: "),
-    (Reply.error(403, "AccessDeniedException", "not allowed"), 3, "nothing was sent: "),
-    (Reply.error(500, "ServiceException", "internal"), 4, "outcome unknown: "),
-])
+@pytest.mark.parametrize(
+    ("reply", "status", "message"),
+    [
+        (Reply.error(404, "ResourceNotFoundException", "Function not found"), 3, "nothing was sent: "),
+        (Reply.error(403, "AccessDeniedException", "not allowed"), 3, "nothing was sent: "),
+        (Reply.error(500, "ServiceException", "internal"), 4, "outcome unknown: "),
+    ],
+)
 def test_exit_status_says_whether_anything_ran(
     incident: Any, fake: FakeLambda, tmp_path: Path, reply: Reply, status: int, message: str
 ) -> None:
@@ -158,29 +167,35 @@ def test_bad_arguments_exit_2_in_one_line(incident: Any, fake: FakeLambda, tmp_p
 
 
 def test_the_code_failing_exits_1_naming_the_cell(shell: Any, fake: FakeLambda, tmp_path: Path) -> None:
-    run(shell, "%%lambda_invoke echo -o r\n{\"n\": 1}")
+    run(shell, '%%lambda_invoke echo -o r\n{"n": 1}')
     run(shell, 'assert r.payload["n"] == 1, "unexpected answer"')
     script = script_of(tmp_path)
     fake.script("echo", Reply.ok({"n": 2}))
     done = run_script(script)
     count = history[0].execution_count
     assert done.returncode == 1
-    assert done.stderr.splitlines()[-1].startswith(
-        f"the runbook's code failed in In [{count + 1}] (line ")
+    assert done.stderr.splitlines()[-1].startswith(f"the runbook's code failed in In [{count + 1}] (line ")
     assert done.stderr.splitlines()[-1].endswith("AssertionError: unexpected answer")
 
 
-def test_literal_assignments_are_options_read_where_they_were(
-    shell: Any, fake: FakeLambda, tmp_path: Path
-) -> None:
+def test_literal_assignments_are_options_read_where_they_were(shell: Any, fake: FakeLambda, tmp_path: Path) -> None:
     run(shell, 'service = "web"\nretries = 3\ntags = ["a"]\nregion = "taken"\nlabel = service.upper()')
-    run(shell, '%%lambda_invoke echo\n'
-               '{"s": "${service}", "r": ${retries}, "t": ${tags}, "l": "${label}", "x": "${region}"}')
+    run(
+        shell,
+        '%%lambda_invoke echo\n{"s": "${service}", "r": ${retries}, "t": ${tags}, "l": "${label}", "x": "${region}"}',
+    )
     script = script_of(tmp_path)
     shown = run_script(script, "--help")
     assert shown.returncode == 0
-    for option in ("--service SERVICE", "--retries RETRIES", "--tags TAGS", "--region-2", "--region REGION",
-                   "--endpoint-url", "--json"):
+    for option in (
+        "--service SERVICE",
+        "--retries RETRIES",
+        "--tags TAGS",
+        "--region-2",
+        "--region REGION",
+        "--endpoint-url",
+        "--json",
+    ):
         assert option in shown.stdout
     assert "--label" not in shown.stdout  # computed, not a literal
     fake.calls.clear()
@@ -221,9 +236,12 @@ def test_an_empty_endpoint_means_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     from lambda_magic.runbook import run_script as run_runbook
 
     seen = []
-    status = run_runbook(lambda p: seen.append(session_settings().endpoint_url),
-                         {"region": "us-east-1", "endpoint_url": "http://127.0.0.1:1"}, "doc",
-                         ["--endpoint-url", ""])
+    status = run_runbook(
+        lambda p: seen.append(session_settings().endpoint_url),
+        {"region": "us-east-1", "endpoint_url": "http://127.0.0.1:1"},
+        "doc",
+        ["--endpoint-url", ""],
+    )
     assert status == 0 and seen == [None]
 
 
@@ -231,8 +249,10 @@ def test_credentials_failed_and_display_only_cells_are_left_out_and_listed(
     shell: Any, fake: FakeLambda, tmp_path: Path
 ) -> None:
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-    run(shell, f"%env AWS_SECRET_ACCESS_KEY={secret}\n"
-               "import os\nos.environ['AWS_ACCESS_KEY_ID'] = 'AKIAIOSFODNN7EXAMPLE'")
+    run(
+        shell,
+        f"%env AWS_SECRET_ACCESS_KEY={secret}\nimport os\nos.environ['AWS_ACCESS_KEY_ID'] = 'AKIAIOSFODNN7EXAMPLE'",
+    )
     run(shell, "import boto3\nboto3.setup_default_session(aws_access_key_id='AKIAIOSFODNN7EXAMPLE')\nn = 1")
     with pytest.raises(ZeroDivisionError):
         run(shell, "n = 1 / 0")
@@ -256,7 +276,8 @@ def test_a_fan_out_is_invoke_many_in_input_order(shell: Any, fake: FakeLambda, t
     run(shell, '%%lambda_invoke echo\n{"ids": ${[r.payload["id"] for r in results]}}')
     script = script_of(tmp_path)
     assert "results = raise_for_errors(lambda_magic.invoke_many('echo', events('$items', locals())))" in (
-        script.read_text())
+        script.read_text()
+    )
     fake.calls.clear()
     done = run_script(script, "--items", '[{"id": 5}, {"id": 6}]')
     assert done.returncode == 0, done.stderr
@@ -268,9 +289,11 @@ def test_a_call_from_outside_any_cell_becomes_an_invoke_call(fake: FakeLambda, t
 
     invoke("echo", {"id": 7}, qualifier="prod", client_context={"env": {"a": "b"}}, invocation_type="Event")
     text = script_of(tmp_path).read_text()
-    assert ("    lambda_magic.invoke(\n        'echo',\n        '{\"id\": 7}',\n        invocation_type='Event',\n"
-            "        qualifier='prod',\n        client_context={'env': {'a': 'b'}},\n        raise_on_error=True,\n"
-            "    )\n") in text
+    assert (
+        "    lambda_magic.invoke(\n        'echo',\n        '{\"id\": 7}',\n        invocation_type='Event',\n"
+        "        qualifier='prod',\n        client_context={'env': {'a': 'b'}},\n        raise_on_error=True,\n"
+        "    )\n"
+    ) in text
     fake.calls.clear()
     assert run_script(tmp_path / "runbook.py").returncode == 0
     assert fake.calls[0].payload == {"id": 7} and fake.calls[0].qualifier == "prod"

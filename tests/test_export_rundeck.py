@@ -47,7 +47,8 @@ def run(shell: Any, source: str) -> Any:
 def aws_cli_v2() -> str:
     """The AWS CLI v2 the steps need; skip with the install command (never under CI)."""
     found = Path(AWS_V2).exists() and subprocess.run(
-        [AWS_V2, "--version"], capture_output=True, text=True).stdout.startswith("aws-cli/2.")
+        [AWS_V2, "--version"], capture_output=True, text=True
+    ).stdout.startswith("aws-cli/2.")
     if not found:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{AWS_V2} is not the AWS CLI v2: CI must install it (apt-get install awscli)")
@@ -64,9 +65,14 @@ def node(tmp_path: Path, aws_cli_v2: str) -> dict[str, str]:
     (bin_dir / "aws").symlink_to(aws_cli_v2)
     (bin_dir / "python3").symlink_to(shutil.which("python3", path="/usr/bin") or sys.executable)
     return {
-        "PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-creds"),
-        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": NODE_KEY, "AWS_SECRET_ACCESS_KEY": "node-secret",
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-creds"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": NODE_KEY,
+        "AWS_SECRET_ACCESS_KEY": "node-secret",
     }
 
 
@@ -92,74 +98,92 @@ def stdout_json(step: rundeck_model.StepRun) -> Any:
 TOKENS = {"value1": "a value", "value2": "b value", "value3": "c value"}
 
 
-@pytest.mark.parametrize(("script", "expected"), [
-    # ReplaceTokenReaderTest.java (blankIfMissing true, as scripts are expanded)
-    ("@value1@, @value2@, @value3@", "a value, b value, c value"),
-    ("@value1@@valueDNE@@value3@", "a valuec value"),
-    ("@value1monkeypotato", "@value1monkeypotato"),
-    ("abc xyz@@value2@", "abc xyz@value2@"),
-    ("abc xyz\\@asdf@value2@", "abc xyz\\value2@"),
-    ("abc xyz@value2\\@", "abc xyz"),
-    ("TEST @@monkey something", "TEST @monkey something"),
-    ("abc @value2", "abc @value2"),
-    ("abc @@@value2", "abc @@value2"),
-    ("some data @value1\nline 2 @value2@\n", "some data @value1\nline 2 b value\n"),
-    # and what the export relies on: every @ doubled comes out as it was written
-    ("ops@@example.com @@@@ @@value1@@", "ops@example.com @@ @value1@"),
-])
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        # ReplaceTokenReaderTest.java (blankIfMissing true, as scripts are expanded)
+        ("@value1@, @value2@, @value3@", "a value, b value, c value"),
+        ("@value1@@valueDNE@@value3@", "a valuec value"),
+        ("@value1monkeypotato", "@value1monkeypotato"),
+        ("abc xyz@@value2@", "abc xyz@value2@"),
+        ("abc xyz\\@asdf@value2@", "abc xyz\\value2@"),
+        ("abc xyz@value2\\@", "abc xyz"),
+        ("TEST @@monkey something", "TEST @monkey something"),
+        ("abc @value2", "abc @value2"),
+        ("abc @@@value2", "abc @@value2"),
+        ("some data @value1\nline 2 @value2@\n", "some data @value1\nline 2 b value\n"),
+        # and what the export relies on: every @ doubled comes out as it was written
+        ("ops@@example.com @@@@ @@value1@@", "ops@example.com @@ @value1@"),
+    ],
+)
 def test_model_token_expansion(script: str, expected: str) -> None:
     assert rundeck_model.expand_tokens(script, TOKENS) == expected
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    # QuotedStringTokenizerTest.java
-    ("abc def", ["abc", "def"]),
-    ('"ab""c def"', ['ab"c def']),
-    ("'a''bc def'", ["a'bc def"]),
-    ("abc \"123 45\" elbow 'sized' 'shrimp food' \"scurry 'donut' slef\"",
-     ["abc", "123 45", "elbow", "sized", "shrimp food", "scurry 'donut' slef"]),
-    ("abc \"\" def '' xyz", ["abc", "", "def", "", "xyz"]),
-    ('-whitespaces     "string    with   white space" -arg1 one   ',
-     ["-whitespaces", "string    with   white space", "-arg1", "one"]),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # QuotedStringTokenizerTest.java
+        ("abc def", ["abc", "def"]),
+        ('"ab""c def"', ['ab"c def']),
+        ("'a''bc def'", ["a'bc def"]),
+        (
+            "abc \"123 45\" elbow 'sized' 'shrimp food' \"scurry 'donut' slef\"",
+            ["abc", "123 45", "elbow", "sized", "shrimp food", "scurry 'donut' slef"],
+        ),
+        ("abc \"\" def '' xyz", ["abc", "", "def", "", "xyz"]),
+        (
+            '-whitespaces     "string    with   white space" -arg1 one   ',
+            ["-whitespaces", "string    with   white space", "-arg1", "one"],
+        ),
+    ],
+)
 def test_model_argument_splitting(args: str, expected: list[str]) -> None:
     assert rundeck_model.burst(args) == expected
 
 
-@pytest.mark.parametrize(("arg", "context", "expected"), [
-    # ExecArgListTest.java (quoted arguments, as script arguments with a reference are)
-    ("${option.test}", {"option": {"test": "test1"}}, "test1"),
-    ("${option.test}", {"option": {"test": "test with blank"}}, "'test with blank'"),
-    ("${option.test2}", {"option": {"test": "test1"}}, ""),
-    ("${node.blah}", {"node": {"name": "node1"}}, "'${node.blah}'"),
-    # quoteUnixShellArg leaves these unquoted: in the sh -c line they are a comment, a glob
-    ("${data.x}", {"data": {"x": "#x"}}, "#x"),
-    ("${data.x}", {"data": {"x": "[1]"}}, "[1]"),
-    ("${data.x}", {"data": {"x": "it's"}}, "'it'\"'\"'s'"),
-])
+@pytest.mark.parametrize(
+    ("arg", "context", "expected"),
+    [
+        # ExecArgListTest.java (quoted arguments, as script arguments with a reference are)
+        ("${option.test}", {"option": {"test": "test1"}}, "test1"),
+        ("${option.test}", {"option": {"test": "test with blank"}}, "'test with blank'"),
+        ("${option.test2}", {"option": {"test": "test1"}}, ""),
+        ("${node.blah}", {"node": {"name": "node1"}}, "'${node.blah}'"),
+        # quoteUnixShellArg leaves these unquoted: in the sh -c line they are a comment, a glob
+        ("${data.x}", {"data": {"x": "#x"}}, "#x"),
+        ("${data.x}", {"data": {"x": "[1]"}}, "[1]"),
+        ("${data.x}", {"data": {"x": "it's"}}, "'it'\"'\"'s'"),
+    ],
+)
 def test_model_argument_expansion_and_quoting(arg: str, context: dict[str, dict[str, str]], expected: str) -> None:
     assert rundeck_model.command_line("/s.sh", arg, context)[2] == f"/s.sh {expected}"  # "" leaves "/s.sh "
 
 
-@pytest.mark.parametrize(("lines", "expected"), [
-    # KeyValueDataLogFilterPluginSpec.groovy
-    ([".*"], {}),
-    (["RUNDECK:DATA:wimple=zangief"], {"wimple": "zangief"}),
-    (["RUNDECK:DATA:wimple="], {}),  # an empty value is never captured
-    (["RUNDECK:DATA:=asdf"], {}),
-    (["RUNDECK:DATA:awayward wingling samzait = bogarting: sailboat heathen"], {}),
-    # what the export prints: JSON, never empty, ASCII
-    (['RUNDECK:DATA:restart_payload_service = "web \\"eu\\""'], {"restart_payload_service": '"web \\"eu\\""'}),
-    (["RUNDECK:DATA:x = \"a\u2028b\""], {}),  # Java's . stops at a line separator
-])
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # KeyValueDataLogFilterPluginSpec.groovy
+        ([".*"], {}),
+        (["RUNDECK:DATA:wimple=zangief"], {"wimple": "zangief"}),
+        (["RUNDECK:DATA:wimple="], {}),  # an empty value is never captured
+        (["RUNDECK:DATA:=asdf"], {}),
+        (["RUNDECK:DATA:awayward wingling samzait = bogarting: sailboat heathen"], {}),
+        # what the export prints: JSON, never empty, ASCII
+        (['RUNDECK:DATA:restart_payload_service = "web \\"eu\\""'], {"restart_payload_service": '"web \\"eu\\""'}),
+        (['RUNDECK:DATA:x = "a\u2028b"'], {}),  # Java's . stops at a line separator
+    ],
+)
 def test_model_key_value_data(lines: list[str], expected: dict[str, str]) -> None:
     assert rundeck_model.key_value_data(KEY_VALUE_FILTER["config"], lines) == expected
 
 
 def test_model_yaml_reads_like_snakeyaml() -> None:
-    job = import_job("- name: 1e3\n  options:\n  - {name: a, value: 1e3}\n  - {name: b, value: ''}\n"
-                     "  - {name: c, value: 'on'}\n  - {name: d, value: on}\n"
-                     "  sequence: {commands: [{script: 'true'}]}\n")
+    job = import_job(
+        "- name: 1e3\n  options:\n  - {name: a, value: 1e3}\n  - {name: b, value: ''}\n"
+        "  - {name: c, value: 'on'}\n  - {name: d, value: on}\n"
+        "  sequence: {commands: [{script: 'true'}]}\n"
+    )
     assert job.name == "1000.0"
     assert [option.value for option in job.options] == ["1000.0", None, "on", "true"]
 
@@ -172,8 +196,11 @@ def test_linear_prototype_chains_a_value_that_changes_between_runs(
 ) -> None:
     run(shell, 'svc = "web"')
     run(shell, '%%lambda_invoke restart_service -o restart --quiet\n{"service": "${svc}"}')
-    run(shell, '%%lambda_invoke echo -o confirm --quiet\n'
-               '{"request": "${restart.payload["request_id"]}", "service": "${restart.payload["service"]}"}')
+    run(
+        shell,
+        "%%lambda_invoke echo -o confirm --quiet\n"
+        '{"request": "${restart.payload["request_id"]}", "service": "${restart.payload["service"]}"}',
+    )
     notebook_request = shell.user_ns["restart"].payload["request_id"]
     text = job_text(shell)
     job = import_job(text)
@@ -196,11 +223,17 @@ def test_each_step_sends_what_the_notebook_sent(shell: Any, fake: FakeLambda, no
     escape: what reaches the endpoint from the job equals what the notebook sent."""
     fake.on("health_check", lambda call: Reply.ok({"service": call.payload["service"], "status": "down"}))
     shell.user_ns.update(service='web "eu"', incident={"id": 42, "sev": 2})
-    run(shell, "%%lambda_invoke health_check -q prod -o health --quiet -c '{\"custom\": {\"runbook\": \"restart\"}}'\n"
-               '{"service": "${service}", "incident": ${incident}, "note": "costs $${x}"}')
-    run(shell, "%lambda_invoke restart_service --quiet --payload "
-               "'{\"service\": \"${health.payload[\"service\"]}\", "
-               "\"reason\": \"status ${health.payload[\"status\"]}\"}'")
+    run(
+        shell,
+        '%%lambda_invoke health_check -q prod -o health --quiet -c \'{"custom": {"runbook": "restart"}}\'\n'
+        '{"service": "${service}", "incident": ${incident}, "note": "costs $${x}"}',
+    )
+    run(
+        shell,
+        "%lambda_invoke restart_service --quiet --payload "
+        '\'{"service": "${health.payload["service"]}", '
+        '"reason": "status ${health.payload["status"]}"}\'',
+    )
     run(shell, '%%lambda_invoke notify -t Event --quiet\n{"text": "done"}')
     recorded = list(fake.calls)
     text = job_text(shell)
@@ -220,8 +253,12 @@ def test_options_are_read_at_run_time(shell: Any, sandbox: Any, node: dict[str, 
     run(shell, 'svc = "web"')
     run(shell, '%%lambda_invoke restart_service -o restart --quiet\n{"service": "${svc}"}')
     run(shell, '%%lambda_invoke echo --quiet\n{"service": "${restart.payload["service"]}"}')
-    done = run_job(job_text(shell), env=node, options={**CREDENTIALS["options"], "svc": "api"},
-                   key_storage=CREDENTIALS["key_storage"])
+    done = run_job(
+        job_text(shell),
+        env=node,
+        options={**CREDENTIALS["options"], "svc": "api"},
+        key_storage=CREDENTIALS["key_storage"],
+    )
     assert done.ok, done.steps[-1].stderr
     assert stdout_json(done.steps[1])["event"] == {"service": "api"}
 
@@ -230,7 +267,7 @@ def test_options_are_read_at_run_time(shell: Any, sandbox: Any, node: dict[str, 
 
 AWKWARD = [
     "",
-    'quote " and \' and back\\slash',
+    "quote \" and ' and back\\slash",
     "line\nbreak\tand tab\r",
     "ops@example.com sre@example.com @option.svc@ @@",
     "unicodé ☃ \u2028 €",
@@ -248,10 +285,16 @@ def test_every_value_survives_as_option_and_as_data(shell: Any, sandbox: Any, no
     shell.user_ns.update(zip(names, AWKWARD, strict=True), number=[1])
     fields = [f'"t{i}": "${{{name}}}", "j{i}": ${{{name}}}' for i, name in enumerate(names)]
     run(shell, "%%lambda_invoke echo -o first --quiet\n{" + ", ".join(fields) + ', "list": ${number}}')
-    chained = [f'"t{i}": "${{first.payload["event"]["t{i}"]}}", "j{i}": ${{first.payload["event"]["j{i}"]}}'
-               for i in range(len(names))]
-    run(shell, "%%lambda_invoke echo --quiet\n{" + ", ".join(chained)
-               + ', "list": ${first.payload["event"]["list"]}, "after": "last"}')
+    chained = [
+        f'"t{i}": "${{first.payload["event"]["t{i}"]}}", "j{i}": ${{first.payload["event"]["j{i}"]}}'
+        for i in range(len(names))
+    ]
+    run(
+        shell,
+        "%%lambda_invoke echo --quiet\n{"
+        + ", ".join(chained)
+        + ', "list": ${first.payload["event"]["list"]}, "after": "last"}',
+    )
     sent = json.loads(history[0].request.payload)
     assert sent["t0"] == "" and sent["t3"].startswith("ops@example.com")
     done = run_job(job_text(shell), env=node, **CREDENTIALS)
@@ -273,8 +316,9 @@ def test_at_signs_in_the_payload_reach_the_function(shell: Any, sandbox: Any, no
 def test_strings_that_look_like_numbers_or_booleans_stay_strings(shell: Any, fake: FakeLambda) -> None:
     for name, value in (("big", "1e3"), ("flag", "on"), ("hexa", "0x10"), ("answer", "yes"), ("none", "null")):
         shell.user_ns[name] = value
-    run(shell, '%%lambda_invoke echo\n'
-               '{"a": "${big}", "b": "${flag}", "c": "${hexa}", "d": "${answer}", "e": "${none}"}')
+    run(
+        shell, '%%lambda_invoke echo\n{"a": "${big}", "b": "${flag}", "c": "${hexa}", "d": "${answer}", "e": "${none}"}'
+    )
     job = import_job(job_text(shell, name="1e3"))
     values = {option.name: option.value for option in job.options}
     assert values["big"] == "1e3" and values["flag"] == "on" and values["hexa"] == "0x10"
@@ -292,8 +336,9 @@ def test_an_empty_notebook_value_is_an_option_without_default(shell: Any, fake: 
 # --- the AWS CLI, throttling, failures -------------------------------------------------------
 
 
-def test_aws_cli_v1_fails_the_step_in_one_line(shell: Any, fake: FakeLambda, node: dict[str, str],
-                                               tmp_path: Path) -> None:
+def test_aws_cli_v1_fails_the_step_in_one_line(
+    shell: Any, fake: FakeLambda, node: dict[str, str], tmp_path: Path
+) -> None:
     run(shell, '%%lambda_invoke echo --quiet\n{"n": 1}')
     fake.calls.clear()
     v1 = tmp_path / "v1-bin"
@@ -343,8 +388,9 @@ def test_throttling_is_retried_and_nothing_else(shell: Any, fake: FakeLambda, no
         assert "it is not repeated, since it may have run" in done.steps[0].stderr
 
 
-def test_throttling_gives_up_after_a_bounded_number_of_attempts(shell: Any, fake: FakeLambda,
-                                                                 node: dict[str, str]) -> None:
+def test_throttling_gives_up_after_a_bounded_number_of_attempts(
+    shell: Any, fake: FakeLambda, node: dict[str, str]
+) -> None:
     from lambda_magic.runbook import _rundeck
 
     run(shell, '%%lambda_invoke echo --quiet\n{"n": 1}')
@@ -356,8 +402,7 @@ def test_throttling_gives_up_after_a_bounded_number_of_attempts(shell: Any, fake
     assert "(TooManyRequestsException)" in done.steps[0].stderr
 
 
-def test_a_function_error_fails_the_step_and_stops_the_job(shell: Any, fake: FakeLambda,
-                                                           node: dict[str, str]) -> None:
+def test_a_function_error_fails_the_step_and_stops_the_job(shell: Any, fake: FakeLambda, node: dict[str, str]) -> None:
     run(shell, '%%lambda_invoke echo --quiet\n{"n": 1}')
     run(shell, '%%lambda_invoke notify --quiet\n{"n": 2}')
     text = job_text(shell)
@@ -391,8 +436,9 @@ def test_credentials_come_from_options_and_key_storage_never_the_yaml(
     assert options["aws_access_key"].value is None and options["aws_region"].value == "us-east-1"
 
     fake.calls.clear()
-    done = run_job(text, env=node, options={"aws_access_key": "AKIAFROMTHEOPTION"},
-                   key_storage={"keys/ops/lambda.secret": SECRET})
+    done = run_job(
+        text, env=node, options={"aws_access_key": "AKIAFROMTHEOPTION"}, key_storage={"keys/ops/lambda.secret": SECRET}
+    )
     assert done.ok, done.steps[0].stderr
     assert "Credential=AKIAFROMTHEOPTION/" in fake.calls[0].headers["authorization"]
     assert SECRET not in done.steps[0].line  # not on the command line either
@@ -456,9 +502,12 @@ def test_code_between_the_steps_is_refused_naming_the_cells(shell: Any, fake: Fa
     fake.on("health_check", lambda call: Reply.ok({"service": "web", "status": "down"}))
     run(shell, '%%lambda_invoke health_check -o health --quiet\n{"service": "web"}')
     run(shell, 'reason = health.payload["status"].upper()')
-    run(shell, 'if health.payload["status"] == "down":\n'
-               '    %lambda_invoke restart_service --quiet --payload \'{"service": "${health.payload["service"]}", '
-               '"reason": "${reason}"}\'')
+    run(
+        shell,
+        'if health.payload["status"] == "down":\n'
+        '    %lambda_invoke restart_service --quiet --payload \'{"service": "${health.payload["service"]}", '
+        '"reason": "${reason}"}\'',
+    )
     cells = [entry.execution_count for entry in history]
     with pytest.raises(UsageError) as info:
         shell.run_line_magic("lambda_export", "rundeck")
@@ -481,25 +530,35 @@ def test_a_value_from_a_call_left_out_is_refused(shell: Any, fake: FakeLambda) -
         job_text(shell, [history[1].index])
 
 
-def test_as_script_runs_the_python_export_as_one_step(shell: Any, fake: FakeLambda, node: dict[str, str],
-                                                     tmp_path: Path) -> None:
+def test_as_script_runs_the_python_export_as_one_step(
+    shell: Any, fake: FakeLambda, node: dict[str, str], tmp_path: Path
+) -> None:
     shell.user_ns["mail"] = "ops@example.com, sre@example.com"
     run(shell, '%%lambda_invoke echo -o first --quiet\n{"mail": "${mail}", "note": "@@ @data.x@"}')
-    run(shell, 'if first.payload["mail"].startswith("ops@"):\n'
-               '    %lambda_invoke notify --quiet --payload \'{"to": "${first.payload["mail"]}"}\'')
+    run(
+        shell,
+        'if first.payload["mail"].startswith("ops@"):\n'
+        '    %lambda_invoke notify --quiet --payload \'{"to": "${first.payload["mail"]}"}\'',
+    )
     text = job_text(shell, as_script=True)
     job = import_job(text)
-    assert len(job.commands) == 1 and "python3 \"$dir/runbook.py\"" in job.commands[0].script
+    assert len(job.commands) == 1 and 'python3 "$dir/runbook.py"' in job.commands[0].script
     bin_dir = tmp_path / "python-bin"
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(sys.executable)  # the node's python3, with lambda_magic
     env = {**node, "PATH": f"{bin_dir}:{node['PATH']}", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     fake.calls.clear()
-    done = run_job(text, env=env, options={**CREDENTIALS["options"], "mail": "ops@example.org"},
-                   key_storage=CREDENTIALS["key_storage"])
+    done = run_job(
+        text,
+        env=env,
+        options={**CREDENTIALS["options"], "mail": "ops@example.org"},
+        key_storage=CREDENTIALS["key_storage"],
+    )
     assert done.ok, done.steps[0].stderr
     assert [call.payload for call in fake.calls] == [
-        {"mail": "ops@example.org", "note": "@@ @data.x@"}, {"to": "ops@example.org"}]
+        {"mail": "ops@example.org", "note": "@@ @data.x@"},
+        {"to": "ops@example.org"},
+    ]
     assert f"Credential={ACCESS_KEY}/" in fake.calls[0].headers["authorization"]
 
     fake.calls.clear()
@@ -521,7 +580,7 @@ def incident(shell: Any, aws_env: None) -> Iterator[Any]:
 
     cells = [cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"]
     try:
-        for source in cells[:next(i for i, source in enumerate(cells) if source.startswith("%lambda_history"))]:
+        for source in cells[: next(i for i, source in enumerate(cells) if source.startswith("%lambda_history"))]:
             run(shell, source)
         yield session_sandbox()
     finally:
@@ -537,8 +596,11 @@ def test_the_incident_is_refused_as_steps_naming_its_code_cells(shell: Any, inci
         job_text(shell)
     message = str(info.value)
     assert "--as-script" in message and "\n" not in message
-    code = [f"In [{cell.execution_count}]" for cell in history.cells()
-            if cell.source.startswith(("failed =", "assert verify"))]
+    code = [
+        f"In [{cell.execution_count}]"
+        for cell in history.cells()
+        if cell.source.startswith(("failed =", "assert verify"))
+    ]
     assert len(code) == 2 and all(label in message for label in code)  # the conditional restart, the check
 
 
@@ -549,14 +611,14 @@ def test_the_incident_as_script_restarts_a_down_service_and_not_a_healthy_one(
     bin_dir = tmp_path / "python-bin"
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(sys.executable)
-    env = {**node, "PATH": f"{bin_dir}:{node['PATH']}",
-           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**node, "PATH": f"{bin_dir}:{node['PATH']}", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     before = _restarts(incident)
     down = run_job(text, env=env, **CREDENTIALS)
     assert down.ok, down.steps[0].stderr
     assert _restarts(incident) == before + 1
-    healthy = run_job(text, env=env, options={**CREDENTIALS["options"], "simulate": "healthy"},
-                      key_storage=CREDENTIALS["key_storage"])
+    healthy = run_job(
+        text, env=env, options={**CREDENTIALS["options"], "simulate": "healthy"}, key_storage=CREDENTIALS["key_storage"]
+    )
     assert healthy.ok, healthy.steps[0].stderr
     assert _restarts(incident) == before + 1  # not restarted again
 
@@ -567,8 +629,10 @@ def test_a_response_that_has_not_the_value_later_steps_read_fails_in_one_line(
     run(shell, '%%lambda_invoke echo -o first --quiet\n{"n": 1}')
     run(shell, '%%lambda_invoke echo --quiet\n{"n": ${first.payload["n"]}}')
     text = job_text(shell)
-    for reply, message in ((Reply(200, b"not json"), "the response is not JSON, and later steps read values from it"),
-                           (Reply.ok({"m": 1}), "the response has no ['n'], which first_payload_n reads")):
+    for reply, message in (
+        (Reply(200, b"not json"), "the response is not JSON, and later steps read values from it"),
+        (Reply.ok({"m": 1}), "the response has no ['n'], which first_payload_n reads"),
+    ):
         fake.calls.clear()
         fake.script("echo", reply)
         done = run_job(text, env=node, **CREDENTIALS)

@@ -38,8 +38,12 @@ def test_unload_removes_every_hook_it_added(shell: Any) -> None:
     """After ``%unload_ext`` no lambda_magic callback is left on the shell's events."""
 
     def ours() -> list[str]:
-        return [f"{event}:{callback.__module__}" for event, callbacks in shell.events.callbacks.items()
-                for callback in callbacks if callback.__module__.startswith("lambda_magic")]
+        return [
+            f"{event}:{callback.__module__}"
+            for event, callbacks in shell.events.callbacks.items()
+            for callback in callbacks
+            if callback.__module__.startswith("lambda_magic")
+        ]
 
     assert ours()  # loaded: the history's cell hooks are there
     shell.run_line_magic("unload_ext", "lambda_magic")
@@ -47,8 +51,10 @@ def test_unload_removes_every_hook_it_added(shell: Any) -> None:
     assert not any(type(c).__name__ == "LambdaMagic" for c in shell.configurables)
     shell.run_line_magic("load_ext", "lambda_magic")
     shell.run_line_magic("load_ext", "lambda_magic")  # a second load adds nothing twice
-    assert sorted(ours()) == ["post_run_cell:lambda_magic.runbook._history_magics",
-                              "pre_run_cell:lambda_magic.runbook._history_magics"]
+    assert sorted(ours()) == [
+        "post_run_cell:lambda_magic.runbook._history_magics",
+        "pre_run_cell:lambda_magic.runbook._history_magics",
+    ]
 
 
 def test_every_registered_magic_class_loads() -> None:

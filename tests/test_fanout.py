@@ -106,8 +106,9 @@ def test_common_fields_are_checked_before_anything_is_sent(fake: FakeLambda) -> 
         invoke_many("bad name!", _ids(3), progress=False)
     with pytest.raises(lambda_magic.ParameterError, match="concurrency must be at least 1"):
         invoke_many("fn", _ids(3), concurrency=0, progress=False)
-    with pytest.raises(lambda_magic.ParameterError,
-                       match=r"^events must be a list or other iterable .* not a dict: pass a list"):
+    with pytest.raises(
+        lambda_magic.ParameterError, match=r"^events must be a list or other iterable .* not a dict: pass a list"
+    ):
         invoke_many("fn", {"id": 1}, progress=False)
     pandas = pytest.importorskip("pandas")
     with pytest.raises(lambda_magic.ParameterError, match=r"df.to_dict\('records'\) for one event per row"):
@@ -128,8 +129,7 @@ def test_failing_events_iterable_keeps_what_was_sent(fake: FakeLambda) -> None:
 
 
 def test_event_invocations_and_client_context(fake: FakeLambda) -> None:
-    results = invoke_many("fn", _ids(3), invocation_type="event", client_context={"custom": {"k": "v"}},
-                          progress=False)
+    results = invoke_many("fn", _ids(3), invocation_type="event", client_context={"custom": {"k": "v"}}, progress=False)
     assert [entry.status_code for entry in results] == [202, 202, 202]
     assert all(call.headers.get("x-amz-client-context") for call in fake.calls)
 
@@ -142,7 +142,8 @@ def test_progress_bar_in_terminals(fake: FakeLambda, capsys: pytest.CaptureFixtu
 
 
 def test_the_terminal_bar_does_not_depend_on_what_imported_tqdm_first(
-        fake: FakeLambda, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fake: FakeLambda, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """tqdm.auto picks its bar once, at import, from whether ipykernel was imported (by any
     test, or any library); the fan-out decides per call, from the shell it runs in."""
     import ipykernel.zmqshell  # noqa: F401 - what tqdm.auto looks for
@@ -295,8 +296,11 @@ class _StubClient:
     meta = SimpleNamespace(region_name="us-east-1")
 
     def invoke(self, **params: Any) -> dict[str, Any]:
-        return {"StatusCode": 200, "Payload": io.BytesIO(params["Payload"]),
-                "ResponseMetadata": {"RequestId": "r", "HTTPStatusCode": 200}}
+        return {
+            "StatusCode": 200,
+            "Payload": io.BytesIO(params["Payload"]),
+            "ResponseMetadata": {"RequestId": "r", "HTTPStatusCode": 200},
+        }
 
 
 def test_memory_of_a_large_fan_out_stays_near_its_results(aws_env: None) -> None:
@@ -372,19 +376,35 @@ def test_each_raise_fails_the_cell_after_storing(shell: Any, fake: FakeLambda) -
     assert len(shell.user_ns["res"]) == 2
 
 
-@pytest.mark.parametrize(("line", "body", "message"), [
-    ("fn --each", '{"id": 1}', "--each needs a JSON array of events, not a JSON object: wrap the events in [ ]"),
-    ("fn --each", "  ", "--each needs events: a JSON array in the cell, or $name of a list"),
-    ("fn --each", "$nothing", "$nothing: name 'nothing' is not defined in the notebook; define it first"),
-    ("fn --each", "$text", "--each: $text is a str, not a list of events: give a list (or other iterable) "
-     "of events"),
-    ("fn --concurrency 4", "[]", "--concurrency needs --each (one invocation per element of a JSON array): "
-     "add --each, or leave out --concurrency"),
-    ("fn --each --concurrency 0", "[]", "max_concurrency must be at least 1, not 0 (option): give e.g. "
-     "--concurrency 16 or max_concurrency=16"),
-    ("fn --each --durable-execution-name x", "[]",
-     "--durable-execution-name names one execution: leave it out with --each"),
-])
+@pytest.mark.parametrize(
+    ("line", "body", "message"),
+    [
+        ("fn --each", '{"id": 1}', "--each needs a JSON array of events, not a JSON object: wrap the events in [ ]"),
+        ("fn --each", "  ", "--each needs events: a JSON array in the cell, or $name of a list"),
+        ("fn --each", "$nothing", "$nothing: name 'nothing' is not defined in the notebook; define it first"),
+        (
+            "fn --each",
+            "$text",
+            "--each: $text is a str, not a list of events: give a list (or other iterable) of events",
+        ),
+        (
+            "fn --concurrency 4",
+            "[]",
+            "--concurrency needs --each (one invocation per element of a JSON array): "
+            "add --each, or leave out --concurrency",
+        ),
+        (
+            "fn --each --concurrency 0",
+            "[]",
+            "max_concurrency must be at least 1, not 0 (option): give e.g. --concurrency 16 or max_concurrency=16",
+        ),
+        (
+            "fn --each --durable-execution-name x",
+            "[]",
+            "--durable-execution-name names one execution: leave it out with --each",
+        ),
+    ],
+)
 def test_each_usage_errors(shell: Any, fake: FakeLambda, line: str, body: str, message: str) -> None:
     shell.user_ns["text"] = "abc"
     with pytest.raises(UsageError) as info:
@@ -428,13 +448,17 @@ def test_refused_connections_keep_every_slot(aws_env: None) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     session_settings().update(throttle_retries=3, throttle_max_wait=1)
-    results = lambda_magic.invoke_many("fn", [{"id": i} for i in range(24)], concurrency=8,
-                                       endpoint_url=f"http://127.0.0.1:{port}", progress=False)
+    results = lambda_magic.invoke_many(
+        "fn", [{"id": i} for i in range(24)], concurrency=8, endpoint_url=f"http://127.0.0.1:{port}", progress=False
+    )
     failed = list(results.errors.values())
     assert len(failed) == 24
-    assert all(isinstance(entry, FailedInvocation) and isinstance(entry.error, EndpointUnreachableError)
-               for entry in failed)
+    assert all(
+        isinstance(entry, FailedInvocation) and isinstance(entry.error, EndpointUnreachableError) for entry in failed
+    )
     assert results.outcome.lowest_concurrency == 8
+
+
 # --- the progress bar, the interrupted summary, the sandbox's cap (issue 13) -------------
 
 
@@ -473,8 +497,11 @@ class _GatedClient:
     def invoke(self, **params: Any) -> dict[str, Any]:
         self.log.append("invoke")
         assert self.gate.acquire(timeout=10), "the test never let this call answer"
-        return {"StatusCode": 200, "Payload": io.BytesIO(params["Payload"]),
-                "ResponseMetadata": {"RequestId": "r", "HTTPStatusCode": 200}}
+        return {
+            "StatusCode": 200,
+            "Payload": io.BytesIO(params["Payload"]),
+            "ResponseMetadata": {"RequestId": "r", "HTTPStatusCode": 200},
+        }
 
 
 def _wait_for(condition: Any, seconds: float = 10.0) -> None:
@@ -489,8 +516,9 @@ def test_progress_bar_is_shown_first_and_follows_every_completion(aws_env: None)
     bar, client = _RecordingBar(log), _GatedClient(log)
     settings = resolve_settings(max_concurrency=30)
     outcome: list[LambdaResponses] = []
-    runner = threading.Thread(target=lambda: outcome.append(
-        fan_out("fn", _ids(30), settings, client=client, bar=bar, log=False)))
+    runner = threading.Thread(
+        target=lambda: outcome.append(fan_out("fn", _ids(30), settings, client=client, bar=bar, log=False))
+    )
     runner.start()
     _wait_for(lambda: log.count("invoke") == 30)
     assert log[0] == "shown"  # before the first call was sent
@@ -577,11 +605,14 @@ def test_summary_says_when_the_sandbox_capped_concurrency(demo_sandbox: Any, aws
     events = [{"seconds": 0.3}] * 16
     capped = invoke_many("sleep", events, concurrency=16, progress=False, endpoint_url=demo_sandbox.endpoint_url)
     assert capped.ok and capped.outcome.sandbox_workers == demo_sandbox.max_workers == 8
-    line = ("the sandbox runs at most 8 calls of a function at once: of the 16 asked for, the others waited "
-            "for a worker (Sandbox(max_workers=N) raises the cap)")
+    line = (
+        "the sandbox runs at most 8 calls of a function at once: of the 16 asked for, the others waited "
+        "for a worker (Sandbox(max_workers=N) raises the cap)"
+    )
     assert line in pretty(capped) and line in capped._repr_html_()
-    within = invoke_many("sleep", [{"seconds": 0.01}] * 8, concurrency=4, progress=False,
-                         endpoint_url=demo_sandbox.endpoint_url)
+    within = invoke_many(
+        "sleep", [{"seconds": 0.01}] * 8, concurrency=4, progress=False, endpoint_url=demo_sandbox.endpoint_url
+    )
     assert within.outcome.sandbox_workers == 8 and "at most 8 calls" not in pretty(within)
 
 

@@ -74,8 +74,9 @@ class Faults:
         ident = call.payload["id"]
         kind = _kind(ident)
         with self.lock:
-            throttle = (kind == "always-throttle" or (kind in ("throttle-then-ok", "refused-throttled-ok")
-                        and self.throttled[ident] < 2))
+            throttle = kind == "always-throttle" or (
+                kind in ("throttle-then-ok", "refused-throttled-ok") and self.throttled[ident] < 2
+            )
             (self.throttled if throttle else self.accepted)[ident] += 1
         if throttle:
             return Reply.throttle(retry_after=0.01)
@@ -142,8 +143,9 @@ def test_refused_connections_end_as_unreachable_in_order(aws_env: None) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     session_settings().update(throttle_retries=1, throttle_max_wait=2)
-    results = invoke_many("fn", [{"id": i} for i in range(20)], concurrency=4, progress=False,
-                          endpoint_url=f"http://127.0.0.1:{port}")
+    results = invoke_many(
+        "fn", [{"id": i} for i in range(20)], concurrency=4, progress=False, endpoint_url=f"http://127.0.0.1:{port}"
+    )
     assert len(results) == 20
     for index, entry in enumerate(results):
         assert isinstance(entry, FailedInvocation) and isinstance(entry.error, EndpointUnreachableError)

@@ -48,6 +48,7 @@ def test_building_a_form_sends_nothing_until_it_is_shown(monkeypatch: pytest.Mon
     from lambda_magic import _discovery
 
     calls: list[str] = []
+
     def counted(name: str) -> Any:
         real = getattr(_discovery, name)
         return lambda *args, **kwargs: calls.append(name) or real(*args, **kwargs)
@@ -77,8 +78,13 @@ def test_function_list_details_and_qualifiers_from_moto(moto_lambda: Any) -> Non
 def test_refresh_lists_new_functions(moto_lambda: Any) -> None:
     f = shown(form(namespace={}))
     role = moto_lambda.get_function(FunctionName="echo")["Configuration"]["Role"]
-    moto_lambda.create_function(FunctionName="added", Runtime="python3.11", Role=role, Handler="a.h",
-                                Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18})
+    moto_lambda.create_function(
+        FunctionName="added",
+        Runtime="python3.11",
+        Role=role,
+        Handler="a.h",
+        Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
+    )
     shown(form(namespace={}))  # a second form reuses the cached list
     assert f.controls.function.options == ("echo",)
     f.controls.refresh.click()
@@ -86,8 +92,7 @@ def test_refresh_lists_new_functions(moto_lambda: Any) -> None:
 
 
 def test_sandbox_qualifiers_and_alias_invoke(aws_env: None, demo_sandbox: Any) -> None:
-    f = shown(form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region,
-                   namespace={}))
+    f = shown(form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region, namespace={}))
     c = f.controls
     assert {"echo", "fail", "health_check"} <= set(c.function.options)
     assert c.qualifier.options == ("$LATEST", "1", "2", "prod")
@@ -98,8 +103,7 @@ def test_sandbox_qualifiers_and_alias_invoke(aws_env: None, demo_sandbox: Any) -
     assert f.result.payload["service"] == "web"
 
 
-def test_sandbox_function_error_is_a_result(aws_env: None, demo_sandbox: Any, shell: Any,
-                                            capsys: Any) -> None:
+def test_sandbox_function_error_is_a_result(aws_env: None, demo_sandbox: Any, shell: Any, capsys: Any) -> None:
     f = form("fail", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region, namespace={})
     _fill(f, payload='{"mode": "raise", "message": "boom"}')
     f.controls.invoke.click()
@@ -167,8 +171,9 @@ def test_format_button(moto_lambda: Any) -> None:
 
 
 def test_sample_templates_load_and_are_json(moto_lambda: Any) -> None:
-    assert {"empty", "apigateway-proxy", "s3-put", "sns", "sqs", "eventbridge-scheduled",
-            "cloudwatch-alarm"} <= set(SAMPLE_EVENTS)
+    assert {"empty", "apigateway-proxy", "s3-put", "sns", "sqs", "eventbridge-scheduled", "cloudwatch-alarm"} <= set(
+        SAMPLE_EVENTS
+    )
     f = form("echo", namespace={})
     for key in SAMPLE_EVENTS:
         f.controls.template.value = key
@@ -184,8 +189,7 @@ def test_advanced_is_collapsed_and_its_options_reach_the_request(fake: FakeLambd
     f = form("fn", payload='{"id": 7}', namespace={})
     c = f.controls
     assert c.advanced.value is False and c.advanced_panel.layout.display == "none"
-    _fill(f, invocation_type="Event", qualifier="prod", client_context='{"custom": {"who": "form"}}',
-          log_tail=False)
+    _fill(f, invocation_type="Event", qualifier="prod", client_context='{"custom": {"who": "form"}}', log_tail=False)
     c.invoke.click()
     call = fake.calls[-1]
     assert (call.function, call.qualifier, call.payload) == ("fn", "prod", {"id": 7})
@@ -249,8 +253,7 @@ def test_button_is_disabled_while_the_call_runs(fake: FakeLambda) -> None:
     assert f.controls.elapsed.value.startswith("200 in ")
 
 
-def test_lost_endpoint_is_shown_and_the_form_recovers(fake: FakeLambda, no_retries: None,
-                                                      capsys: Any) -> None:
+def test_lost_endpoint_is_shown_and_the_form_recovers(fake: FakeLambda, no_retries: None, capsys: Any) -> None:
     f = form("fn", endpoint_url=fake.url, namespace={})
     fake.stop()
     assert f.invoke() is None
@@ -270,8 +273,7 @@ def test_stopped_sandbox_then_restarted(aws_env: None, no_retries: None, capsys:
 
     sandbox = Sandbox(port=0).start()
     try:
-        f = form("echo", payload='{"n": 1}', endpoint_url=sandbox.endpoint_url, region=sandbox.region,
-                 namespace={})
+        f = form("echo", payload='{"n": 1}', endpoint_url=sandbox.endpoint_url, region=sandbox.region, namespace={})
         sandbox.stop()
         f.controls.invoke.click()
         assert isinstance(f.error, EndpointUnreachableError) and f.result is None
@@ -300,8 +302,14 @@ def test_request_errors_are_one_line_messages(fake: FakeLambda, capsys: Any) -> 
 
 def test_copy_as_magic_shows_a_quoted_cell(fake: FakeLambda) -> None:
     f = form("fn", payload='{"q": "it\'s"}', endpoint_url=fake.url, namespace={})
-    _fill(f, invocation_type="DryRun", qualifier="$LATEST", client_context='{"custom": {"a": "b c"}}',
-          log_tail=False, profile="")
+    _fill(
+        f,
+        invocation_type="DryRun",
+        qualifier="$LATEST",
+        client_context='{"custom": {"a": "b c"}}',
+        log_tail=False,
+        profile="",
+    )
     assert f.controls.magic.layout.display == "none"
     f.controls.copy.click()  # the browser copies; it reports the clipboard refused
     assert f.controls.magic.layout.display == "none"
@@ -309,8 +317,8 @@ def test_copy_as_magic_shows_a_quoted_cell(fake: FakeLambda) -> None:
     assert f.controls.magic.layout.display is None
     assert "the clipboard refused" in f.controls.elapsed.value
     assert f.controls.magic.value == (
-        f"%%lambda_invoke fn -t DryRun -q '$LATEST' -c '{{\"custom\":{{\"a\":\"b c\"}}}}' "
-        f"--endpoint-url {fake.url} --no-log\n{{\"q\": \"it's\"}}"
+        f'%%lambda_invoke fn -t DryRun -q \'$LATEST\' -c \'{{"custom":{{"a":"b c"}}}}\' '
+        f'--endpoint-url {fake.url} --no-log\n{{"q": "it\'s"}}'
     )
     f.controls.qualifier.value = "prod"  # the shown cell follows the form
     assert " -q prod " in f.controls.magic.value
@@ -359,8 +367,9 @@ def test_lambda_form_in_a_terminal_is_a_one_line_usage_error(shell: Any) -> None
         shell.run_line_magic("lambda_form", "")
 
 
-def test_lambda_form_in_a_kernel_returns_the_form(moto_lambda: Any, shell: Any,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lambda_form_in_a_kernel_returns_the_form(
+    moto_lambda: Any, shell: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(shell, "kernel", object(), raising=False)
     shown = shell.run_line_magic("lambda_form", "echo --region us-east-1 -o f")
     assert isinstance(shown, LambdaForm) and shell.user_ns["f"] is shown
@@ -373,9 +382,11 @@ def test_lambda_form_in_a_kernel_returns_the_form(moto_lambda: Any, shell: Any,
 
 def test_public_names_and_lazy_import() -> None:
     assert lambda_magic.form is form and lambda_magic.LambdaForm is LambdaForm
-    code = ("import sys, lambda_magic; from IPython.core.interactiveshell import InteractiveShell; "
-            "InteractiveShell.instance().run_line_magic('load_ext', 'lambda_magic'); "
-            "print('ipywidgets' in sys.modules, 'boto3' in sys.modules)")
+    code = (
+        "import sys, lambda_magic; from IPython.core.interactiveshell import InteractiveShell; "
+        "InteractiveShell.instance().run_line_magic('load_ext', 'lambda_magic'); "
+        "print('ipywidgets' in sys.modules, 'boto3' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
@@ -385,8 +396,7 @@ def test_response_summary_has_the_code_sha256_getfunction_gave(aws_env: None, de
 
     client = boto3.client("lambda", endpoint_url=demo_sandbox.endpoint_url, region_name=demo_sandbox.region)
     latest = client.get_function_configuration(FunctionName="health_check")["CodeSha256"]
-    f = shown(form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region,
-                   namespace={}))
+    f = shown(form("health_check", endpoint_url=demo_sandbox.endpoint_url, region=demo_sandbox.region, namespace={}))
     _fill(f, payload='{"service": "web"}')
     f.controls.invoke.click()
     assert f.result is not None and f.result.code_sha256 == latest
@@ -394,6 +404,8 @@ def test_response_summary_has_the_code_sha256_getfunction_gave(aws_env: None, de
     _fill(f, qualifier="1", payload='{"service": "web"}')  # another version ran: $LATEST's hash would be a wrong claim
     f.controls.invoke.click()
     assert f.result.executed_version == "1" and f.result.code_sha256 is None
+
+
 # --- saved test events ------------------------------------------------------------------------
 
 
@@ -422,16 +434,20 @@ def test_form_saves_a_private_event_loads_and_deletes_it(sandbox_form: LambdaFor
 
 
 def test_form_shared_event_is_in_the_registry_and_the_magic_sends_it(
-        sandbox_form: LambdaForm, demo_sandbox: Any, shell: Any) -> None:
+    sandbox_form: LambdaForm, demo_sandbox: Any, shell: Any
+) -> None:
     f = sandbox_form
     _fill(f, payload='{"from": "the form"}', event_name="form-shared", event_shared=True)
     f.controls.save_event.click()
     schemas = boto3.client("schemas", endpoint_url=demo_sandbox.endpoint_url, region_name=demo_sandbox.region)
     try:
-        content = json.loads(schemas.describe_schema(RegistryName="lambda-testevent-schemas",
-                                                     SchemaName="_echo-schema")["Content"])
+        content = json.loads(
+            schemas.describe_schema(RegistryName="lambda-testevent-schemas", SchemaName="_echo-schema")["Content"]
+        )
         assert content["components"]["examples"]["form-shared"] == {
-            "value": {"from": "the form"}, "x-metadata": {"invocationType": "RequestResponse"}}
+            "value": {"from": "the form"},
+            "x-metadata": {"invocationType": "RequestResponse"},
+        }
         assert ("form-shared (shared)", "shared:form-shared") in f.controls.saved_events.options
         shell.run_line_magic("lambda_invoke", "echo --event form-shared -o sent --quiet")
         assert shell.user_ns["sent"].payload["event"] == {"from": "the form"}
@@ -476,8 +492,7 @@ def _interrupt_after(seconds: float) -> threading.Timer:
     return timer
 
 
-def test_interrupt_stops_a_form_call_like_a_magic_cell(sandbox_form: LambdaForm, shell: Any,
-                                                       capsys: Any) -> None:
+def test_interrupt_stops_a_form_call_like_a_magic_cell(sandbox_form: LambdaForm, shell: Any, capsys: Any) -> None:
     f = sandbox_form
     _fill(f, payload='{"seconds": 2.5}')
     f.controls.function.value = "sleep"

@@ -34,8 +34,15 @@ import pytest
 from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 STEP_TIMEOUT_MS = 30_000
@@ -72,26 +79,48 @@ def _free_port() -> int:
 
 
 def _write_notebook(path: Path) -> None:
-    cells = [{"cell_type": "code", "execution_count": None, "id": f"cell-{index}", "metadata": {},
-              "outputs": [], "source": source} for index, source in enumerate(NOTEBOOK_CELLS)]
-    notebook = {"cells": cells, "nbformat": 4, "nbformat_minor": 5, "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"cell-{index}",
+            "metadata": {},
+            "outputs": [],
+            "source": source,
+        }
+        for index, source in enumerate(NOTEBOOK_CELLS)
+    ]
+    notebook = {
+        "cells": cells,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    }
     path.write_text(json.dumps(notebook), encoding="utf-8")
 
 
 def _lab_env(home: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "JUPYTER"))}
-    env.update({
-        "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "IPYTHONDIR": str(home / "ipython"), "XDG_CONFIG_HOME": str(home / "xdg"),
-        "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    })
+    env.update(
+        {
+            "HOME": str(home),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "IPYTHONDIR": str(home / "ipython"),
+            "XDG_CONFIG_HOME": str(home / "xdg"),
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
+    )
     # No "receive Jupyter news?" toast, no "Select Kernel" dialog over the page.
-    for plugin, setting in (("apputils-extension/notification", '{"fetchNews": "false"}'),
-                            ("notebook-extension/tracker", '{"autoStartDefaultKernel": true}')):
+    for plugin, setting in (
+        ("apputils-extension/notification", '{"fetchNews": "false"}'),
+        ("notebook-extension/tracker", '{"autoStartDefaultKernel": true}'),
+    ):
         path = home / "lab-settings" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(setting, encoding="utf-8")
@@ -119,19 +148,27 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     _write_notebook(root / "form_demo.ipynb")
     port, token = _free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={home / 'lab-settings'}",
-        f"--LabApp.workspaces_dir={home / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={home / 'lab-settings'}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        "--LabApp.expose_app_in_browser=True",
         "--LabServerApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly", "--allow-root",
+        "--LabApp.extension_manager=readonly",
+        "--allow-root",
     ]
     env = _lab_env(home)
     log = (home / "lab.log").open("wb")
     process = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}/api/status?token={token}", process,
-                       time.monotonic() + 60)
+        _wait_until_up(f"http://127.0.0.1:{port}/api/status?token={token}", process, time.monotonic() + 60)
         yield f"http://127.0.0.1:{port}/lab/tree/form_demo.ipynb?token={token}", root
     finally:
         _stop(process)
@@ -158,8 +195,20 @@ def axe_script() -> Path:
         npm = shutil.which("npm")
         _require(npm is not None, "npm is not installed (apt-get install npm); the axe-core check needs it")
         assert npm is not None
-        subprocess.run([npm, "install", "--prefix", str(bundle.parents[2]), f"axe-core@{AXE_VERSION}",
-                        "--no-audit", "--no-fund", "--silent"], check=True, timeout=300)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(bundle.parents[2]),
+                f"axe-core@{AXE_VERSION}",
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+            ],
+            check=True,
+            timeout=300,
+        )
     return bundle
 
 
@@ -180,8 +229,9 @@ def notebook(lab: tuple[str, Path]) -> Iterator[Any]:
 
     url, _root = lab
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                             headless=True, timeout=STEP_TIMEOUT_MS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, timeout=STEP_TIMEOUT_MS
+        )
         try:
             context = browser.new_context(viewport={"width": 1200, "height": 1700})
             context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.split("/lab")[0])
@@ -236,8 +286,7 @@ def _kernel(page: Any, code: str) -> str:
 def theme(request: pytest.FixtureRequest, notebook: Any) -> str:
     """JupyterLab's Light or Dark theme, applied to the page."""
     name: str = request.param
-    notebook.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', { theme })",
-                      THEMES[name])
+    notebook.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', { theme })", THEMES[name])
     light = "true" if name == "light" else "false"
     notebook.wait_for_selector(f'body[data-jp-theme-light="{light}"]', state="attached")
     notebook.wait_for_timeout(300)  # the theme's stylesheet applies after the attribute
@@ -249,10 +298,13 @@ def form(notebook: Any) -> Any:
     """The form, with Advanced collapsed, a plain synchronous call, no saved event chosen and
     no copy box shown (whatever another test left)."""
     box = notebook.locator(".lambda-magic-form")
-    _kernel(notebook, "c = f.controls\n"
-                      "c.advanced.value = False; c.invocation_type.value = 'RequestResponse'\n"
-                      "c.client_context.value = c.qualifier.value = c.event_name.value = c.saved_events.value = ''\n"
-                      "c.event_shared.value = False; f.hide_magic()")
+    _kernel(
+        notebook,
+        "c = f.controls\n"
+        "c.advanced.value = False; c.invocation_type.value = 'RequestResponse'\n"
+        "c.client_context.value = c.qualifier.value = c.event_name.value = c.saved_events.value = ''\n"
+        "c.event_shared.value = False; f.hide_magic()",
+    )
     return box
 
 
@@ -457,8 +509,10 @@ def test_copy_as_magic_writes_the_clipboard(notebook: Any, form: Any) -> None:
 def test_copy_as_magic_falls_back_to_a_box_that_toggles(notebook: Any, form: Any) -> None:
     _choose_function(form, "echo")
     _set_payload(form, '{"copy": "refused"}')
-    notebook.evaluate("() => { window.__lmClipboard = navigator.clipboard.writeText;"
-                      " navigator.clipboard.writeText = () => Promise.reject(new Error('denied')); }")
+    notebook.evaluate(
+        "() => { window.__lmClipboard = navigator.clipboard.writeText;"
+        " navigator.clipboard.writeText = () => Promise.reject(new Error('denied')); }"
+    )
     try:
         form.locator("button.lm-copy").click()
         magic = form.locator(".lm-magic textarea")
@@ -481,14 +535,18 @@ def test_saved_event_from_the_browser(notebook: Any, form: Any, lab: tuple[str, 
     form.locator(".lm-event-shared input").check()
     form.locator("button.lm-save-event").click()
     form.locator(".lm-events-status").get_by_text("saved browser-event (shared) for echo").wait_for()
-    shown = _kernel(notebook, "import boto3, json\n"
-                              "c = boto3.client('schemas', endpoint_url=sb.endpoint_url, region_name=sb.region)\n"
-                              "d = json.loads(c.describe_schema(RegistryName='lambda-testevent-schemas', "
-                              "SchemaName='_echo-schema')['Content'])\n"
-                              "print(json.dumps(d['components']['examples']['browser-event']['value']))")
+    shown = _kernel(
+        notebook,
+        "import boto3, json\n"
+        "c = boto3.client('schemas', endpoint_url=sb.endpoint_url, region_name=sb.region)\n"
+        "d = json.loads(c.describe_schema(RegistryName='lambda-testevent-schemas', "
+        "SchemaName='_echo-schema')['Content'])\n"
+        "print(json.dumps(d['components']['examples']['browser-event']['value']))",
+    )
     assert json.loads(shown) == {"saved": "in the browser"}
-    sent = _kernel(notebook, "%lambda_invoke echo --event browser-event -o r --quiet\n"
-                             "print(json.dumps(r.payload['event']))")
+    sent = _kernel(
+        notebook, "%lambda_invoke echo --event browser-event -o r --quiet\nprint(json.dumps(r.payload['event']))"
+    )
     assert json.loads(sent) == {"saved": "in the browser"}
     _set_payload(form, "{}")
     events = form.locator(".lm-saved-events select")

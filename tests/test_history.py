@@ -22,9 +22,15 @@ ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
 
 def _response(status: int = 200, function_error: str | None = None, elapsed: float = 0.0123) -> LambdaResponse:
-    return LambdaResponse(function_name="fn", qualifier="prod", invocation_type="RequestResponse",
-                          status_code=status, raw_payload=b'{"ok": true}', function_error=function_error,
-                          elapsed=elapsed)
+    return LambdaResponse(
+        function_name="fn",
+        qualifier="prod",
+        invocation_type="RequestResponse",
+        status_code=status,
+        raw_payload=b'{"ok": true}',
+        function_error=function_error,
+        elapsed=elapsed,
+    )
 
 
 def _record(source: History, **details: Any) -> Any:
@@ -225,7 +231,7 @@ def test_no_secret_reaches_the_history(shell: Any, fake: FakeLambda, tmp_path: P
 
 def test_lambda_history_shows_the_cells_invocations(shell: Any, fake: FakeLambda) -> None:
     run(shell, "%%lambda_invoke echo -o first\n{}")
-    run(shell, '%lambda_invoke echo --payload \'{"n": 2}\' --quiet')
+    run(shell, "%lambda_invoke echo --payload '{\"n\": 2}' --quiet")
     table = run(shell, "%lambda_history")
     assert isinstance(table, HistoryTable) and len(table) == 2
     first, second = table
@@ -268,7 +274,7 @@ def test_the_cell_hook_is_registered_once(shell: Any) -> None:
 
 def test_entries_carry_the_number_the_cell_ran_as(shell: Any, fake: FakeLambda) -> None:
     """Under the installed IPython, ``In [n]`` is the number ``run_cell`` gave the cell."""
-    result = shell.run_cell('%lambda_invoke echo --payload \'{"n": 1}\' --quiet', store_history=True)
+    result = shell.run_cell("%lambda_invoke echo --payload '{\"n\": 1}' --quiet", store_history=True)
     assert result.error_in_exec is None
     assert history[-1].execution_count == result.execution_count
     assert history.cells()[-1].execution_count == result.execution_count
@@ -282,7 +288,7 @@ def test_prompt_numbers_hold_when_the_shell_counts_up_before_pre_run_cell(shell:
     the real shell, whatever IPython is installed: the entry must say the cell's number."""
     from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 
-    source = '%lambda_invoke echo --payload \'{"n": 9}\' --quiet'
+    source = "%lambda_invoke echo --payload '{\"n\": 9}' --quiet"
     info = ExecutionInfo(source, store_history=True, silent=False, shell_futures=True, cell_id=None)
     result = ExecutionResult(info)
     number = result.execution_count = shell.execution_count
@@ -308,8 +314,10 @@ def test_lambda_history_shows_the_last_50_by_default(shell: Any) -> None:
     base = history[0].index - 1  # numbers go on across clears: the first is base + 1
     table = run(shell, "%lambda_history")
     assert [entry.index - base for entry in table] == list(range(71, 121)) and table.omitted == 70
-    note = (f"showing the last 50 of 120: %lambda_history --all shows every one, -n N the last N, "
-            f"{base + 61}-{base + 70} a range")
+    note = (
+        f"showing the last 50 of 120: %lambda_history --all shows every one, -n N the last N, "
+        f"{base + 61}-{base + 70} a range"
+    )
     assert f"({note})" in table.text() and note in table._repr_html_()
     assert len(run(shell, "%lambda_history --all")) == 120
     assert [entry.index - base for entry in run(shell, "%lambda_history -n 3")] == [118, 119, 120]
@@ -320,12 +328,15 @@ def test_lambda_history_shows_the_last_50_by_default(shell: Any) -> None:
     assert history._repr_html_().count("<tr>") == 51  # the object itself shows the last 50 too
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("-n 0", r"^-n 0: give how many of the latest entries to show, at least 1$"),
-    ("--all 3-5", r"^give one of a selection, -n N or --all, not a selection and --all$"),
-    ("-n 3 --all", r"^give one of a selection, -n N or --all, not -n and --all$"),
-    ("--clear -n 2", r"^--clear forgets every entry: leave out the selection, -n and --all$"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("-n 0", r"^-n 0: give how many of the latest entries to show, at least 1$"),
+        ("--all 3-5", r"^give one of a selection, -n N or --all, not a selection and --all$"),
+        ("-n 3 --all", r"^give one of a selection, -n N or --all, not -n and --all$"),
+        ("--clear -n 2", r"^--clear forgets every entry: leave out the selection, -n and --all$"),
+    ],
+)
 def test_lambda_history_option_clashes_are_one_line(shell: Any, line: str, message: str) -> None:
     _fill(3)
     with pytest.raises(UsageError, match=message):

@@ -204,7 +204,8 @@ def test_no_region(shell: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch) -
 
 def test_unknown_profile(shell: Any) -> None:
     assert "AWS profile 'ghost' is not in ~/.aws/config" in usage_error(
-        shell, "%%lambda_invoke fn --profile ghost --region us-east-1\n{}")
+        shell, "%%lambda_invoke fn --profile ghost --region us-east-1\n{}"
+    )
 
 
 def test_access_key_without_secret(shell: Any) -> None:
@@ -224,18 +225,34 @@ def test_endpoint_unreachable(shell: Any, aws_env: None) -> None:
 
 def test_help_lists_every_option(shell: Any) -> None:
     doc = shell.find_cell_magic("lambda_invoke").__doc__
-    for option in ("--type", "--qualifier", "--client-context", "--output", "--payload", "--no-log", "--raise",
-                   "--quiet", "--region", "--profile", "--endpoint-url", "--timeout", "--tenant-id",
-                   "--durable-execution-name"):
+    for option in (
+        "--type",
+        "--qualifier",
+        "--client-context",
+        "--output",
+        "--payload",
+        "--no-log",
+        "--raise",
+        "--quiet",
+        "--region",
+        "--profile",
+        "--endpoint-url",
+        "--timeout",
+        "--tenant-id",
+        "--durable-execution-name",
+    ):
         assert option in doc
 
 
-@pytest.mark.parametrize("arn", [
-    "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:fn",
-    "arn:aws-cn:lambda:cn-north-1:123456789012:function:fn",
-    "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn:prod",
-    "arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:fn",
-])
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:fn",
+        "arn:aws-cn:lambda:cn-north-1:123456789012:function:fn",
+        "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:fn:prod",
+        "arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:fn",
+    ],
+)
 def test_every_partitions_arn_is_sent(shell: Any, fake: FakeLambda, arn: str) -> None:
     run(shell, f"%%lambda_invoke {arn} --quiet\n{{}}")
     assert [call.function for call in fake.calls] == [arn]

@@ -52,8 +52,9 @@ def _messages(lines: Any) -> list[str]:
     return [line.message.rstrip("\n") for line in lines]
 
 
-def test_event_invocation_log_is_found_by_its_request_id(shell: Any, on_sandbox: Sandbox,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_event_invocation_log_is_found_by_its_request_id(
+    shell: Any, on_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
     shell.run_cell_magic("lambda_invoke", "chatty -t Event -o fired", '{"job": "fire-and-forget"}')
     shell.run_cell_magic("lambda_invoke", "chatty -o other", '{"job": "another"}')
     fired = shell.user_ns["fired"]
@@ -134,15 +135,23 @@ def test_follow_prints_each_new_line_once(on_sandbox: Sandbox) -> None:
         invoke("chatty", {"job": f"poll-{len(polls)}"})
 
     invoke("chatty", {"job": "poll-0"})
-    follow_logs("chatty", resolve_settings(), lambda line: seen.append(line.message),
-                filter_pattern="working", since=60, poll=0, sleep=between_polls,
-                stop=lambda: len(polls) >= 3)
+    follow_logs(
+        "chatty",
+        resolve_settings(),
+        lambda line: seen.append(line.message),
+        filter_pattern="working",
+        since=60,
+        poll=0,
+        sleep=between_polls,
+        stop=lambda: len(polls) >= 3,
+    )
     jobs = [m.split()[-1] for m in seen if m.startswith("working on poll-")]
     assert jobs == ["poll-0", "poll-1", "poll-2"], seen
 
 
-def test_follow_stops_at_ctrl_c_and_keeps_what_it_printed(shell: Any, on_sandbox: Sandbox,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_follow_stops_at_ctrl_c_and_keeps_what_it_printed(
+    shell: Any, on_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
     from lambda_magic._logs_magics import LogsMagics
 
     shell.run_cell_magic("lambda_invoke", "chatty --quiet", '{"job": "before-follow"}')
@@ -173,8 +182,9 @@ def test_boto3_logs_client_reads_the_sandbox(on_sandbox: Sandbox) -> None:
     logs = boto3.client("logs", endpoint_url=on_sandbox.endpoint_url, region_name=on_sandbox.region)
     groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
     assert "/aws/lambda/chatty" in [g["logGroupName"] for g in groups]
-    events = logs.filter_log_events(logGroupName="/aws/lambda/chatty",
-                                    filterPattern=f'"{response.request_id}"')["events"]
+    events = logs.filter_log_events(logGroupName="/aws/lambda/chatty", filterPattern=f'"{response.request_id}"')[
+        "events"
+    ]
     assert [e["message"].split()[0] for e in events] == ["START", "[INFO]", "END", "REPORT"]
 
 
@@ -190,17 +200,28 @@ def moto_logs(aws_env: None) -> Iterator[Any]:
         now = int(time.time() * 1000)
         lines = []
         for rid in ("rid-one", "rid-two"):
-            lines += [f"START RequestId: {rid} Version: $LATEST", f"printed by {rid}",
-                      f"END RequestId: {rid}", f"REPORT RequestId: {rid}\tDuration: 1.00 ms"]
-        logs.put_log_events(logGroupName="/aws/lambda/echo", logStreamName="2026/12/02/[$LATEST]abc",
-                            logEvents=[{"timestamp": now - 8 + i, "message": m} for i, m in enumerate(lines)])
+            lines += [
+                f"START RequestId: {rid} Version: $LATEST",
+                f"printed by {rid}",
+                f"END RequestId: {rid}",
+                f"REPORT RequestId: {rid}\tDuration: 1.00 ms",
+            ]
+        logs.put_log_events(
+            logGroupName="/aws/lambda/echo",
+            logStreamName="2026/12/02/[$LATEST]abc",
+            logEvents=[{"timestamp": now - 8 + i, "message": m} for i, m in enumerate(lines)],
+        )
         yield logs
 
 
 def test_moto_logs_by_request_id(shell: Any, moto_logs: Any) -> None:
     lines = shell.run_line_magic("lambda_logs", "echo --request-id rid-two")
-    assert _messages(lines) == ["START RequestId: rid-two Version: $LATEST", "printed by rid-two",
-                                "END RequestId: rid-two", "REPORT RequestId: rid-two\tDuration: 1.00 ms"]
+    assert _messages(lines) == [
+        "START RequestId: rid-two Version: $LATEST",
+        "printed by rid-two",
+        "END RequestId: rid-two",
+        "REPORT RequestId: rid-two\tDuration: 1.00 ms",
+    ]
     everything = shell.run_line_magic("lambda_logs", "echo --since 1h")
     assert len(everything) == 8
 
@@ -210,13 +231,13 @@ def test_access_denied_names_the_permission(aws_env: None) -> None:
 
     client = boto3.client("logs", region_name="us-east-1")
     with Stubber(client) as stub:
-        stub.add_client_error("filter_log_events", "AccessDeniedException", "not authorized",
-                              http_status_code=400)
+        stub.add_client_error("filter_log_events", "AccessDeniedException", "not authorized", http_status_code=400)
         with pytest.raises(AccessDeniedError, match="the credentials need logs:FilterLogEvents"):
             read_logs("fn", resolve_settings(), client=client, group="/aws/lambda/fn")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30", 30), ("30s", 30), ("10m", 600), ("2h", 7200),
-                                               ("1d", 86400), ("1.5h", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30", 30), ("30s", 30), ("10m", 600), ("2h", 7200), ("1d", 86400), ("1.5h", 5400)]
+)
 def test_parse_since(text: str, seconds: float) -> None:
     assert parse_since(text) == seconds

@@ -29,9 +29,12 @@ def linear(shell: Any, fake: FakeLambda) -> Runbook:
     fake.on("health_check", lambda call: Reply.ok({"service": call.payload["service"], "checks": ["http"]}))
     run(shell, 'service = "web"\nlimits = {"cpu": 2}')
     run(shell, '%%lambda_invoke health_check -o health\n{"service": "${service}", "limits": ${limits}}')
-    run(shell, '%%lambda_invoke restart_service -o restart\n'
-               '{"service": "${health.payload["service"]}", "why": "${health.payload["checks"][0].upper()}", '
-               '"first": "${health.payload["checks"][0]}"}')
+    run(
+        shell,
+        "%%lambda_invoke restart_service -o restart\n"
+        '{"service": "${health.payload["service"]}", "why": "${health.payload["checks"][0].upper()}", '
+        '"first": "${health.payload["checks"][0]}"}',
+    )
     return model(shell)
 
 
@@ -71,8 +74,10 @@ def test_code_between_steps_is_named(shell: Any, fake: FakeLambda) -> None:
     fake.on("health_check", lambda call: Reply.ok({"status": "down"}))
     run(shell, "%%lambda_invoke health_check -o health\n{}")
     run(shell, 'n = len(health.payload["status"])')
-    run(shell, 'if health.payload["status"] == "down":\n'
-               '    %lambda_invoke restart_service --quiet --payload \'{"n": ${n}}\'')
+    run(
+        shell,
+        'if health.payload["status"] == "down":\n    %lambda_invoke restart_service --quiet --payload \'{"n": ${n}}\'',
+    )
     runbook = model(shell)
     count = history[0].execution_count
     assert [cell.label for cell in runbook.code_between_steps] == [f"In [{count + 1}]", f"In [{count + 2}]"]
@@ -96,15 +101,18 @@ def test_a_variable_named_like_an_option_is_renamed(shell: Any, fake: FakeLambda
 def test_a_step_made_outside_a_cell_makes_parameters_of_what_no_code_computes(shell: Any, fake: FakeLambda) -> None:
     shell.run_cell('%%lambda_invoke echo -o first\n{"x": "a"}')  # not stored: no In [n], no cell
     shell.user_ns.update(who="ops", handle=object())
-    shell.run_cell('%%lambda_invoke echo\n'
-                   '{"x": "${first.payload["x"]}", "who": "${who}", "h": ${len(str(handle)) > 0}}')
+    shell.run_cell(
+        '%%lambda_invoke echo\n{"x": "${first.payload["x"]}", "who": "${who}", "h": ${len(str(handle)) > 0}}'
+    )
     runbook = model(shell)
     assert [cell.source for cell in runbook.cells] == [None, None]
     pieces = runbook.steps[1].payload or ()
     assert "".join(piece if isinstance(piece, str) else "{" + piece.expression + "}" for piece in pieces) == (
-        '{"x": "{first_payload_x}", "who": "{who}", "h": {len_str_handle_0}}')
+        '{"x": "{first_payload_x}", "who": "{who}", "h": {len_str_handle_0}}'
+    )
     assert [(p.name, p.value, p.expression) for p in runbook.parameters if p.origin == "notebook"] == [
-        ("first_payload_x", "a", 'first.payload["x"]'), ("who", "ops", None),
+        ("first_payload_x", "a", 'first.payload["x"]'),
+        ("who", "ops", None),
         ("len_str_handle_0", True, "len(str(handle)) > 0"),
     ]
     assert runbook.left_out == ()

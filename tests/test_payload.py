@@ -40,7 +40,9 @@ def test_dollar_name_sends_the_object() -> None:
 
 def test_expression_outside_strings_is_json() -> None:
     assert sent('{"instance": ${resp.payload["id"]}, "tags": ${resp.payload["tags"]}}') == {
-        "instance": 42, "tags": ["a", "b"]}
+        "instance": 42,
+        "tags": ["a", "b"],
+    }
 
 
 def test_expression_inside_a_string_is_its_escaped_text() -> None:
@@ -100,8 +102,14 @@ def test_payload_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [({"a": 1}, b'{"a": 1}'), ([1, 2], b"[1, 2]"), ('{"raw": true}', b'{"raw": true}'),
-     (b"\x00raw", b"\x00raw"), (None, None), (7, b"7")],
+    [
+        ({"a": 1}, b'{"a": 1}'),
+        ([1, 2], b"[1, 2]"),
+        ('{"raw": true}', b'{"raw": true}'),
+        (b"\x00raw", b"\x00raw"),
+        (None, None),
+        (7, b"7"),
+    ],
 )
 def test_api_payload_encoding(value: object, expected: bytes | None) -> None:
     assert encode_payload(value) == expected
@@ -141,10 +149,16 @@ def test_the_template_is_recorded_as_written() -> None:
 
     text = '{"id": ${resp.payload["id"]}, "note": "x ${text}", "raw": "$${keep}"}'
     expanded = expand_payload(text + "\n", NS)
-    assert expanded.template == PayloadTemplate(text, (
-        '{"id": ', TemplateSlot('resp.payload["id"]'), ', "note": "x ', TemplateSlot("text", in_string=True),
-        '", "raw": "${keep}"}',
-    ))
+    assert expanded.template == PayloadTemplate(
+        text,
+        (
+            '{"id": ',
+            TemplateSlot('resp.payload["id"]'),
+            ', "note": "x ',
+            TemplateSlot("text", in_string=True),
+            '", "raw": "${keep}"}',
+        ),
+    )
     assert expanded.template.render([value for _, value in expanded.substitutions]) == expanded.data.decode()
     assert expand_payload("$event", NS).template == PayloadTemplate("$event", (TemplateSlot("event"),))
     assert expand_payload('{"a": 1}', NS).template == PayloadTemplate.literal('{"a": 1}')

@@ -9,10 +9,24 @@ from lambda_magic._payload import expand_payload
 from lambda_magic._payload_check import check_template, format_template
 
 
-@pytest.mark.parametrize("text", [
-    '{"a": ${x}}', '{"a": "${x}"}', '{"a": ${x}', '{"a": ${x +}}', '[${x}, "$${lit}"]', '$x', '$y',
-    '{"s": "${d["k"]}"}', '${x} ${x}', '"\\"${x}"', '{"a": $${x}}', '  \n', '{"n": ${ {1: 2}[1] }}',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": ${x}}',
+        '{"a": "${x}"}',
+        '{"a": ${x}',
+        '{"a": ${x +}}',
+        '[${x}, "$${lit}"]',
+        "$x",
+        "$y",
+        '{"s": "${d["k"]}"}',
+        "${x} ${x}",
+        '"\\"${x}"',
+        '{"a": $${x}}',
+        "  \n",
+        '{"n": ${ {1: 2}[1] }}',
+    ],
+)
 def test_typing_check_agrees_with_the_magic_expansion(text: str) -> None:
     namespace = {"x": 1, "d": {"k": "v"}}
     try:

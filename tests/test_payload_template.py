@@ -23,10 +23,16 @@ def test_the_magic_records_its_template_on_the_request_and_the_entry(shell: Any,
     run(shell, f"%%lambda_invoke echo --quiet\n{body}")
     entry = history[-1]
     assert entry.template is entry.request.template
-    assert entry.template == PayloadTemplate(body, (
-        '{"a": "x-', TemplateSlot("name", in_string=True), '", "n": ', TemplateSlot("n + 1"),
-        ', "lit": "${keep}"}',
-    ))
+    assert entry.template == PayloadTemplate(
+        body,
+        (
+            '{"a": "x-',
+            TemplateSlot("name", in_string=True),
+            '", "n": ',
+            TemplateSlot("n + 1"),
+            ', "lit": "${keep}"}',
+        ),
+    )
     assert entry.slot_values == ("web", 3)
     assert entry.template.render(entry.slot_values).encode() == entry.request.payload
 

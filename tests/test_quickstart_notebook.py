@@ -10,8 +10,9 @@ import pytest
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "quickstart.ipynb"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="the sandbox runs handlers under awslambdaric, Linux only")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the sandbox runs handlers under awslambdaric, Linux only"
+)
 def test_quickstart_runs_to_completion(tmp_path: Path) -> None:
     import nbformat
     from nbclient import NotebookClient
@@ -20,11 +21,17 @@ def test_quickstart_runs_to_completion(tmp_path: Path) -> None:
     resources = {"metadata": {"path": str(tmp_path)}}
     NotebookClient(notebook, timeout=120, kernel_name="python3", resources=resources).execute()
     outputs = {cell.source.splitlines()[0]: cell.outputs for cell in notebook.cells if cell.cell_type == "code"}
-    errors = [o for cell in notebook.cells if "raises-exception" not in cell.metadata.get("tags", [])
-              for o in cell.get("outputs", []) if o.output_type == "error"]
+    errors = [
+        o
+        for cell in notebook.cells
+        if "raises-exception" not in cell.metadata.get("tags", [])
+        for o in cell.get("outputs", [])
+        if o.output_type == "error"
+    ]
     assert errors == []
-    text = "".join(str(o.get("data", {}).get("text/plain", "")) + o.get("text", "")
-                   for cells in outputs.values() for o in cells)
+    text = "".join(
+        str(o.get("data", {}).get("text/plain", "")) + o.get("text", "") for cells in outputs.values() for o in cells
+    )
     assert "init" in text and "cold start" in text  # a REPORT line with Init Duration was shown
     assert "('1', 'healthy')" in text  # the prod alias resolved to version 1
     assert "Task timed out after 3.00 seconds" in text

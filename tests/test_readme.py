@@ -23,8 +23,10 @@ def test_readme_has_examples() -> None:
     assert any(block.startswith("%%lambda_invoke") for block in blocks)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="the examples start the sandbox, which runs handlers under awslambdaric (Linux only)")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="the examples start the sandbox, which runs handlers under awslambdaric (Linux only)",
+)
 def test_readme_examples_run(shell: Any) -> None:
     try:
         for number, block in enumerate(python_blocks(), 1):

@@ -13,8 +13,15 @@ from lambda_magic._request import normalize_invocation_type
 
 @pytest.mark.parametrize(
     ("spelling", "api"),
-    [("request", "RequestResponse"), ("REQUEST", "RequestResponse"), ("RequestResponse", "RequestResponse"),
-     ("event", "Event"), ("Event", "Event"), ("dryrun", "DryRun"), ("DryRun", "DryRun")],
+    [
+        ("request", "RequestResponse"),
+        ("REQUEST", "RequestResponse"),
+        ("RequestResponse", "RequestResponse"),
+        ("event", "Event"),
+        ("Event", "Event"),
+        ("dryrun", "DryRun"),
+        ("DryRun", "DryRun"),
+    ],
 )
 def test_invocation_type_accepts_api_and_runbook_names(spelling: str, api: str) -> None:
     assert normalize_invocation_type(spelling) == api
@@ -27,8 +34,15 @@ def test_unknown_invocation_type_is_one_line() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["my-function", "my_function.v2", "fn:prod", "fn:$LATEST", "123456789012:function:fn",
-     "arn:aws:lambda:us-east-1:123456789012:function:fn", "arn:aws:lambda:us-east-1:123456789012:function:fn:7"],
+    [
+        "my-function",
+        "my_function.v2",
+        "fn:prod",
+        "fn:$LATEST",
+        "123456789012:function:fn",
+        "arn:aws:lambda:us-east-1:123456789012:function:fn",
+        "arn:aws:lambda:us-east-1:123456789012:function:fn:7",
+    ],
 )
 def test_function_names_lambda_accepts(name: str) -> None:
     assert make_request(name).function_name == name
@@ -45,17 +59,25 @@ def test_missing_function_name() -> None:
         make_request("  ")
 
 
-@pytest.mark.parametrize(("field", "value"), [("qualifier", "bad alias!"), ("tenant_id", "tenant#1"),
-                                              ("durable_execution_name", "has space")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("qualifier", "bad alias!"), ("tenant_id", "tenant#1"), ("durable_execution_name", "has space")],
+)
 def test_malformed_optional_fields(field: str, value: str) -> None:
     with pytest.raises(ParameterError, match="malformed"):
         make_request("fn", **{field: value})
 
 
 def test_api_params_carry_every_field() -> None:
-    request = make_request("fn", b'{"a": 1}', invocation_type="event", qualifier="prod",
-                           client_context={"custom": {"k": "v"}}, tenant_id="t-1",
-                           durable_execution_name="run-1")
+    request = make_request(
+        "fn",
+        b'{"a": 1}',
+        invocation_type="event",
+        qualifier="prod",
+        client_context={"custom": {"k": "v"}},
+        tenant_id="t-1",
+        durable_execution_name="run-1",
+    )
     params = request.to_api_params()
     assert params["InvocationType"] == "Event"
     assert params["LogType"] == "None"  # Event calls never return a log tail
@@ -84,9 +106,12 @@ def test_client_context_from_json_text() -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("{not json", "not valid JSON \\(line 1, column 2"), ("[1, 2]", "must be a JSON object"),
-     ({"custom": {"blob": "x" * 3000}}, "over Lambda's 3,583-byte limit"),
-     ({"custom": {1, 2}}, "cannot be encoded as JSON")],
+    [
+        ("{not json", "not valid JSON \\(line 1, column 2"),
+        ("[1, 2]", "must be a JSON object"),
+        ({"custom": {"blob": "x" * 3000}}, "over Lambda's 3,583-byte limit"),
+        ({"custom": {1, 2}}, "cannot be encoded as JSON"),
+    ],
 )
 def test_bad_client_context(value: object, message: str) -> None:
     with pytest.raises(ParameterError, match=message):

@@ -13,16 +13,27 @@ from lambda_magic.testing import report_log
 
 
 def make(raw: bytes = b"", **kw: object) -> LambdaResponse:
-    fields: dict[str, object] = {"function_name": "fn", "qualifier": None,
-                                 "invocation_type": "RequestResponse", "status_code": 200}
+    fields: dict[str, object] = {
+        "function_name": "fn",
+        "qualifier": None,
+        "invocation_type": "RequestResponse",
+        "status_code": 200,
+    }
     fields.update(kw)
     return LambdaResponse(raw_payload=raw, **fields)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(b'{"a": [1, 2]}', {"a": [1, 2]}), (b'"text"', "text"), (b"not json", "not json"),
-     (b"\xff\xfe\x00", b"\xff\xfe\x00"), (b"", None), (b"null", None), (b"12", 12)],
+    [
+        (b'{"a": [1, 2]}', {"a": [1, 2]}),
+        (b'"text"', "text"),
+        (b"not json", "not json"),
+        (b"\xff\xfe\x00", b"\xff\xfe\x00"),
+        (b"", None),
+        (b"null", None),
+        (b"12", 12),
+    ],
 )
 def test_payload_decoding(raw: bytes, expected: object) -> None:
     response = make(raw)
@@ -50,8 +61,12 @@ def test_warm_report_has_no_init_duration() -> None:
 
 
 def test_function_error_is_parsed() -> None:
-    body = {"errorMessage": "bad input", "errorType": "ValueError", "requestId": "r-1",
-            "stackTrace": ['  File "/var/task/app.py", line 3, in handler\n    raise ValueError\n']}
+    body = {
+        "errorMessage": "bad input",
+        "errorType": "ValueError",
+        "requestId": "r-1",
+        "stackTrace": ['  File "/var/task/app.py", line 3, in handler\n    raise ValueError\n'],
+    }
     response = make(json.dumps(body).encode(), function_error="Unhandled")
     assert not response.ok
     assert response.error is not None
@@ -72,8 +87,13 @@ def test_success_has_no_error() -> None:
 
 def test_log_is_decoded_and_repr_is_terse() -> None:
     log = report_log(duration=1.0)
-    response = make(b"{}", qualifier="prod", log_result=base64.b64encode(log.encode()).decode(),
-                    elapsed=0.0123, executed_version="3")
+    response = make(
+        b"{}",
+        qualifier="prod",
+        log_result=base64.b64encode(log.encode()).decode(),
+        elapsed=0.0123,
+        executed_version="3",
+    )
     assert response.log == log
     assert repr(response) == "<LambdaResponse fn:prod 200 OK 12.3 ms>"
     assert repr(make(b"{}", function_error="Unhandled")).startswith("<LambdaResponse fn 200 Unhandled error")

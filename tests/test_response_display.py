@@ -12,16 +12,19 @@ from lambda_magic.testing import report_log
 
 
 def make(raw: bytes, **kw: object) -> LambdaResponse:
-    fields: dict[str, object] = {"function_name": "fn", "qualifier": "prod",
-                                 "invocation_type": "RequestResponse", "status_code": 200}
+    fields: dict[str, object] = {
+        "function_name": "fn",
+        "qualifier": "prod",
+        "invocation_type": "RequestResponse",
+        "status_code": 200,
+    }
     fields.update(kw)
     return LambdaResponse(raw_payload=raw, **fields)  # type: ignore[arg-type]
 
 
 def test_html_escapes_every_value() -> None:
     log = report_log(lines=("<script>alert(1)</script>",))
-    response = make(json.dumps({"html": "<b>&</b>"}).encode(),
-                    log_result=base64.b64encode(log.encode()).decode())
+    response = make(json.dumps({"html": "<b>&</b>"}).encode(), log_result=base64.b64encode(log.encode()).decode())
     html = response._repr_html_()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "&lt;b&gt;&amp;&lt;/b&gt;" in html
@@ -29,8 +32,11 @@ def test_html_escapes_every_value() -> None:
 
 
 def test_error_shows_message_and_stack_trace() -> None:
-    body = {"errorMessage": "boom <x>", "errorType": "KeyError",
-            "stackTrace": ['  File "/var/task/app.py", line 9, in handler\n']}
+    body = {
+        "errorMessage": "boom <x>",
+        "errorType": "KeyError",
+        "stackTrace": ['  File "/var/task/app.py", line 9, in handler\n'],
+    }
     response = make(json.dumps(body).encode(), function_error="Unhandled")
     html = response_html(response)
     assert "KeyError: boom &lt;x&gt;" in html and "line 9, in handler" in html
@@ -50,9 +56,12 @@ def test_large_payload_is_truncated_in_display_only() -> None:
 
 def _document(rows: int) -> dict[str, Any]:
     """Nested JSON with every kind of token: strings with escapes, numbers, empty containers."""
-    return {"meta": {"empty": {}, "none": [], "flag": True, "missing": None},
-            "rows": [{"id": i, "name": f'item "{i}"\\ {{x}}: [y],', "score": i / 7, "tags": ["a", "b"]}
-                     for i in range(rows)]}
+    return {
+        "meta": {"empty": {}, "none": [], "flag": True, "missing": None},
+        "rows": [
+            {"id": i, "name": f'item "{i}"\\ {{x}}: [y],', "score": i / 7, "tags": ["a", "b"]} for i in range(rows)
+        ],
+    }
 
 
 def test_large_json_is_shown_indented_and_cut_after_n_lines() -> None:
@@ -62,8 +71,10 @@ def test_large_json_is_shown_indented_and_cut_after_n_lines() -> None:
     # Laid out exactly as json.dumps(indent=2) lays out the whole document, to the cut.
     assert text == json.dumps(document, indent=2)[: len(text)]
     assert text.count("\n") == DISPLAY_LINES and note is not None
-    assert note == (f"showing the first {DISPLAY_LINES} lines of {len(response.raw_payload):,} bytes, "
-                    "indented; .payload has all of it")
+    assert note == (
+        f"showing the first {DISPLAY_LINES} lines of {len(response.raw_payload):,} bytes, "
+        "indented; .payload has all of it"
+    )
     html = response_html(response)
     assert '<pre tabindex="0">{\n  &quot;meta&quot;: {\n    &quot;empty&quot;: {},\n    &quot;none&quot;: [],' in html
     assert "payload" not in response.__dict__  # shown without decoding megabytes
@@ -88,8 +99,10 @@ def test_large_text_is_cut_after_n_lines_as_it_is() -> None:
 
 
 def test_terminal_log_tail_splits_carriage_return_records() -> None:
-    record = ("[ERROR] KeyError: 'id'\rTraceback (most recent call last):\r"
-              '  File "/var/task/app.py", line 3, in handler\r    return event["id"]')
+    record = (
+        "[ERROR] KeyError: 'id'\rTraceback (most recent call last):\r"
+        '  File "/var/task/app.py", line 3, in handler\r    return event["id"]'
+    )
     log = report_log(lines=(record,))
     response = make(b"{}", log_result=base64.b64encode(log.encode()).decode())
     text = response_text(response)
@@ -102,19 +115,26 @@ def test_terminal_log_tail_splits_carriage_return_records() -> None:
 
 
 def _aws(**kw: Any) -> LambdaResponse:
-    fields: dict[str, Any] = {"request_id": "5f1c-<id>", "region": "eu-west-1",
-                              "endpoint_url": "https://lambda.eu-west-1.amazonaws.com"}
+    fields: dict[str, Any] = {
+        "request_id": "5f1c-<id>",
+        "region": "eu-west-1",
+        "endpoint_url": "https://lambda.eu-west-1.amazonaws.com",
+    }
     return make(b"{}", **{**fields, **kw})
 
 
 def test_cloudwatch_logs_link_for_calls_to_aws_only() -> None:
-    url = ("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/"
-           "log-group/$252Faws$252Flambda$252Ffn/log-events$3FfilterPattern$3D$25225f1c-$253Cid$253E$2522")
+    url = (
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/"
+        "log-group/$252Faws$252Flambda$252Ffn/log-events$3FfilterPattern$3D$25225f1c-$253Cid$253E$2522"
+    )
     assert f"CloudWatch Logs: {url}" in response_text(_aws())
     assert f'<a href="{url}" target="_blank" rel="noopener">CloudWatch Logs</a>' in response_html(_aws())
     arn = "arn:aws:lambda:us-west-2:123456789012:function:orders"
-    assert "us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#logsV2:log-groups/log-group/" \
-           "$252Faws$252Flambda$252Forders/" in response_text(_aws(function_name=arn))
+    assert (
+        "us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#logsV2:log-groups/log-group/"
+        "$252Faws$252Flambda$252Forders/" in response_text(_aws(function_name=arn))
+    )
     assert "console.amazonaws.cn" in response_text(_aws(region="cn-north-1"))
     for elsewhere in ("http://127.0.0.1:9001", "http://localhost:4566", None):
         assert "CloudWatch" not in response_text(_aws(endpoint_url=elsewhere))
@@ -152,8 +172,11 @@ def test_event_display_says_accepted() -> None:
 
 
 def test_huge_function_error_is_clipped_in_display_only() -> None:
-    body = {"errorMessage": "m" * 3_000_000, "errorType": "ValueError",
-            "stackTrace": [f'  File "/var/task/app.py", line {n}, in handler\n' for n in range(100_000)]}
+    body = {
+        "errorMessage": "m" * 3_000_000,
+        "errorType": "ValueError",
+        "stackTrace": [f'  File "/var/task/app.py", line {n}, in handler\n' for n in range(100_000)],
+    }
     response = make(json.dumps(body).encode(), function_error="Unhandled")
     for shown in (response._repr_html_(), response_text(response)):
         assert len(shown) < 10 * DISPLAY_LIMIT

@@ -39,8 +39,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, A
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)  # the kernel inherits it
     try:
-        NotebookClient(notebook, timeout=180, kernel_name="python3",
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+        NotebookClient(
+            notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+        ).execute()
     finally:
         for name, value in saved.items():
             os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
@@ -51,7 +52,10 @@ def run_script(script: Path, sandbox: Any, *options: str) -> tuple[int, list[dic
     env = {**os.environ, **SANDBOX_CREDENTIALS}
     done = subprocess.run(
         [sys.executable, str(script), "--endpoint-url", sandbox.endpoint_url, "--json", *options],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr
 
@@ -108,11 +112,15 @@ def _run_exported_notebook(path: Path, sandbox: Any, tmp_path: Path, **parameter
     at = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
     injected = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
     notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(injected, metadata={"tags": ["injected-parameters"]}))
-    notebook.cells.append(nbformat.v4.new_code_cell(
-        "import json\nprint(json.dumps({'functions': [e.function for e in lambda_magic.history], "
-        "'restart_id': restart_id, 'notified': notified.payload['event']}))"))
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(
+            "import json\nprint(json.dumps({'functions': [e.function for e in lambda_magic.history], "
+            "'restart_id': restart_id, 'notified': notified.payload['event']}))"
+        )
+    )
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     return json.loads(notebook.cells[-1].outputs[0]["text"])
 
 
@@ -127,7 +135,8 @@ def test_the_exported_notebook_restarts_only_a_down_service(
     assert down["notified"]["restart_request"] == down["restart_id"] is not None
     again = _run_exported_notebook(path, demo_sandbox, tmp_path, endpoint_url=demo_sandbox.endpoint_url)
     assert again["notified"]["restart_request"] == again["restart_id"] != down["restart_id"]
-    healthy = _run_exported_notebook(path, demo_sandbox, tmp_path, endpoint_url=demo_sandbox.endpoint_url,
-                                     simulate="healthy")
+    healthy = _run_exported_notebook(
+        path, demo_sandbox, tmp_path, endpoint_url=demo_sandbox.endpoint_url, simulate="healthy"
+    )
     assert healthy["functions"] == ["health_check", "health_check", "echo"]
     assert healthy["restart_id"] is None and healthy["notified"]["restart_request"] is None

@@ -32,10 +32,8 @@ def test_installed_once_then_served_from_the_cache(tmp_path: Path) -> None:
     build_wheel(package, tmp_path / "code" / "wheels")
     requirements = _requirements(tmp_path, "./wheels/tinydep-1.0-py3-none-any.whl\n")
     lines: list[str] = []
-    first = install_requirements(requirements, owner="fn", cache_dir=tmp_path / "cache",
-                                 progress=lines.append)
-    second = install_requirements(requirements, owner="other", cache_dir=tmp_path / "cache",
-                                  progress=lines.append)
+    first = install_requirements(requirements, owner="fn", cache_dir=tmp_path / "cache", progress=lines.append)
+    second = install_requirements(requirements, owner="other", cache_dir=tmp_path / "cache", progress=lines.append)
     assert first == second and (first / "tinydep" / "__init__.py").is_file()
     assert len(lines) == 1 and lines[0].startswith("building fn: pip install -r")
     requirements.write_text("./wheels/tinydep-1.0-py3-none-any.whl\n# changed\n")
@@ -59,8 +57,7 @@ def test_a_function_that_cannot_be_built_is_skipped_the_others_run(tmp_path: Pat
     template = layered_app(tmp_path)
     (template.parent / "logger" / "requirements.txt").write_text("no-such-package-zzz\n")
     lines: list[str] = []
-    with running_sandbox(template=template, demo=False, cache_dir=tmp_path / "cache",
-                         progress=lines.append) as sandbox:
+    with running_sandbox(template=template, demo=False, cache_dir=tmp_path / "cache", progress=lines.append) as sandbox:
         skipped = sandbox.status()["skipped"]
         assert list(skipped) == ["JsonLogger"]
         assert "no-such-package-zzz" in skipped["JsonLogger"]
@@ -71,8 +68,16 @@ def test_a_function_that_cannot_be_built_is_skipped_the_others_run(tmp_path: Pat
 
 def test_the_build_command_builds_ahead_of_time(tmp_path: Path) -> None:
     template = layered_app(tmp_path)
-    command = [sys.executable, "-m", "lambda_magic.sandbox", "build", "--template", str(template),
-               "--cache-dir", str(tmp_path / "cache")]
+    command = [
+        sys.executable,
+        "-m",
+        "lambda_magic.sandbox",
+        "build",
+        "--template",
+        str(template),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     first = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "building greeter" in first.stdout and "built 2 function(s)" in first.stdout

@@ -16,8 +16,7 @@ from sandbox_fixtures import lambda_client, running_sandbox, write_module
 
 from lambda_magic.sandbox import Sandbox
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 SOURCE = "def handler(event, context):\n    return event\n"
 
@@ -27,8 +26,14 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     code = tmp_path_factory.mktemp("code")
     write_module(code, "app", SOURCE)
     with running_sandbox(demo=False) as sb:
-        sb.add_function("f", code=code / "app.py", handler="app.handler",
-                        environment={"A": "1"}, description="d", reserved_concurrency=5)
+        sb.add_function(
+            "f",
+            code=code / "app.py",
+            handler="app.handler",
+            environment={"A": "1"},
+            description="d",
+            reserved_concurrency=5,
+        )
         sb.publish_version("f")
         sb.create_alias("f", "prod", "1")
         for index in range(7):
@@ -53,9 +58,15 @@ def moto_shapes() -> dict[str, Any]:
         with zipfile.ZipFile(archive, "w") as zipped:
             zipped.writestr("app.py", SOURCE)
         moto = boto3.client("lambda", region_name="us-east-1")
-        moto.create_function(FunctionName="f", Runtime="python3.11", Role=role,
-                             Handler="app.handler", Code={"ZipFile": archive.getvalue()},
-                             Environment={"Variables": {"A": "1"}}, Description="d")
+        moto.create_function(
+            FunctionName="f",
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": archive.getvalue()},
+            Environment={"Variables": {"A": "1"}},
+            Description="d",
+        )
         moto.publish_version(FunctionName="f")
         moto.create_alias(FunctionName="f", Name="prod", FunctionVersion="1")
         return {
@@ -89,8 +100,9 @@ def test_configuration_shapes_match_moto(client: Any, moto_shapes: dict[str, Any
         assert _keys(config) <= members, name
     assert _keys(moto_shapes["config"]) <= _keys(ours["config"])
     assert _keys(moto_shapes["versions"][1]) <= _keys(ours["version"])
-    assert set(moto_shapes["get"]) - {"ResponseMetadata"} <= set(client.get_function(
-        FunctionName="f")) - {"ResponseMetadata"}
+    assert set(moto_shapes["get"]) - {"ResponseMetadata"} <= set(client.get_function(FunctionName="f")) - {
+        "ResponseMetadata"
+    }
 
 
 def test_alias_shape_matches_moto(client: Any, moto_shapes: dict[str, Any]) -> None:
@@ -98,15 +110,13 @@ def test_alias_shape_matches_moto(client: Any, moto_shapes: dict[str, Any]) -> N
     assert _keys(alias) == _keys(moto_shapes["alias"])
     assert alias["AliasArn"] == "arn:aws:lambda:us-east-1:123456789012:function:f:prod"
     assert alias["FunctionVersion"] == "1"
-    assert client.list_aliases(FunctionName="f")["Aliases"] == [
-        {key: alias[key] for key in _keys(alias)}]
+    assert client.list_aliases(FunctionName="f")["Aliases"] == [{key: alias[key] for key in _keys(alias)}]
 
 
 def test_values_of_a_configuration(client: Any) -> None:
     config = client.get_function_configuration(FunctionName="f", Qualifier="prod")
     assert config["Version"] == "1"
-    assert config["FunctionArn"].endswith(":function:f:prod") or config["FunctionArn"].endswith(
-        ":function:f:1")
+    assert config["FunctionArn"].endswith(":function:f:prod") or config["FunctionArn"].endswith(":function:f:1")
     assert config["Environment"] == {"Variables": {"A": "1"}}
     assert config["Description"] == "d"
     assert config["Handler"] == "app.handler"
@@ -129,8 +139,11 @@ def test_pagination_with_marker_and_max_items(client: Any) -> None:
         names += [f["FunctionName"] for f in page["Functions"]]
         marker = page.get("NextMarker")
     assert names == sorted(["f", *(f"page{i}" for i in range(7))])
-    paginated = [f["FunctionName"] for page in client.get_paginator("list_functions").paginate(
-        PaginationConfig={"PageSize": 2}) for f in page["Functions"]]
+    paginated = [
+        f["FunctionName"]
+        for page in client.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 2})
+        for f in page["Functions"]
+    ]
     assert paginated == names
     assert "NextMarker" not in client.list_functions()
 

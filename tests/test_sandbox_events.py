@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from sandbox_fixtures import lambda_client, running_sandbox, write_module
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 TOUCH = """
     import pathlib
@@ -36,10 +35,14 @@ def test_throttled_events_of_one_function_do_not_block_another(tmp_path: Path) -
         sandbox.add_function("free", code=tmp_path / "code" / "touch.py")
         client = lambda_client(sandbox)
         for index in range(12):  # more than the old shared pool's 8 threads
-            client.invoke(FunctionName="held", InvocationType="Event",
-                          Payload=f'{{"path": "{tmp_path / f"held-{index}"}"}}'.encode())
-        client.invoke(FunctionName="free", InvocationType="Event",
-                      Payload=f'{{"path": "{tmp_path / "free"}"}}'.encode())
+            client.invoke(
+                FunctionName="held",
+                InvocationType="Event",
+                Payload=f'{{"path": "{tmp_path / f"held-{index}"}"}}'.encode(),
+            )
+        client.invoke(
+            FunctionName="free", InvocationType="Event", Payload=f'{{"path": "{tmp_path / "free"}"}}'.encode()
+        )
         assert _wait_for(tmp_path / "free")
         assert not list(tmp_path.glob("held-*"))  # still throttled, still queued, not dropped
         assert sandbox._parts is not None
@@ -51,7 +54,8 @@ def test_a_throttled_event_runs_once_concurrency_is_allowed(tmp_path: Path) -> N
     with running_sandbox(demo=False) as sandbox:
         sandbox.add_function("later", code=tmp_path / "code" / "touch.py", reserved_concurrency=0)
         client = lambda_client(sandbox)
-        client.invoke(FunctionName="later", InvocationType="Event",
-                      Payload=f'{{"path": "{tmp_path / "later"}"}}'.encode())
+        client.invoke(
+            FunctionName="later", InvocationType="Event", Payload=f'{{"path": "{tmp_path / "later"}"}}'.encode()
+        )
         sandbox.registry.get("later").reserved_concurrency = None  # as PutFunctionConcurrency
         assert _wait_for(tmp_path / "later")

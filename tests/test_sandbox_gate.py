@@ -14,47 +14,47 @@ from sandbox_fixtures import invoke_json, lambda_client, running_sandbox, signed
 
 from lambda_magic.sandbox import Sandbox
 
-pytestmark = pytest.mark.skipif(
-    not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only"
-)
+pytestmark = pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only")
 _PATH = "/2015-03-31/functions/touch/invocations"
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     code = tmp_path_factory.mktemp("gate")
-    write_module(code, "touch", """
+    write_module(
+        code,
+        "touch",
+        """
         import pathlib
 
         def handler(event, context):
             pathlib.Path(event["path"]).write_text("ran")
             return "ran"
-    """)
+    """,
+    )
     with running_sandbox(demo=False) as sb:
         sb.add_function("touch", code=code / "touch.py")
         yield sb
 
 
 def _post(sandbox: Sandbox, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-    connection = http.client.HTTPConnection("127.0.0.1", int(sandbox.endpoint_url.split(":")[-1]),
-                                            timeout=30)
+    connection = http.client.HTTPConnection("127.0.0.1", int(sandbox.endpoint_url.split(":")[-1]), timeout=30)
     try:
         connection.request("POST", _PATH, body=body, headers=headers)
         response = connection.getresponse()
         data = json.loads(response.read() or b"null")
-        return response.status, {"type": response.getheader("x-amzn-ErrorType"),
-                                 "body": data}
+        return response.status, {"type": response.getheader("x-amzn-ErrorType"), "body": data}
     finally:
         connection.close()
 
 
 def test_a_no_cors_fetch_from_a_web_page_is_refused_and_runs_nothing(
-        sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     marker = tmp_path / "ran"
     body = json.dumps({"path": str(marker)}).encode()
     # What fetch(url, {method: "POST", mode: "no-cors", body}) sends from http://evil.example.
-    headers = {"Origin": "http://evil.example", "Content-Type": "text/plain;charset=UTF-8",
-               "Host": "evil.example"}
+    headers = {"Origin": "http://evil.example", "Content-Type": "text/plain;charset=UTF-8", "Host": "evil.example"}
     with caplog.at_level(logging.WARNING, logger="lambda_magic.sandbox"):
         status, answer = _post(sandbox, headers, body)
     assert status == 403
@@ -64,13 +64,17 @@ def test_a_no_cors_fetch_from_a_web_page_is_refused_and_runs_nothing(
     assert len(refused) == 1 and "Origin" in refused[0]
 
 
-@pytest.mark.parametrize("drop, add, code", [
-    ("Authorization", {}, "MissingAuthenticationTokenException"),
-    (None, {"Origin": "http://localhost:8888"}, "AccessDeniedException"),
-    (None, {"Host": "attacker.example:9001"}, "AccessDeniedException"),
-])
-def test_each_rule_alone_refuses(sandbox: Sandbox, tmp_path: Path, drop: str | None,
-                                 add: dict[str, str], code: str) -> None:
+@pytest.mark.parametrize(
+    "drop, add, code",
+    [
+        ("Authorization", {}, "MissingAuthenticationTokenException"),
+        (None, {"Origin": "http://localhost:8888"}, "AccessDeniedException"),
+        (None, {"Host": "attacker.example:9001"}, "AccessDeniedException"),
+    ],
+)
+def test_each_rule_alone_refuses(
+    sandbox: Sandbox, tmp_path: Path, drop: str | None, add: dict[str, str], code: str
+) -> None:
     marker = tmp_path / "ran"
     body = json.dumps({"path": str(marker)}).encode()
     headers = {**signed_headers(sandbox, "POST", _PATH, body), **add}
@@ -94,13 +98,22 @@ def test_boto3_and_localhost_are_let_in(sandbox: Sandbox, tmp_path: Path) -> Non
     assert marker.exists()
 
 
-@pytest.mark.parametrize("host, refused", [
-    ("127.0.0.1:9001", False), ("localhost", False), ("[::1]:9001", False),
-    ("127.0.0.1.evil.example", True), ("", True), ("localhost.evil.example:9001", True),
-])
+@pytest.mark.parametrize(
+    "host, refused",
+    [
+        ("127.0.0.1:9001", False),
+        ("localhost", False),
+        ("[::1]:9001", False),
+        ("127.0.0.1.evil.example", True),
+        ("", True),
+        ("localhost.evil.example:9001", True),
+    ],
+)
 def test_host_rule(host: str, refused: bool) -> None:
     from lambda_magic.sandbox._gate import refusal
 
-    signature = ("AWS4-HMAC-SHA256 Credential=sandbox/20260101/us-east-1/lambda/aws4_request, "
-                 "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
+    signature = (
+        "AWS4-HMAC-SHA256 Credential=sandbox/20260101/us-east-1/lambda/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+    )
     assert (refusal({"Host": host, "Authorization": signature}) is not None) is refused

@@ -13,9 +13,7 @@ from sandbox_fixtures import invoke_json, lambda_client, raw_request, running_sa
 
 from lambda_magic.sandbox import Sandbox
 
-pytestmark = pytest.mark.skipif(
-    not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only"
-)
+pytestmark = pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only")
 _PATH = "/2015-03-31/functions/echo/invocations"
 
 
@@ -37,8 +35,7 @@ def _split(answer: bytes) -> tuple[int, bytes, bytes]:
     return int(head.split()[1]), head, rest
 
 
-def test_a_chunked_body_reaches_the_handler_and_the_connection_stays_in_step(
-        sandbox: Sandbox) -> None:
+def test_a_chunked_body_reaches_the_handler_and_the_connection_stays_in_step(sandbox: Sandbox) -> None:
     payload = json.dumps({"chunked": True, "text": "x" * 100}).encode()
     body = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (payload[:40], payload[40:]))
     body += b"0\r\n\r\n"
@@ -100,9 +97,17 @@ def test_an_arn_of_this_region_and_account_runs(sandbox: Sandbox) -> None:
     assert response["StatusCode"] == 200
 
 
-@pytest.mark.parametrize("code", ["ResourceNotFoundException", "ServiceException",
-                                  "InvalidParameterValueException", "TooManyRequestsException",
-                                  "RequestTooLargeException", "InvalidRequestContentException"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ResourceNotFoundException",
+        "ServiceException",
+        "InvalidParameterValueException",
+        "TooManyRequestsException",
+        "RequestTooLargeException",
+        "InvalidRequestContentException",
+    ],
+)
 def test_error_bodies_spell_message_as_the_botocore_model(code: str) -> None:
     import botocore.session
 

@@ -15,9 +15,7 @@ from sandbox_fixtures import client_context, invoke_json, lambda_client, log_of,
 
 from lambda_magic.sandbox import DEMO_DIR, Sandbox
 
-pytestmark = pytest.mark.skipif(
-    not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only"
-)
+pytestmark = pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 FUNCTIONS = {
     "counter": """
@@ -102,8 +100,7 @@ def test_echo_returns_event_and_context(client: Any) -> None:
     assert context["function_name"] == "echo"
     assert context["function_version"] == "$LATEST"
     assert context["memory_limit_in_mb"] == 128
-    assert context["invoked_function_arn"] == (
-        "arn:aws:lambda:us-east-1:123456789012:function:echo")
+    assert context["invoked_function_arn"] == ("arn:aws:lambda:us-east-1:123456789012:function:echo")
     assert context["log_group_name"] == "/aws/lambda/echo"
     assert 0 < context["remaining_time_in_millis"] <= 3000
 
@@ -141,8 +138,7 @@ def test_timeout_kills_the_worker_and_reports_like_lambda(sandbox: Sandbox, clie
     log = log_of(response)
     assert "going to sleep" in log
     assert f"Task timed out after 1.00 seconds\nEND RequestId: {request_id}" in log
-    assert not [w for w in sandbox.status()["workers"] if w["function"] == "slow"
-                and w["state"] != "dead"]
+    assert not [w for w in sandbox.status()["workers"] if w["function"] == "slow" and w["state"] != "dead"]
     again, body = invoke_json(client, "slow", {"seconds": 0}, LogType="Tail")
     assert body == "woke up"
     assert "Init Duration" in log_of(again)  # the killed worker is gone: cold again
@@ -193,11 +189,14 @@ def test_alias_runs_the_version_it_points_to(client: Any) -> None:
     assert "disk" in [check["name"] for check in body["checks"]]
 
 
-@pytest.mark.parametrize("target", [
-    "arn:aws:lambda:us-east-1:123456789012:function:health_check:prod",
-    "123456789012:function:health_check:prod",
-    "health_check:prod",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "arn:aws:lambda:us-east-1:123456789012:function:health_check:prod",
+        "123456789012:function:health_check:prod",
+        "health_check:prod",
+    ],
+)
 def test_qualified_names_and_arns(client: Any, target: str) -> None:
     response, body = invoke_json(client, target, {"service": "db"})
     assert response["ExecutedVersion"] == "1"
@@ -215,8 +214,7 @@ def test_runbook_check_restart_verify(client: Any) -> None:
     _, restart = invoke_json(client, "restart_service", {"service": "web"})
     assert restart["restarted"] is True
     assert restart["service"] == "web"
-    _, verify = invoke_json(client, "health_check",
-                            {"service": "web", "simulate": "down", "restarted": "web"})
+    _, verify = invoke_json(client, "health_check", {"service": "web", "simulate": "down", "restarted": "web"})
     assert verify["status"] == "healthy"
 
 
@@ -231,18 +229,19 @@ def _wait_for(path: Path, seconds: float = 15) -> bool:
 
 def test_event_answers_202_and_runs_in_the_background(client: Any, tmp_path: Path) -> None:
     marker = tmp_path / "event-ran"
-    response = client.invoke(FunctionName="touch", InvocationType="Event",
-                             Payload=json.dumps({"path": str(marker)}).encode())
+    response = client.invoke(
+        FunctionName="touch", InvocationType="Event", Payload=json.dumps({"path": str(marker)}).encode()
+    )
     assert response["StatusCode"] == 202
     assert response["Payload"].read() == b""
     assert _wait_for(marker)
 
 
-def test_dry_run_answers_204_and_runs_nothing(client: Any, sandbox: Sandbox,
-                                              tmp_path: Path) -> None:
+def test_dry_run_answers_204_and_runs_nothing(client: Any, sandbox: Sandbox, tmp_path: Path) -> None:
     marker = tmp_path / "dry-run-ran"
-    response = client.invoke(FunctionName="touch", InvocationType="DryRun",
-                             Payload=json.dumps({"path": str(marker)}).encode())
+    response = client.invoke(
+        FunctionName="touch", InvocationType="DryRun", Payload=json.dumps({"path": str(marker)}).encode()
+    )
     assert response["StatusCode"] == 204
     # Had the dry run been run, it would have finished before this later call on the
     # function's only idle worker.
@@ -307,15 +306,15 @@ def test_reserved_concurrency_used_up_throttles(sandbox: Sandbox, tmp_path: Path
     first_client, second_client = lambda_client(sandbox), lambda_client(sandbox)
     results: list[Any] = []
     event = json.dumps({"started": str(started), "release": str(release)}).encode()
-    holder = threading.Thread(target=lambda: results.append(
-        first_client.invoke(FunctionName="gate", Payload=event)["Payload"].read()))
+    holder = threading.Thread(
+        target=lambda: results.append(first_client.invoke(FunctionName="gate", Payload=event)["Payload"].read())
+    )
     holder.start()
     try:
         assert _wait_for(started)
         with pytest.raises(second_client.exceptions.TooManyRequestsException) as caught:
             second_client.invoke(FunctionName="gate", Payload=event)
-        assert caught.value.response["Reason"] == (
-            "ReservedFunctionConcurrentInvocationLimitExceeded")
+        assert caught.value.response["Reason"] == ("ReservedFunctionConcurrentInvocationLimitExceeded")
     finally:
         release.write_text("go")
         holder.join(timeout=30)
@@ -323,8 +322,7 @@ def test_reserved_concurrency_used_up_throttles(sandbox: Sandbox, tmp_path: Path
 
 
 def test_client_context_reaches_the_handler(client: Any) -> None:
-    context = {"custom": {"runbook": "restart"}, "env": {"locale": "en"},
-               "client": {"app_title": "notebook"}}
+    context = {"custom": {"runbook": "restart"}, "env": {"locale": "en"}, "client": {"app_title": "notebook"}}
     _, body = invoke_json(client, "echo", {}, ClientContext=client_context(context))
     seen = body["context"]["client_context"]
     assert seen["custom"] == {"runbook": "restart"}
@@ -360,8 +358,7 @@ def test_import_error_is_reported_as_lambda_init_error(client: Any) -> None:
 
 def test_concurrent_calls_get_more_workers(sandbox: Sandbox, tmp_path: Path) -> None:
     release = tmp_path / "release"
-    sandbox.add_function("hold", code=sandbox.registry.get("gate").latest.code_dir / "gate.py",
-                         timeout=30)
+    sandbox.add_function("hold", code=sandbox.registry.get("gate").latest.code_dir / "gate.py", timeout=30)
     results: list[Any] = []
 
     def call(index: int) -> None:

@@ -18,8 +18,7 @@ from sandbox_fixtures import invoke_json, lambda_client, log_of, running_sandbox
 
 from lambda_magic.sandbox import Sandbox, SandboxError
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 
 def _alive(pid: int) -> bool:
@@ -124,7 +123,9 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
 def test_command_line_serves_until_terminated() -> None:
     server = subprocess.Popen(
         [sys.executable, "-m", "lambda_magic.sandbox", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -135,11 +136,15 @@ def test_command_line_serves_until_terminated() -> None:
         import boto3
         from botocore.config import Config
 
-        client = boto3.client("lambda", endpoint_url=sandbox_url, region_name="us-east-1",
-                              aws_access_key_id="x", aws_secret_access_key="x",
-                              config=Config(retries={"total_max_attempts": 1}))
-        answer = json.loads(client.invoke(FunctionName="echo", Payload=b'{"cli": 1}')[
-            "Payload"].read())
+        client = boto3.client(
+            "lambda",
+            endpoint_url=sandbox_url,
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        answer = json.loads(client.invoke(FunctionName="echo", Payload=b'{"cli": 1}')["Payload"].read())
         assert answer["event"] == {"cli": 1}
     finally:
         os.kill(server.pid, signal.SIGTERM)
@@ -151,7 +156,9 @@ def test_command_line_serves_until_terminated() -> None:
 def test_command_line_reports_a_bad_template(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "lambda_magic.sandbox", "--template", str(tmp_path / "no.yaml")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot read SAM template")
@@ -175,8 +182,7 @@ def test_a_taken_port_is_one_clear_error() -> None:
 
 @linux_only
 def test_changed_configuration_reaches_new_workers_only(tmp_path: Path) -> None:
-    (tmp_path / "env.py").write_text(
-        "import os\n\ndef handler(event, context):\n    return os.environ.get('COLOR')\n")
+    (tmp_path / "env.py").write_text("import os\n\ndef handler(event, context):\n    return os.environ.get('COLOR')\n")
     with running_sandbox(demo=False) as sandbox:
         client = lambda_client(sandbox)
         sandbox.add_function("env", code=tmp_path / "env.py", environment={"COLOR": "red"})

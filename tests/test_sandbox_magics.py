@@ -13,8 +13,7 @@ from IPython.core.error import UsageError
 from lambda_magic._settings import session_settings
 from lambda_magic.sandbox._magics import SandboxMagics, session_sandbox
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 
 @pytest.fixture
@@ -34,8 +33,10 @@ def test_start_points_the_session_at_the_sandbox(ip: Any, capsys: pytest.Capture
     assert sandbox is not None
     assert sandbox.endpoint_url in capsys.readouterr().out
     assert session_settings().values() == {
-        "endpoint_url": sandbox.endpoint_url, "region": "us-east-1",
-        "access_key": "sandbox", "secret_key_path": "env:LAMBDA_MAGIC_SANDBOX_SECRET",
+        "endpoint_url": sandbox.endpoint_url,
+        "region": "us-east-1",
+        "access_key": "sandbox",
+        "secret_key_path": "env:LAMBDA_MAGIC_SANDBOX_SECRET",
     }
     import lambda_magic
 
@@ -84,7 +85,8 @@ def test_template_functions_are_served(ip: Any, tmp_path: Path) -> None:
     (project / "app.py").write_text("def handler(event, context):\n    return 'from sam'\n")
     (project / "template.yaml").write_text(
         "Resources:\n  Mine:\n    Type: AWS::Serverless::Function\n"
-        "    Properties: {Handler: app.handler, Runtime: python3.11, CodeUri: .}\n")
+        "    Properties: {Handler: app.handler, Runtime: python3.11, CodeUri: .}\n"
+    )
     ip.run_line_magic("lambda_sandbox", f"start --no-demo --template '{project / 'template.yaml'}'")
     import lambda_magic
 
@@ -92,8 +94,12 @@ def test_template_functions_are_served(ip: Any, tmp_path: Path) -> None:
 
 
 def test_stop_restores_the_session_settings_start_replaced(ip: Any, tmp_path: Path) -> None:
-    mine = {"access_key": "AKIAUSERSOWNKEY00", "secret_key_path": str(tmp_path / "secret"),
-            "region": "eu-west-3", "read_timeout": 42.0}
+    mine = {
+        "access_key": "AKIAUSERSOWNKEY00",
+        "secret_key_path": str(tmp_path / "secret"),
+        "region": "eu-west-3",
+        "read_timeout": 42.0,
+    }
     session_settings().update(**mine)
     ip.run_line_magic("lambda_sandbox", "start --no-demo")
     assert session_settings().access_key == "sandbox"

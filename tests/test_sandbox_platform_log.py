@@ -21,12 +21,21 @@ def test_json_format_writes_platform_records() -> None:
     assert (start["type"], start["record"]) == ("platform.start", {"requestId": "r1", "version": "3"})
     assert start["time"].endswith("Z")
     assert log.end("r1") == b""
-    report = json.loads(log.report("r1", duration_ms=1.234, memory_mb=256, max_memory_mb=60,
-                                   init_ms=20.0, status="timeout"))
+    report = json.loads(
+        log.report("r1", duration_ms=1.234, memory_mb=256, max_memory_mb=60, init_ms=20.0, status="timeout")
+    )
     assert report["type"] == "platform.report"
-    assert report["record"] == {"requestId": "r1", "status": "timeout", "metrics": {
-        "durationMs": 1.23, "billedDurationMs": 2, "memorySizeMB": 256, "maxMemoryUsedMB": 60,
-        "initDurationMs": 20.0}}
+    assert report["record"] == {
+        "requestId": "r1",
+        "status": "timeout",
+        "metrics": {
+            "durationMs": 1.23,
+            "billedDurationMs": 2,
+            "memorySizeMB": 256,
+            "maxMemoryUsedMB": 60,
+            "initDurationMs": 20.0,
+        },
+    }
 
 
 def test_a_system_log_level_above_info_drops_platform_records() -> None:

@@ -14,8 +14,7 @@ import pytest
 from sandbox_fixtures import invoke_json, lambda_client, running_sandbox, write_module
 from test_sandbox_workers import alive, gone_soon
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 SPAWNER = """
     import subprocess

@@ -49,8 +49,7 @@ def test_published_versions_run_from_a_read_only_copy_made_once(tmp_path: Path) 
     assert sandbox.registry.get("f").versions["1"].code_dir != first
     later = Sandbox(demo=False)  # a later sandbox (or session) reuses the frozen copy
     later.add_function("f", code=code, handler="app.handler", publish=True)
-    assert later.registry.get("f").versions["1"].code_dir == sandbox.registry.get("f").versions[
-        "1"].code_dir
+    assert later.registry.get("f").versions["1"].code_dir == sandbox.registry.get("f").versions["1"].code_dir
 
 
 def test_unchanged_code_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

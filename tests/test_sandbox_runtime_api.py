@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from sandbox_fixtures import invoke_json, lambda_client, running_sandbox, write_module
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 GATE = """
     import pathlib, time
@@ -45,8 +44,10 @@ def _wait_for(path: Path, seconds: float = 20) -> bool:
 def _post(address: tuple[str, int], path: str, body: bytes) -> bytes:
     """A raw POST from this (foreign) process; what comes back before the server closes."""
     with socket.create_connection(address, timeout=10) as sock:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {address[0]}\r\nContent-Length: {len(body)}\r\n"
-                "Content-Type: application/json\r\n\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {address[0]}\r\nContent-Length: {len(body)}\r\n"
+            "Content-Type: application/json\r\n\r\n"
+        ).encode()
         try:
             sock.sendall(head + body)
             return sock.recv(65536)
@@ -61,8 +62,7 @@ def test_another_process_cannot_inject_an_error_into_a_running_invocation(tmp_pa
     with running_sandbox(demo=False) as sandbox:
         sandbox.add_function("gate", code=tmp_path / "code" / "gate.py", timeout=30)
         event = {"started": str(started), "release": str(release)}
-        caller = threading.Thread(
-            target=lambda: results.append(invoke_json(lambda_client(sandbox), "gate", event)))
+        caller = threading.Thread(target=lambda: results.append(invoke_json(lambda_client(sandbox), "gate", event)))
         caller.start()
         try:
             assert _wait_for(started)

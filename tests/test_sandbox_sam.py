@@ -85,8 +85,12 @@ def test_reads_functions_globals_and_tags(template: Path) -> None:
     assert hello.code == template.parent / "src"
     assert (hello.timeout, hello.memory, hello.alias) == (7, 256, "live")
     assert hello.environment == {
-        "STAGE": "dev", "SHARED": "from-globals", "TABLE": "Table",
-        "URL": "https://us-east-1.example.com/dev", "TABLE_ARN": "Table.Arn", "DEBUG": "true",
+        "STAGE": "dev",
+        "SHARED": "from-globals",
+        "TABLE": "Table",
+        "URL": "https://us-east-1.example.com/dev",
+        "TABLE_ARN": "Table.Arn",
+        "DEBUG": "true",
     }
     assert inline.name == "dev-inline"
     assert inline.inline_code is not None

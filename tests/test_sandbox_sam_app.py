@@ -13,8 +13,7 @@ from sandbox_fixtures import invoke_json, lambda_client, layered_app, log_of
 
 from lambda_magic.sandbox import Sandbox
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 
 @pytest.fixture
@@ -29,8 +28,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, lis
     tmp_path = tmp_path_factory.mktemp("app")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PIP_NO_INDEX", "1")  # everything comes from local files
-        sandbox = Sandbox(template=layered_app(tmp_path), demo=False,
-                          cache_dir=tmp_path / "cache", progress=lines.append)
+        sandbox = Sandbox(
+            template=layered_app(tmp_path), demo=False, cache_dir=tmp_path / "cache", progress=lines.append
+        )
     with sandbox:
         yield sandbox, lines
 
@@ -50,8 +50,7 @@ def test_configuration_lists_the_layer(app: tuple[Sandbox, list[str]]) -> None:
     client = lambda_client(sandbox)
     for name in ("greeter", "json_logger"):
         layers = client.get_function_configuration(FunctionName=name)["Layers"]
-        assert [layer["Arn"] for layer in layers] == [
-            "arn:aws:lambda:us-east-1:123456789012:layer:shared:1"]
+        assert [layer["Arn"] for layer in layers] == ["arn:aws:lambda:us-east-1:123456789012:layer:shared:1"]
     logging = client.get_function_configuration(FunctionName="json_logger")["LoggingConfig"]
     assert logging["LogFormat"] == "JSON" and logging["ApplicationLogLevel"] == "INFO"
 
@@ -63,7 +62,9 @@ def test_json_logging_config_is_honoured(app: tuple[Sandbox, list[str]]) -> None
     records = [json.loads(line) for line in log_of(response).splitlines() if line.strip()]
     application = [r for r in records if "level" in r]
     assert [(r["level"], r["message"]) for r in application] == [
-        ("INFO", "info hello logs from the shared layer"), ("WARNING", "a warning")]
+        ("INFO", "info hello logs from the shared layer"),
+        ("WARNING", "a warning"),
+    ]
     assert all(r["requestId"] == response["ResponseMetadata"]["RequestId"] for r in application)
     platform = [r["type"] for r in records if "type" in r]
     assert platform[0] == "platform.start" and platform[-1] == "platform.report"
@@ -72,8 +73,9 @@ def test_json_logging_config_is_honoured(app: tuple[Sandbox, list[str]]) -> None
     assert report["metrics"]["memorySizeMB"] == 128
 
 
-def test_the_app_through_the_magic(shell: Any, tmp_path: Path, offline_pip: None,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_app_through_the_magic(
+    shell: Any, tmp_path: Path, offline_pip: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     template = layered_app(tmp_path)
     shell.run_line_magic("lambda_sandbox", f"start --no-demo --template {template}")

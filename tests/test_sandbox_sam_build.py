@@ -17,8 +17,7 @@ from sandbox_fixtures import invoke_json, lambda_client, running_sandbox, write_
 from lambda_magic.sandbox import Sandbox
 from lambda_magic.sandbox._sam import load_template
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 TEMPLATE = """
 AWSTemplateFormatVersion: "2010-09-09"
@@ -135,8 +134,13 @@ class _ResponseUrl(BaseHTTPRequestHandler):
 def test_zip_code_runs_and_inline_code_has_cfnresponse(template: Path) -> None:
     server = HTTPServer(("127.0.0.1", 0), _ResponseUrl)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    event = {"ResponseURL": f"http://127.0.0.1:{server.server_port}/signed", "StackId": "stack",
-             "RequestId": "req-1", "LogicalResourceId": "Thing", "RequestType": "Create"}
+    event = {
+        "ResponseURL": f"http://127.0.0.1:{server.server_port}/signed",
+        "StackId": "stack",
+        "RequestId": "req-1",
+        "LogicalResourceId": "Thing",
+        "RequestType": "Create",
+    }
     try:
         lines: list[str] = []
         with running_sandbox(template=template, demo=False, progress=lines.append) as sandbox:
@@ -150,8 +154,7 @@ def test_zip_code_runs_and_inline_code_has_cfnresponse(template: Path) -> None:
         server.shutdown()
         server.server_close()
     sent = _ResponseUrl.received[-1]
-    assert (sent["Status"], sent["Data"], sent["PhysicalResourceId"]) == ("SUCCESS", {"made": "it"},
-                                                                          "phys-1")
+    assert (sent["Status"], sent["Data"], sent["PhysicalResourceId"]) == ("SUCCESS", {"made": "it"}, "phys-1")
     assert [line for line in lines if line.startswith("sandbox: skipped 6 function(s)")]
 
 

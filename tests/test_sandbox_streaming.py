@@ -17,9 +17,7 @@ from sandbox_fixtures import lambda_client, running_sandbox, write_module
 from lambda_magic.sandbox import Sandbox
 from lambda_magic.sandbox._event_stream import encode_message, invoke_complete, payload_chunk
 
-pytestmark = pytest.mark.skipif(
-    not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only"
-)
+pytestmark = pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 HANDLERS = """
     import pathlib, time
@@ -65,10 +63,12 @@ def _decode(data: bytes) -> list[Any]:
 
 
 def test_encoder_is_read_by_botocores_parser() -> None:
-    chunk, done = _decode(payload_chunk(b"\x00bytes\xff") + invoke_complete(error_code="Unhandled",
-                                                                          log_result="bG9n"))
-    assert chunk.headers == {":event-type": "PayloadChunk", ":content-type": "application/octet-stream",
-                             ":message-type": "event"}
+    chunk, done = _decode(payload_chunk(b"\x00bytes\xff") + invoke_complete(error_code="Unhandled", log_result="bG9n"))
+    assert chunk.headers == {
+        ":event-type": "PayloadChunk",
+        ":content-type": "application/octet-stream",
+        ":message-type": "event",
+    }
     assert chunk.payload == b"\x00bytes\xff"
     assert done.headers[":event-type"] == "InvokeComplete"
     assert json.loads(done.payload) == {"ErrorCode": "Unhandled", "LogResult": "bG9n"}
@@ -85,7 +85,7 @@ def test_encoder_checksums_cover_the_message() -> None:
 
 def _events(response: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     for event in response["EventStream"]:
-        (kind, body), = event.items()
+        ((kind, body),) = event.items()
         yield kind, body
 
 
@@ -93,14 +93,14 @@ def test_generator_chunks_arrive_while_the_handler_still_runs(sandbox: Sandbox, 
     release = tmp_path / "release"
     client = lambda_client(sandbox)
     response = client.invoke_with_response_stream(
-        FunctionName="gated", Payload=json.dumps({"release": str(release)}).encode(), LogType="Tail")
+        FunctionName="gated", Payload=json.dumps({"release": str(release)}).encode(), LogType="Tail"
+    )
     assert (response["StatusCode"], response["ExecutedVersion"]) == (200, "$LATEST")
     events = _events(response)
     assert next(events) == ("PayloadChunk", {"Payload": b"first\n"})
     release.touch()  # the handler waits for this: the first chunk came before it could end
     rest = list(events)
-    assert rest[:2] == [("PayloadChunk", {"Payload": b"second\n"}),
-                        ("PayloadChunk", {"Payload": b'{"third": 3}'})]
+    assert rest[:2] == [("PayloadChunk", {"Payload": b"second\n"}), ("PayloadChunk", {"Payload": b'{"third": 3}'})]
     kind, complete = rest[2]
     assert kind == "InvokeComplete" and "ErrorCode" not in complete
     log = base64.b64decode(complete["LogResult"]).decode()
@@ -111,7 +111,8 @@ def test_a_reader_that_goes_away_leaves_the_function_running(sandbox: Sandbox, t
     release = tmp_path / "release"
     client = lambda_client(sandbox)
     response = client.invoke_with_response_stream(
-        FunctionName="gated", Payload=json.dumps({"release": str(release)}).encode())
+        FunctionName="gated", Payload=json.dumps({"release": str(release)}).encode()
+    )
     request_id = response["ResponseMetadata"]["RequestId"]
     assert next(_events(response)) == ("PayloadChunk", {"Payload": b"first\n"})
     response["EventStream"].close()  # the reader is gone (Ctrl-C)
@@ -150,8 +151,7 @@ def test_an_error_after_chunks_ends_with_the_error(sandbox: Sandbox) -> None:
 def test_buffered_invoke_joins_a_generators_items(sandbox: Sandbox, tmp_path: Path) -> None:
     release = tmp_path / "release"
     release.touch()
-    answer = lambda_client(sandbox).invoke(FunctionName="gated",
-                                           Payload=json.dumps({"release": str(release)}).encode())
+    answer = lambda_client(sandbox).invoke(FunctionName="gated", Payload=json.dumps({"release": str(release)}).encode())
     assert answer["Payload"].read() == b'first\nsecond\n{"third": 3}'
     assert lambda_client(sandbox).invoke(FunctionName="empty")["Payload"].read() == b""
 
@@ -182,5 +182,10 @@ def test_streamed_invocations_are_in_the_logs(sandbox: Sandbox) -> None:
 def sandbox_logs(sandbox: Sandbox) -> Any:
     import boto3
 
-    return boto3.client("logs", endpoint_url=sandbox.endpoint_url, region_name=sandbox.region,
-                        aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    return boto3.client(
+        "logs",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=sandbox.region,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )

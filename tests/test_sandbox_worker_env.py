@@ -14,8 +14,7 @@ from sandbox_fixtures import invoke_json, lambda_client, running_sandbox, write_
 from lambda_magic.sandbox._runtime_dir import runtime_distributions
 from lambda_magic.sandbox._worker_env import DUMMY_CREDENTIALS, WorkerHost
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 PROBE = """
     import importlib, os, sys
@@ -34,11 +33,26 @@ PROBE = """
 """
 
 LAMBDA_VARIABLES = {
-    "_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "PATH", "LANG", "TZ", "LD_LIBRARY_PATH",
+    "_HANDLER",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "PATH",
+    "LANG",
+    "TZ",
+    "LD_LIBRARY_PATH",
     "_X_AMZN_TRACE_ID",
 }
 
@@ -57,19 +71,30 @@ def marker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def _probe(tmp_path: Path, modules: list[str], **sandbox_args: object) -> dict[str, object]:
     write_module(tmp_path / "probe", "probe", PROBE)
     with running_sandbox(demo=False, **sandbox_args) as sandbox:  # type: ignore[arg-type]
-        sandbox.add_function("probe", code=tmp_path / "probe", handler="probe.handler",
-                             environment={"FROM_TEMPLATE": "yes"})
+        sandbox.add_function(
+            "probe", code=tmp_path / "probe", handler="probe.handler", environment={"FROM_TEMPLATE": "yes"}
+        )
         response, body = invoke_json(lambda_client(sandbox), "probe", {"modules": modules})
     assert "FunctionError" not in response, body
     return body
 
 
 def test_handler_cannot_import_the_notebooks_packages(tmp_path: Path, marker_module: str) -> None:
-    body = _probe(tmp_path, [marker_module, "lambda_magic", "IPython", "yaml", "pytest",
-                             "boto3", "botocore", "awslambdaric", "json"])
-    assert body["modules"] == {marker_module: False, "lambda_magic": False, "IPython": False,
-                               "yaml": False, "pytest": False, "boto3": True,
-                               "botocore": True, "awslambdaric": True, "json": True}
+    body = _probe(
+        tmp_path,
+        [marker_module, "lambda_magic", "IPython", "yaml", "pytest", "boto3", "botocore", "awslambdaric", "json"],
+    )
+    assert body["modules"] == {
+        marker_module: False,
+        "lambda_magic": False,
+        "IPython": False,
+        "yaml": False,
+        "pytest": False,
+        "boto3": True,
+        "botocore": True,
+        "awslambdaric": True,
+        "json": True,
+    }
     assert body["flags"] == [1, 1]
 
 
@@ -85,8 +110,7 @@ def test_sys_path_is_code_then_runtime_then_stdlib(tmp_path: Path) -> None:
     assert stdlib and not any("site-packages" in entry for entry in stdlib)
 
 
-def test_environment_is_lambdas_and_the_functions_only(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_is_lambdas_and_the_functions_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOTEBOOK_MARKER_VARIABLE", "leaked")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALUSERKEY00000")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-user-secret")
@@ -105,8 +129,7 @@ def test_environment_is_lambdas_and_the_functions_only(tmp_path: Path,
     assert env["FROM_TEMPLATE"] == "yes"
 
 
-def test_pass_credentials_gives_the_owners_own(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pass_credentials_gives_the_owners_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALUSERKEY00000")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-user-secret")
     body = _probe(tmp_path, [], pass_credentials=True)
@@ -124,8 +147,7 @@ def test_the_owners_credentials_never_show_in_a_repr(tmp_path: Path) -> None:
 
 def test_runtime_distributions_are_the_sdk_and_the_runtime_client() -> None:
     names = {dist.metadata["Name"].lower().replace("_", "-") for dist in runtime_distributions()}
-    assert {"awslambdaric", "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil",
-            "six", "urllib3"} <= names
+    assert {"awslambdaric", "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"} <= names
     assert not names & {"ipython", "lambda-magic", "pyyaml", "traitlets", "awscrt"}
 
 

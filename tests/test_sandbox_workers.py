@@ -14,8 +14,7 @@ from sandbox_fixtures import invoke_json, lambda_client, log_of, running_sandbox
 
 from lambda_magic.sandbox import Sandbox
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="awslambdaric is Linux-only")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="awslambdaric is Linux-only")
 
 BROKEN = """
     print("loading broken")

@@ -29,22 +29,34 @@ def secret_setup(tmp_path: Path, shell: Any) -> Any:
         yield fake
 
 
-def test_secret_never_printed(secret_setup: FakeLambda, shell: Any, capfd: pytest.CaptureFixture[str],
-                              caplog: pytest.LogCaptureFixture) -> None:
+def test_secret_never_printed(
+    secret_setup: FakeLambda, shell: Any, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     fake = secret_setup
     caplog.set_level(logging.DEBUG)  # botocore's debug log included
-    fake.script("fn", Reply.ok({"ok": True}), Reply.function_error("bad"),
-                Reply.error(403, "AccessDeniedException", "denied"), Reply.ok({}, delay=1.0))
+    fake.script(
+        "fn",
+        Reply.ok({"ok": True}),
+        Reply.function_error("bad"),
+        Reply.error(403, "AccessDeniedException", "denied"),
+        Reply.ok({}, delay=1.0),
+    )
     shell.run_cell('%%lambda_invoke fn -o a\n{"x": 1}')
     shell.run_cell("%%lambda_invoke fn -o b --raise\n{}")
     shell.run_cell("%%lambda_invoke fn\n{}")
     shell.run_cell("%%lambda_invoke fn --timeout 0.2\n{}")
     shell.run_cell("%lambda_config")
     shell.run_cell("%%lambda_invoke 'bad name'\n{}")
-    shown = [repr(shell.user_ns["a"]), shell.user_ns["a"]._repr_html_(), shell.user_ns["b"]._repr_html_(),
-             repr(resolve_settings()), repr(session_settings()), repr(list(history)),
-             *(str(entry.error) for entry in history if entry.error),
-             *(repr(entry) for entry in history)]
+    shown = [
+        repr(shell.user_ns["a"]),
+        shell.user_ns["a"]._repr_html_(),
+        shell.user_ns["b"]._repr_html_(),
+        repr(resolve_settings()),
+        repr(session_settings()),
+        repr(list(history)),
+        *(str(entry.error) for entry in history if entry.error),
+        *(repr(entry) for entry in history),
+    ]
     captured = capfd.readouterr()
     log = caplog.text
     shown += [captured.out, captured.err, log]

@@ -32,10 +32,13 @@ def test_file_readable_by_others_warns_without_the_secret(tmp_path: Path) -> Non
     assert SECRET not in str(record[0].message)
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: str(p / "missing"), "cannot be read"),
-    (lambda p: str(secret_file(p, text="  \n")), "is empty"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: str(p / "missing"), "cannot be read"),
+        (lambda p: str(secret_file(p, text="  \n")), "is empty"),
+    ],
+)
 def test_file_errors(tmp_path: Path, make: object, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         read_secret(make(tmp_path))  # type: ignore[operator]

@@ -74,8 +74,11 @@ def test_session_profile_beats_file_keys(isolated: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [('regoin = "x"\n', "unknown setting 'regoin'"), ('read_timeout = "soon"\n', "is not a number"),
-     ("region = [\n", "cannot read settings file")],
+    [
+        ('regoin = "x"\n', "unknown setting 'regoin'"),
+        ('read_timeout = "soon"\n', "is not a number"),
+        ("region = [\n", "cannot read settings file"),
+    ],
 )
 def test_bad_project_file_is_one_line(isolated: Path, text: str, message: str) -> None:
     write(isolated / "lambda_magic.toml", text)
@@ -85,8 +88,12 @@ def test_bad_project_file_is_one_line(isolated: Path, text: str, message: str) -
 
 @pytest.mark.parametrize(
     ("values", "message"),
-    [({"read_timeout": -1}, "must be a positive number"), ({"max_concurrency": 0}, "at least 1"),
-     ({"log_tail": "maybe"}, "is not true or false"), ({"colour": "blue"}, "unknown setting 'colour'")],
+    [
+        ({"read_timeout": -1}, "must be a positive number"),
+        ({"max_concurrency": 0}, "at least 1"),
+        ({"log_tail": "maybe"}, "is not true or false"),
+        ({"colour": "blue"}, "unknown setting 'colour'"),
+    ],
 )
 def test_bad_session_values_change_nothing(values: dict[str, Any], message: str) -> None:
     session_settings().update(region="kept")
@@ -182,8 +189,9 @@ def test_the_retry_policy_defaults_are_the_settings_defaults() -> None:
 def test_lambda_config_reads_values_with_shell_quoting(shell: Any, tmp_path: Path) -> None:
     secret = write(tmp_path / "my keys" / "secret", "the-secret")
     secret.chmod(0o600)
-    result = shell.run_cell(f"%lambda_config region=\"eu-west-1\" secret_key_path='{secret}' "
-                            "access_key=AKIAQUOTEDVALUES")
+    result = shell.run_cell(
+        f"%lambda_config region=\"eu-west-1\" secret_key_path='{secret}' access_key=AKIAQUOTEDVALUES"
+    )
     assert result.success, result.error_in_exec
     assert session_settings().region == "eu-west-1"  # not '"eu-west-1"'
     assert session_settings().secret_key_path == str(secret)
@@ -211,13 +219,16 @@ def test_config_magic_masks_the_access_key_id(shell: Any, capsys: pytest.Capture
     assert "AKIAVISIBLEKEY123" not in shown
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("read_timeout = true\n", "read_timeout = True (.*) is not a number"),
-    ("max_concurrency = 2.7\n", "max_concurrency = 2.7 (.*) is not a whole number"),
-    ('region = ["eu-west-1"]\n', r"region = \['eu-west-1'\] (.*) is not text"),
-    ("read_timeout = nan\n", "read_timeout must be a finite number, not nan"),
-    ("connect_timeout = inf\n", "connect_timeout must be a finite number, not inf"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("read_timeout = true\n", "read_timeout = True (.*) is not a number"),
+        ("max_concurrency = 2.7\n", "max_concurrency = 2.7 (.*) is not a whole number"),
+        ('region = ["eu-west-1"]\n', r"region = \['eu-west-1'\] (.*) is not text"),
+        ("read_timeout = nan\n", "read_timeout must be a finite number, not nan"),
+        ("connect_timeout = inf\n", "connect_timeout must be a finite number, not inf"),
+    ],
+)
 def test_file_values_keep_their_declared_type(isolated: Path, text: str, message: str) -> None:
     """No silent truncation (2.7 -> 2), no True -> 1 s, no str() of a list, no NaN."""
     write(isolated / "lambda_magic.toml", text)

@@ -25,12 +25,15 @@ PHYSICAL = "mystack-HealthCheck-1A2B3C"
 def _write_stack(folder: Path) -> Path:
     """A template in folder ``mystack`` whose HealthCheck has a generated-looking name."""
     folder.mkdir(parents=True)
-    (folder / "check.py").write_text(textwrap.dedent("""
+    (folder / "check.py").write_text(
+        textwrap.dedent("""
         def handler(event, context):
             return {"function": context.function_name, "event": event}
-    """))
+    """)
+    )
     template = folder / "template.yaml"
-    template.write_text(textwrap.dedent(f"""
+    template.write_text(
+        textwrap.dedent(f"""
         Transform: AWS::Serverless-2016-10-31
         Description: a stack for tests
         Resources:
@@ -41,7 +44,8 @@ def _write_stack(folder: Path) -> Path:
               Runtime: python3.11
               CodeUri: .
               Handler: check.handler
-    """))
+    """)
+    )
     return template
 
 
@@ -65,8 +69,10 @@ def _count_lookups(settings: Any) -> list[str]:
 
     calls: list[str] = []
     client = service_client(settings, "cloudformation")
-    client.meta.events.register("before-call.cloudformation.DescribeStackResource",
-                                lambda params, **_: calls.append(params["body"]["LogicalResourceId"]))
+    client.meta.events.register(
+        "before-call.cloudformation.DescribeStackResource",
+        lambda params, **_: calls.append(params["body"]["LogicalResourceId"]),
+    )
     return calls
 
 
@@ -118,9 +124,13 @@ def test_api_invoke_resolves_the_stack(on_sandbox: Sandbox) -> None:
 
 
 def test_boto3_cloudformation_reads_the_sandbox_stacks(stack_sandbox: Sandbox) -> None:
-    cfn = boto3.client("cloudformation", endpoint_url=stack_sandbox.endpoint_url,
-                       region_name=stack_sandbox.region, aws_access_key_id="sandbox",
-                       aws_secret_access_key="sandbox")
+    cfn = boto3.client(
+        "cloudformation",
+        endpoint_url=stack_sandbox.endpoint_url,
+        region_name=stack_sandbox.region,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
     summaries = cfn.list_stacks()["StackSummaries"]
     assert {s["StackName"] for s in summaries} == {"mystack", "renamed"}
     assert all(s["StackStatus"] == "CREATE_COMPLETE" for s in summaries)
@@ -130,14 +140,17 @@ def test_boto3_cloudformation_reads_the_sandbox_stacks(stack_sandbox: Sandbox) -
     with pytest.raises(cfn.exceptions.ClientError, match="Resource Nope does not exist"):
         cfn.describe_stack_resource(StackName="mystack", LogicalResourceId="Nope")
     resources = cfn.describe_stack_resources(StackName="renamed")["StackResources"]
-    assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in resources] == [
-        ("HealthCheck", PHYSICAL)]
+    assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in resources] == [("HealthCheck", PHYSICAL)]
 
 
 def test_demo_template_is_the_demo_stack(demo_sandbox: Sandbox) -> None:
-    cfn = boto3.client("cloudformation", endpoint_url=demo_sandbox.endpoint_url,
-                       region_name=demo_sandbox.region, aws_access_key_id="sandbox",
-                       aws_secret_access_key="sandbox")
+    cfn = boto3.client(
+        "cloudformation",
+        endpoint_url=demo_sandbox.endpoint_url,
+        region_name=demo_sandbox.region,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
     detail = cfn.describe_stack_resource(StackName="demo", LogicalResourceId="HealthCheck")
     assert detail["StackResourceDetail"]["PhysicalResourceId"] == "health_check"
 
@@ -149,13 +162,23 @@ def moto_stack(aws_env: None) -> Iterator[str]:
 
     with mock_aws(config={"lambda": {"use_docker": False}}):
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
-        template = {"Resources": {"HealthCheck": {"Type": "AWS::Lambda::Function", "Properties": {
-            "Runtime": "python3.11", "Handler": "index.handler", "Role": role["Role"]["Arn"],
-            "Code": {"ZipFile": "def handler(e, c):\n    return e\n"}}}}}
-        boto3.client("cloudformation").create_stack(StackName="mystack",
-                                                    TemplateBody=json.dumps(template))
+        template = {
+            "Resources": {
+                "HealthCheck": {
+                    "Type": "AWS::Lambda::Function",
+                    "Properties": {
+                        "Runtime": "python3.11",
+                        "Handler": "index.handler",
+                        "Role": role["Role"]["Arn"],
+                        "Code": {"ZipFile": "def handler(e, c):\n    return e\n"},
+                    },
+                }
+            }
+        }
+        boto3.client("cloudformation").create_stack(StackName="mystack", TemplateBody=json.dumps(template))
         yield boto3.client("cloudformation").describe_stack_resource(
-            StackName="mystack", LogicalResourceId="HealthCheck")["StackResourceDetail"]["PhysicalResourceId"]
+            StackName="mystack", LogicalResourceId="HealthCheck"
+        )["StackResourceDetail"]["PhysicalResourceId"]
 
 
 def test_moto_generated_name_is_resolved_and_invoked(shell: Any, moto_stack: str) -> None:
@@ -176,17 +199,20 @@ def test_access_denied_names_the_permission(aws_env: None) -> None:
 
     client = boto3.client("cloudformation", region_name="us-east-1")
     with Stubber(client) as stub:
-        stub.add_client_error("describe_stack_resource", "AccessDenied", "not authorized",
-                              http_status_code=403)
+        stub.add_client_error("describe_stack_resource", "AccessDenied", "not authorized", http_status_code=403)
         with pytest.raises(AccessDeniedError, match="need cloudformation:DescribeStackResource"):
             resolve_function("mystack/HealthCheck", resolve_settings(), client=client)
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("echo", None), ("echo:prod", None),
-    ("arn:aws:lambda:us-east-1:123456789012:function:echo", None),
-    ("mystack/HealthCheck", ("mystack", "HealthCheck")),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("echo", None),
+        ("echo:prod", None),
+        ("arn:aws:lambda:us-east-1:123456789012:function:echo", None),
+        ("mystack/HealthCheck", ("mystack", "HealthCheck")),
+    ],
+)
 def test_parse_stack_reference(name: str, expected: tuple[str, str] | None) -> None:
     assert parse_stack_reference(name) == expected
 
@@ -214,8 +240,7 @@ def _aws_cli() -> str:
     return "/usr/bin/aws" if Path("/usr/bin/aws").exists() else str(shutil.which("aws"))
 
 
-def test_exports_name_the_logical_id_and_resolve_it_when_run(shell: Any, on_sandbox: Sandbox,
-                                                             tmp_path: Path) -> None:
+def test_exports_name_the_logical_id_and_resolve_it_when_run(shell: Any, on_sandbox: Sandbox, tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
@@ -241,8 +266,10 @@ def test_exports_name_the_logical_id_and_resolve_it_when_run(shell: Any, on_sand
     import nbformat
 
     cells = [cell.source for cell in nbformat.reads(export("magic"), as_version=4).cells]
-    assert any(cell.startswith("%%lambda_invoke mystack/HealthCheck ") and cell.endswith('{"exported": true}')
-               for cell in cells), cells
+    assert any(
+        cell.startswith("%%lambda_invoke mystack/HealthCheck ") and cell.endswith('{"exported": true}')
+        for cell in cells
+    ), cells
     assert cells[-1] == '%%lambda_invoke renamed/HealthCheck --raise\n{"outside": "a cell"}'
 
     from lambda_magic import history

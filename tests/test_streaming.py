@@ -61,8 +61,16 @@ class RecordingPublisher(DisplayPublisher):
         super().__init__(**kw)
         self.seen: list[tuple[float, str, bool]] = []
 
-    def publish(self, data: dict[str, Any], metadata: Any = None, source: Any = None, *,
-                transient: Any = None, update: bool = False, **kw: Any) -> None:
+    def publish(
+        self,
+        data: dict[str, Any],
+        metadata: Any = None,
+        source: Any = None,
+        *,
+        transient: Any = None,
+        update: bool = False,
+        **kw: Any,
+    ) -> None:
         self.seen.append((time.time(), data.get("text/plain", ""), update))
 
 
@@ -80,8 +88,9 @@ def _produced_at(text: str, n: int) -> float:
     return float(line.rsplit(" ", 1)[1])
 
 
-def test_notebook_shows_each_chunk_before_the_function_ends(shell: Any, on_sandbox: Sandbox,
-                                                            notebook: RecordingPublisher) -> None:
+def test_notebook_shows_each_chunk_before_the_function_ends(
+    shell: Any, on_sandbox: Sandbox, notebook: RecordingPublisher
+) -> None:
     shell.run_cell_magic("lambda_invoke", "ticker --stream -o r", '{"ticks": 3, "pause": 0.4}')
     response = shell.user_ns["r"]
     assert len(response.chunks) == 3
@@ -98,8 +107,9 @@ def test_notebook_shows_each_chunk_before_the_function_ends(shell: Any, on_sandb
     assert history[-1].request.stream and history[-1].response is response
 
 
-def test_terminal_prints_chunks_as_they_arrive(shell: Any, on_sandbox: Sandbox,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_terminal_prints_chunks_as_they_arrive(
+    shell: Any, on_sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert type(shell.display_pub) is DisplayPublisher  # the terminal's publisher
     response = shell.run_cell_magic("lambda_invoke", "ticker --stream", '{"ticks": 2, "pause": 0}')
     printed = capsys.readouterr().out
@@ -107,8 +117,9 @@ def test_terminal_prints_chunks_as_they_arrive(shell: Any, on_sandbox: Sandbox,
     assert printed.endswith(f"--- streamed 2 chunks ({len(response.raw_payload):,} bytes) ---\n")
 
 
-def test_json_is_decoded_at_the_end_with_the_log_tail(shell: Any, on_sandbox: Sandbox,
-                                                      notebook: RecordingPublisher) -> None:
+def test_json_is_decoded_at_the_end_with_the_log_tail(
+    shell: Any, on_sandbox: Sandbox, notebook: RecordingPublisher
+) -> None:
     response = shell.run_cell_magic("lambda_invoke", "report --stream", '{"id": 7}')
     assert response.payload == {"status": "green", "event": {"id": 7}}
     assert response.chunks == (json.dumps(response.payload).encode(),)
@@ -116,8 +127,7 @@ def test_json_is_decoded_at_the_end_with_the_log_tail(shell: Any, on_sandbox: Sa
     assert response.report is not None and f"START RequestId: {response.request_id}" in response.log
 
 
-def test_error_after_chunks_is_invoke_completes(shell: Any, on_sandbox: Sandbox,
-                                                notebook: RecordingPublisher) -> None:
+def test_error_after_chunks_is_invoke_completes(shell: Any, on_sandbox: Sandbox, notebook: RecordingPublisher) -> None:
     shell.run_cell_magic("lambda_invoke", "breaks --stream -o r", "{}")
     response = shell.user_ns["r"]
     assert response.function_error == "Unhandled"
@@ -164,8 +174,9 @@ def test_a_stream_that_breaks_is_may_have_run_and_not_resent(fake_stream: FakeLa
 
 
 def test_throttled_before_the_answer_is_retried(fake_stream: FakeLambda) -> None:
-    fake_stream.script("fn", Reply.throttle(retry_after=0.01),
-                       Reply(body=payload_chunk(b'{"ok": true}') + invoke_complete()))
+    fake_stream.script(
+        "fn", Reply.throttle(retry_after=0.01), Reply(body=payload_chunk(b'{"ok": true}') + invoke_complete())
+    )
     response = invoke("fn", {"id": 3}, stream=True)
     assert response.payload == {"ok": True}
     assert fake_stream.per_id[3] == 2
@@ -176,15 +187,24 @@ def test_ctrl_c_stops_reading_and_says_the_function_may_still_run(on_sandbox: Sa
     def interrupt(chunk: bytes) -> None:
         raise KeyboardInterrupt
 
-    with pytest.raises(InterruptedInvocationError, match=r"stopped reading .* after 1 chunk: the function "
-                                                         "may still be running") as caught:
+    with pytest.raises(
+        InterruptedInvocationError,
+        match=r"stopped reading .* after 1 chunk: the function "
+        "may still be running",
+    ) as caught:
         invoke("ticker", {"ticks": 3, "pause": 0.2}, stream=True, on_chunk=interrupt)
     rid = caught.value.request_id
     assert rid and f"%lambda_logs ticker --request-id {rid}" in str(caught.value)
     # It did run on: its log ends with its REPORT line, all three ticks written.
     deadline = time.monotonic() + 20
     lines: list[str] = []
-    follow_logs("ticker", resolve_settings(), lambda line: lines.append(line.message),
-                request_id=rid, poll=0.1, stop=lambda: time.monotonic() > deadline)
+    follow_logs(
+        "ticker",
+        resolve_settings(),
+        lambda line: lines.append(line.message),
+        request_id=rid,
+        poll=0.1,
+        stop=lambda: time.monotonic() > deadline,
+    )
     assert lines[-1].startswith(f"REPORT RequestId: {rid}")
     assert len(history) == 1 and isinstance(history[-1].error, InterruptedInvocationError)

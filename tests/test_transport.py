@@ -26,20 +26,46 @@ ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
 #: (id, client.invoke keyword arguments), in the order the engine passes them.
 REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("minimal", {"FunctionName": "fn"}),
-    ("engine-default", {"FunctionName": "fn", "InvocationType": "RequestResponse", "LogType": "Tail",
-                        "Payload": b'{"id": 1}'}),
-    ("qualifier", {"FunctionName": "fn", "InvocationType": "RequestResponse", "LogType": "None",
-                   "Payload": b"{}", "Qualifier": "prod"}),
+    (
+        "engine-default",
+        {"FunctionName": "fn", "InvocationType": "RequestResponse", "LogType": "Tail", "Payload": b'{"id": 1}'},
+    ),
+    (
+        "qualifier",
+        {
+            "FunctionName": "fn",
+            "InvocationType": "RequestResponse",
+            "LogType": "None",
+            "Payload": b"{}",
+            "Qualifier": "prod",
+        },
+    ),
     ("latest-qualifier", {"FunctionName": "fn", "Qualifier": "$LATEST"}),
     ("event", {"FunctionName": "fn", "InvocationType": "Event", "LogType": "None", "Payload": b'"x"'}),
     ("dry-run", {"FunctionName": "fn", "InvocationType": "DryRun", "LogType": "None"}),
-    ("client-context", {"FunctionName": "fn", "InvocationType": "RequestResponse", "LogType": "Tail",
-                        "ClientContext": "eyJjdXN0b20iOnsiayI6MX19"}),
+    (
+        "client-context",
+        {
+            "FunctionName": "fn",
+            "InvocationType": "RequestResponse",
+            "LogType": "Tail",
+            "ClientContext": "eyJjdXN0b20iOnsiayI6MX19",
+        },
+    ),
     ("tenant", {"FunctionName": "fn", "InvocationType": "RequestResponse", "TenantId": "acme corp:1/a=b+c@d"}),
     ("durable", {"FunctionName": "fn", "InvocationType": "Event", "DurableExecutionName": "run-1_a"}),
-    ("everything", {"FunctionName": ARN + ":prod", "InvocationType": "RequestResponse", "LogType": "Tail",
-                    "Payload": b'{"a": [1, 2]}', "ClientContext": "e30=", "TenantId": "t  1",
-                    "DurableExecutionName": "d-1"}),
+    (
+        "everything",
+        {
+            "FunctionName": ARN + ":prod",
+            "InvocationType": "RequestResponse",
+            "LogType": "Tail",
+            "Payload": b'{"a": [1, 2]}',
+            "ClientContext": "e30=",
+            "TenantId": "t  1",
+            "DurableExecutionName": "d-1",
+        },
+    ),
     ("empty-payload", {"FunctionName": "fn", "Payload": b""}),
     ("binary-payload", {"FunctionName": "fn", "Payload": bytes(range(256)) * 4}),
     ("six-mb-payload", {"FunctionName": "fn", "Payload": b"7" * SIX_MB}),
@@ -116,8 +142,9 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> float:
     return FROZEN.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def _both(url: str, clock: float, monkeypatch: pytest.MonkeyPatch,
-          token: str | None = "session-token") -> tuple[Any, LeanTransport]:
+def _both(
+    url: str, clock: float, monkeypatch: pytest.MonkeyPatch, token: str | None = "session-token"
+) -> tuple[Any, LeanTransport]:
     """botocore's client and the lean transport, for the same identity, region and endpoint."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG")
@@ -149,7 +176,11 @@ def _comparable(head: bytes) -> tuple[list[bytes], bytes, set[bytes]]:
 @pytest.mark.parametrize(("params"), [params for _, params in REQUESTS], ids=[name for name, _ in REQUESTS])
 @pytest.mark.parametrize("token", ["session-token", None], ids=["token", "no-token"])
 def test_the_lean_request_is_byte_for_byte_botocores(
-    recorder: Recorder, frozen: float, monkeypatch: pytest.MonkeyPatch, params: dict[str, Any], token: str | None,
+    recorder: Recorder,
+    frozen: float,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, Any],
+    token: str | None,
 ) -> None:
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     botocore_client, lean = _both(recorder.url, frozen, monkeypatch, token)
@@ -161,13 +192,16 @@ def test_the_lean_request_is_byte_for_byte_botocores(
     assert lean_lines == boto_lines  # method, path, query, every header, their order; Authorization too
     assert lean_body == boto_body
     assert boto_id != lean_id and lean_features <= boto_features
-    assert any(line.startswith(b"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/us-east-1/lambda/")
-               for line in lean_lines)
+    assert any(
+        line.startswith(b"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/us-east-1/lambda/")
+        for line in lean_lines
+    )
 
 
 @pytest.mark.parametrize(("params"), [params for _, params in REQUESTS], ids=[name for name, _ in REQUESTS])
-def test_the_signature_equals_botocores_sigv4auth(recorder: Recorder, frozen: float, params: dict[str, Any],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_signature_equals_botocores_sigv4auth(
+    recorder: Recorder, frozen: float, params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The lean Authorization, recomputed by ``botocore.auth.SigV4Auth`` from the request alone."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -178,8 +212,11 @@ def test_the_signature_equals_botocores_sigv4auth(recorder: Recorder, frozen: fl
     headers = dict(prepared.headers)
     # What botocore's serialiser hands its signer: the parameters' headers and the User-Agent
     # (the signer adds date and token; http.client and the retry handler add the rest later).
-    given = {k: v for k, v in headers.items() if k == "User-Agent" or (
-        k.startswith("X-Amz-") and k not in ("X-Amz-Date", "X-Amz-Security-Token"))}
+    given = {
+        k: v
+        for k, v in headers.items()
+        if k == "User-Agent" or (k.startswith("X-Amz-") and k not in ("X-Amz-Date", "X-Amz-Security-Token"))
+    }
     request = AWSRequest("POST", recorder.url + prepared.target, data=prepared.body, headers=given)
     credentials = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", "session-token")
     SigV4Auth(credentials, "lambda", "us-east-1").add_auth(request)
@@ -191,7 +228,8 @@ def test_the_signing_key_is_derived_once_per_day_and_secret() -> None:
     now = [FROZEN.replace(tzinfo=datetime.timezone.utc).timestamp()]
     signer = Signer(region="us-east-1", service="lambda", clock=lambda: now[0])
     sign = lambda secret: signer.authorization(  # noqa: E731
-        access_key="AK", secret_key=secret, amz_date=signer.timestamp(), canonical="c", signed="host")
+        access_key="AK", secret_key=secret, amz_date=signer.timestamp(), canonical="c", signed="host"
+    )
     first = sign("s1")
     key = signer._key
     assert sign("s1") == first and signer._key is key  # cached
@@ -209,12 +247,23 @@ def test_refreshable_credentials_stay_refreshable(recorder: Recorder, aws_env: N
     issued = iter(["KEY1", "KEY2"])
 
     def refresh() -> dict[str, str]:
-        return {"access_key": next(issued), "secret_key": "s", "token": "t",
-                "expiry_time": (now[0] + datetime.timedelta(hours=1)).isoformat()}
+        return {
+            "access_key": next(issued),
+            "secret_key": "s",
+            "token": "t",
+            "expiry_time": (now[0] + datetime.timedelta(hours=1)).isoformat(),
+        }
 
     first = refresh()
-    credentials = RefreshableCredentials(first["access_key"], "s", "t", start + datetime.timedelta(hours=1),
-                                         refresh, "custom-process", time_fetcher=lambda: now[0])
+    credentials = RefreshableCredentials(
+        first["access_key"],
+        "s",
+        "t",
+        start + datetime.timedelta(hours=1),
+        refresh,
+        "custom-process",
+        time_fetcher=lambda: now[0],
+    )
     lean = invoker_for(resolve_settings(endpoint_url=recorder.url))
     lean._credentials = lambda: credentials
     lean.invoke(FunctionName="fn")
@@ -276,8 +325,10 @@ def _modeled_errors() -> list[tuple[str, int]]:
     import botocore.session
 
     operation = botocore.session.get_session().get_service_model("lambda").operation_model("Invoke")
-    return [(shape.name, int(shape.metadata.get("error", {}).get("httpStatusCode", 400)))
-            for shape in operation.error_shapes]
+    return [
+        (shape.name, int(shape.metadata.get("error", {}).get("httpStatusCode", 400)))
+        for shape in operation.error_shapes
+    ]
 
 
 ERRORS = [Reply.error(status, code, f"about {code}", Reason="R") for code, status in _modeled_errors()] + [
@@ -375,17 +426,23 @@ def _lean_at(url: str) -> LeanTransport:
     return lean
 
 
-OK = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nX-Amzn-RequestId: r\r\n\r\n{\"a\":1}"
+OK = b'HTTP/1.1 200 OK\r\nContent-Length: 7\r\nX-Amzn-RequestId: r\r\n\r\n{"a":1}'
 
 
-@pytest.mark.parametrize(("answer", "body"), [
-    (OK, b'{"a":1}'),
-    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4;ext=1\r\n\":1}\r\n0\r\nX-T: 1\r\n\r\n",
-     b'{"a":1}'),
-    (b"HTTP/1.1 100 Continue\r\n\r\n" + OK, b'{"a":1}'),
-    (b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"to\": \"the close\"}", b'{"to": "the close"}'),
-    (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", b"{}"),
-], ids=["content-length", "chunked", "continue", "to-the-close", "http-1.0"])
+@pytest.mark.parametrize(
+    ("answer", "body"),
+    [
+        (OK, b'{"a":1}'),
+        (
+            b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n4;ext=1\r\n":1}\r\n0\r\nX-T: 1\r\n\r\n',
+            b'{"a":1}',
+        ),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" + OK, b'{"a":1}'),
+        (b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"to": "the close"}', b'{"to": "the close"}'),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", b"{}"),
+    ],
+    ids=["content-length", "chunked", "continue", "to-the-close", "http-1.0"],
+)
 def test_answers_in_every_framing_are_read_whole(aws_env: None, answer: bytes, body: bytes) -> None:
     server = Scripted([answer, answer])
     try:
@@ -416,13 +473,18 @@ def test_a_connection_the_server_closed_while_idle_is_not_used(aws_env: None) ->
     assert (server.requests, server.connections) == (3, 3)
 
 
-@pytest.mark.parametrize(("answer", "botocore_error", "ours"), [
-    (None, "ConnectionClosedError", "InvocationUnknownError"),
-    (b"garbage\r\n\r\n", "ConnectionClosedError", "InvocationUnknownError"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{\"a\"", "ResponseStreamingError", "InvocationUnknownError"),
-], ids=["dropped", "garbled", "cut-short"])
-def test_broken_answers_raise_botocores_exceptions(aws_env: None, answer: bytes | None, botocore_error: str,
-                                                   ours: str) -> None:
+@pytest.mark.parametrize(
+    ("answer", "botocore_error", "ours"),
+    [
+        (None, "ConnectionClosedError", "InvocationUnknownError"),
+        (b"garbage\r\n\r\n", "ConnectionClosedError", "InvocationUnknownError"),
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"a"', "ResponseStreamingError", "InvocationUnknownError"),
+    ],
+    ids=["dropped", "garbled", "cut-short"],
+)
+def test_broken_answers_raise_botocores_exceptions(
+    aws_env: None, answer: bytes | None, botocore_error: str, ours: str
+) -> None:
     from botocore import exceptions as bx
 
     from lambda_magic._engine import map_error
@@ -472,17 +534,23 @@ def _self_signed(directory: Any) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(cert_path), str(key_path)
 
 
@@ -517,8 +585,9 @@ def https_echo(tmp_path: Any) -> Iterator[tuple[str, str]]:
     server.server_close()
 
 
-def test_https_checks_the_certificate_as_botocore_does(aws_env: None, https_echo: tuple[str, str],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_https_checks_the_certificate_as_botocore_does(
+    aws_env: None, https_echo: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Untrusted: botocore's SSLError, mapped alike on both transports; AWS_CA_BUNDLE trusts it."""
     from dataclasses import replace
 
@@ -563,8 +632,9 @@ def test_the_transport_setting_selects_and_is_checked(aws_env: None, shell: Any,
     assert resolve_settings().transport == "lean" and resolve_settings().sources["transport"].endswith(".toml")
 
 
-def test_a_configured_retry_mode_shows_in_both_requests_alike(recorder: Recorder, frozen: float,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_configured_retry_mode_shows_in_both_requests_alike(
+    recorder: Recorder, frozen: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """botocore's headers that follow ~/.aws/config (retry mode) are learned, not assumed."""
     import os
 
@@ -581,8 +651,9 @@ def test_a_configured_retry_mode_shows_in_both_requests_alike(recorder: Recorder
     assert b"cfg/retry-mode#standard" in lean_head  # the User-Agent followed the file
 
 
-def test_a_prepared_request_keeps_its_secrets_out_of_its_repr(recorder: Recorder, frozen: float,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_prepared_request_keeps_its_secrets_out_of_its_repr(
+    recorder: Recorder, frozen: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, lean = _both(recorder.url, frozen, monkeypatch, token="session-token-SECRET")
     prepared = lean.prepare({"FunctionName": "fn", "Payload": b'{"card": 1}'})
     assert "SECRET" not in repr(prepared) and "Signature" not in repr(prepared) and "card" not in repr(prepared)

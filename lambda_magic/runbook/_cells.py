@@ -30,14 +30,35 @@ from typing import Any
 __all__ = ["Assignment", "CellCode", "Invocation", "Removal", "expression_names", "read_cell"]
 
 #: Line magics that only serve the notebook session (left out of every export).
-TOOLING = frozenset({
-    "load_ext", "reload_ext", "unload_ext", "lambda_history", "lambda_export", "lambda_sandbox",
-    "lambda_config", "lambda_form", "config", "matplotlib", "who", "whos", "pinfo", "pinfo2",
-})
-_CREDENTIAL_KEYWORDS = frozenset({
-    "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "profile_name",
-    "access_key", "secret_key_path", "profile",
-})
+TOOLING = frozenset(
+    {
+        "load_ext",
+        "reload_ext",
+        "unload_ext",
+        "lambda_history",
+        "lambda_export",
+        "lambda_sandbox",
+        "lambda_config",
+        "lambda_form",
+        "config",
+        "matplotlib",
+        "who",
+        "whos",
+        "pinfo",
+        "pinfo2",
+    }
+)
+_CREDENTIAL_KEYWORDS = frozenset(
+    {
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "profile_name",
+        "access_key",
+        "secret_key_path",
+        "profile",
+    }
+)
 _CREDENTIAL_CONFIG = re.compile(r"(^|\s)(access_key|secret_key_path|profile)\s*=")
 _DISPLAY_CALLS = frozenset({"print", "display", "pprint"})
 #: Calls that, as a cell's last line, only make something to show.
@@ -144,10 +165,16 @@ def read_cell(source: str) -> CellCode:
     reader = _Reader(code, offsets)
     reader.visit_cell(tree)
     return CellCode(
-        source=source, code=code, parsed=True,
-        invocations=tuple(reader.invocations), assignments=tuple(reader.assignments),
-        removals=tuple(reader.removals), reads=tuple(reader.reads), binds=frozenset(reader.binds),
-        acts=reader.acts, plain=reader.plain,
+        source=source,
+        code=code,
+        parsed=True,
+        invocations=tuple(reader.invocations),
+        assignments=tuple(reader.assignments),
+        removals=tuple(reader.removals),
+        reads=tuple(reader.reads),
+        binds=frozenset(reader.binds),
+        acts=reader.acts,
+        plain=reader.plain,
     )
 
 
@@ -194,8 +221,9 @@ class _Reader:
         reason = removal_reason(statement)
         if reason is not None:
             start, end = self.span(statement)
-            self.removals.append(Removal(reason, start, end, statement.lineno,
-                                         statement.end_lineno or statement.lineno, nested))
+            self.removals.append(
+                Removal(reason, start, end, statement.lineno, statement.end_lineno or statement.lineno, nested)
+            )
             self._removed.append(statement)
             return
         if not nested:
@@ -208,8 +236,11 @@ class _Reader:
         literal = _literal_assignment(statement)
         if literal is not None:
             start, end = self.span(statement)
-            self.assignments.append(Assignment(literal[0], literal[1], start, end, statement.lineno,
-                                               statement.end_lineno or statement.lineno))
+            self.assignments.append(
+                Assignment(
+                    literal[0], literal[1], start, end, statement.lineno, statement.end_lineno or statement.lineno
+                )
+            )
             return
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and _is_invoke(statement.value):
             return

@@ -103,9 +103,7 @@ def choose_entries(
     return chosen
 
 
-def _selected(
-    source: History, entries: str | Iterable[int] | Iterable[HistoryEntry]
-) -> list[HistoryEntry]:
+def _selected(source: History, entries: str | Iterable[int] | Iterable[HistoryEntry]) -> list[HistoryEntry]:
     """Entries given as a selection text, as numbers, or as the entries themselves."""
     items: list[Any] = [entries] if isinstance(entries, str) else list(entries)
     given = [item for item in items if isinstance(item, HistoryEntry)]

@@ -26,8 +26,16 @@ if TYPE_CHECKING:
     from lambda_magic._request import InvokeRequest
     from lambda_magic._response import LambdaResponse
 
-__all__ = ["CellMark", "CellRun", "History", "HistoryEntry", "HistoryError", "HistoryTable", "history",
-           "parse_selection"]
+__all__ = [
+    "CellMark",
+    "CellRun",
+    "History",
+    "HistoryEntry",
+    "HistoryError",
+    "HistoryTable",
+    "history",
+    "parse_selection",
+]
 
 #: Entries kept at most by default; the oldest are dropped first (their numbers stay unused).
 DEFAULT_MAXLEN = 10_000
@@ -359,14 +367,11 @@ def parse_selection(spec: str) -> list[int]:
     for part in spec.replace(" ", "").split(","):
         match = _RANGE_RE.fullmatch(part)
         if not match:
-            raise HistoryError(
-                f"bad entry selection {spec!r}: use entry numbers and ranges such as 1-3,5"
-            )
+            raise HistoryError(f"bad entry selection {spec!r}: use entry numbers and ranges such as 1-3,5")
         low, high = int(match.group(1)), int(match.group(2) or match.group(1))
         if low < 1 or high < low or high - low > _MAX_RANGE:
             raise HistoryError(
-                f"bad entry range {part!r} in {spec!r}: write low-high, from 1, at most "
-                f"{_MAX_RANGE:,} entries"
+                f"bad entry range {part!r} in {spec!r}: write low-high, from 1, at most {_MAX_RANGE:,} entries"
             )
         numbers.update(range(low, high + 1))
     return sorted(numbers)

@@ -36,17 +36,19 @@ def history_rows(entries: Sequence[HistoryEntry]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for entry in entries:
         duration = entry.duration_ms
-        rows.append((
-            str(entry.index),
-            entry.time.astimezone().strftime("%H:%M:%S"),
-            entry.function,
-            entry.qualifier or "",
-            entry.invocation_type,
-            entry.status,
-            "" if duration is None else f"{duration:.1f} ms",
-            "yes" if entry.ok else "NO",
-            entry.where,
-        ))
+        rows.append(
+            (
+                str(entry.index),
+                entry.time.astimezone().strftime("%H:%M:%S"),
+                entry.function,
+                entry.qualifier or "",
+                entry.invocation_type,
+                entry.status,
+                "" if duration is None else f"{duration:.1f} ms",
+                "yes" if entry.ok else "NO",
+                entry.where,
+            )
+        )
     return rows
 
 
@@ -55,14 +57,18 @@ def omitted_note(entries: Sequence[HistoryEntry], omitted: int) -> str | None:
     if not omitted or not entries:
         return None
     first = entries[0].index
-    return (f"showing the last {len(entries):,} of {len(entries) + omitted:,}: %lambda_history --all "
-            f"shows every one, -n N the last N, {max(1, first - 10)}-{first - 1} a range")
+    return (
+        f"showing the last {len(entries):,} of {len(entries) + omitted:,}: %lambda_history --all "
+        f"shows every one, -n N the last N, {max(1, first - 10)}-{first - 1} a range"
+    )
 
 
 def _row_html(entry: HistoryEntry, row: tuple[str, ...]) -> str:
     marked = f' class="{"lm-ok" if entry.ok else "lm-bad"}"'
-    cells = "".join(f"<td{marked if name in ('status', 'ok') else ''}{_LEFT}>{escape(value)}</td>"
-                    for name, value in zip(COLUMNS, row, strict=True))
+    cells = "".join(
+        f"<td{marked if name in ('status', 'ok') else ''}{_LEFT}>{escape(value)}</td>"
+        for name, value in zip(COLUMNS, row, strict=True)
+    )
     return f"<tr>{cells}</tr>"
 
 

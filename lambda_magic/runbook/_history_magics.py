@@ -22,7 +22,8 @@ __all__ = ["HistoryMagics", "started_count", "unwatch_cells", "watch_cells"]
 
 #: Each watched shell and the two hooks registered on it (so unloading can remove them).
 _hooks: weakref.WeakKeyDictionary[Any, tuple[Callable[[Any], None], Callable[[Any], None]]] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
 def watch_cells(shell: Any) -> None:
@@ -75,7 +76,8 @@ class HistoryMagics(Magics):
 
     @magic_arguments.magic_arguments()
     @magic_arguments.argument(
-        "entries", nargs="?", help=f"Entries to show, e.g. 10-20 or 1-3,5 (default: the last {TABLE_ROWS}).")
+        "entries", nargs="?", help=f"Entries to show, e.g. 10-20 or 1-3,5 (default: the last {TABLE_ROWS})."
+    )
     @magic_arguments.argument("-n", dest="last", type=int, metavar="N", help="Show the last N entries.")
     @magic_arguments.argument("--all", action="store_true", help="Show every entry.")
     @magic_arguments.argument("--clear", action="store_true", help="Forget every entry.")
@@ -98,8 +100,11 @@ class HistoryMagics(Magics):
         """
         args = parse_line(self.lambda_history, line)
         with usage_errors():
-            chosen = [name for name, given in (("a selection", args.entries), ("-n", args.last is not None),
-                                               ("--all", args.all)) if given]
+            chosen = [
+                name
+                for name, given in (("a selection", args.entries), ("-n", args.last is not None), ("--all", args.all))
+                if given
+            ]
             if args.clear:
                 if chosen:
                     raise UsageError("--clear forgets every entry: leave out the selection, -n and --all")
@@ -120,25 +125,34 @@ class HistoryMagics(Magics):
     @magic_arguments.magic_arguments()
     @magic_arguments.argument("format", help="rundeck (job YAML), python (a script) or magic (a notebook).")
     @magic_arguments.argument(
-        "entries", nargs="?",
-        help="Entries to export, e.g. 1-3,5 (default: every successful one, in order).")
+        "entries", nargs="?", help="Entries to export, e.g. 1-3,5 (default: every successful one, in order)."
+    )
     @magic_arguments.argument("--name", default="Lambda runbook", help="The runbook's (job's) name.")
     @magic_arguments.argument("-o", "--output", dest="path", help="Write to this file instead of printing.")
     @magic_arguments.argument(
-        "--include-failed", action="store_true",
-        help="Allow selected entries that failed (they become ordinary steps).")
+        "--include-failed", action="store_true", help="Allow selected entries that failed (they become ordinary steps)."
+    )
     @magic_arguments.argument(
-        "--no-endpoint", action="store_true",
-        help="Leave out the endpoint URL (run against AWS what was tried on the sandbox).")
+        "--no-endpoint",
+        action="store_true",
+        help="Leave out the endpoint URL (run against AWS what was tried on the sandbox).",
+    )
     @magic_arguments.argument(
-        "--key-storage-path", dest="key_storage_path",
-        help="rundeck: Key Storage path of the AWS secret key (default: keys/aws/secret_key).")
+        "--key-storage-path",
+        dest="key_storage_path",
+        help="rundeck: Key Storage path of the AWS secret key (default: keys/aws/secret_key).",
+    )
     @magic_arguments.argument(
-        "--node-filter", dest="node_filter",
-        help="rundeck: run on the nodes this filter selects (PagerDuty Runbook Automation needs one).")
+        "--node-filter",
+        dest="node_filter",
+        help="rundeck: run on the nodes this filter selects (PagerDuty Runbook Automation needs one).",
+    )
     @magic_arguments.argument(
-        "--as-script", dest="as_script", action="store_true",
-        help="rundeck: one step running the Python export (for code between the steps).")
+        "--as-script",
+        dest="as_script",
+        action="store_true",
+        help="rundeck: one step running the Python export (for code between the steps).",
+    )
     @line_magic
     def lambda_export(self, line: str) -> None:
         """Export invocations of this session as a runbook: Rundeck job, Python script, notebook.
@@ -172,11 +186,15 @@ class HistoryMagics(Magics):
 
         args = parse_line(self.lambda_export, line)
         if not args.name.strip():
-            raise UsageError("--name is empty: give the runbook a name, e.g. --name \"Restart web\"")
+            raise UsageError('--name is empty: give the runbook a name, e.g. --name "Restart web"')
         with usage_errors():
             text = export(
-                args.format, args.entries, name=args.name, path=args.path,
-                include_failed=args.include_failed, endpoint=not args.no_endpoint,
+                args.format,
+                args.entries,
+                name=args.name,
+                path=args.path,
+                include_failed=args.include_failed,
+                endpoint=not args.no_endpoint,
                 namespace=self.shell.user_ns if self.shell is not None else None,
                 **_rundeck_options(args),
             )
@@ -188,6 +206,9 @@ class HistoryMagics(Magics):
 
 def _rundeck_options(args: Any) -> dict[str, Any]:
     """The Rundeck-only options that were given (the other formats refuse them)."""
-    given = {"key_storage_path": args.key_storage_path, "node_filter": args.node_filter,
-             "as_script": args.as_script or None}
+    given = {
+        "key_storage_path": args.key_storage_path,
+        "node_filter": args.node_filter,
+        "as_script": args.as_script or None,
+    }
     return {name: value for name, value in given.items() if value is not None}

@@ -32,15 +32,33 @@ from lambda_magic.runbook._cells import PROVIDED, CellCode, expression_names, is
 from lambda_magic.runbook._history import CellRun, History, HistoryEntry
 
 __all__ = [
-    "Cell", "ExportError", "Import", "LeftOut", "Parameter", "Runbook", "Step", "Value",
-    "build_runbook", "python_script", "slug", "template_text", "timeouts",
+    "Cell",
+    "ExportError",
+    "Import",
+    "LeftOut",
+    "Parameter",
+    "Runbook",
+    "Step",
+    "Value",
+    "build_runbook",
+    "python_script",
+    "slug",
+    "template_text",
+    "timeouts",
 ]
 
 DEFAULT_NAME = "Lambda runbook"
 #: Names the exports use themselves: a notebook variable of that name gets a suffix.
 RESERVED = frozenset({"region", "endpoint_url", "json", "json_output", "help", "h"})
-_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null",
-               list: "list", dict: "object"}
+_JSON_TYPES = {
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+    list: "list",
+    dict: "object",
+}
 
 
 @dataclass(frozen=True)
@@ -238,9 +256,13 @@ def build_runbook(
     read_timeout, connect_timeout = timeouts()
     return Runbook(
         name=" ".join(str(name).split()) or DEFAULT_NAME,
-        steps=tuple(steps), parameters=tuple(builder.parameters(steps, cells, endpoint)),
-        cells=tuple(cells), left_out=tuple(left_out + builder.frozen), imports=tuple(builder.imports),
-        read_timeout=read_timeout, connect_timeout=connect_timeout,
+        steps=tuple(steps),
+        parameters=tuple(builder.parameters(steps, cells, endpoint)),
+        cells=tuple(cells),
+        left_out=tuple(left_out + builder.frozen),
+        imports=tuple(builder.imports),
+        read_timeout=read_timeout,
+        connect_timeout=connect_timeout,
     )
 
 
@@ -256,8 +278,7 @@ def slug(expression: str) -> str:
 def template_text(payload: tuple[str | Value, ...] | None) -> str:
     """A step's payload written as a template: literal text (``${`` as ``$${``) and ``${expr}``."""
     return "".join(
-        piece.replace("${", "$${") if isinstance(piece, str) else f"${{{piece.expression}}}"
-        for piece in payload or ()
+        piece.replace("${", "$${") if isinstance(piece, str) else f"${{{piece.expression}}}" for piece in payload or ()
     )
 
 
@@ -316,8 +337,9 @@ class _Builder:
                 for assignment in code.assignments:
                     parameter = self.claim(assignment.name)
                     self.assigned[(cell.execution_count, assignment.name)] = parameter
-                    self.assignments.append(Parameter(parameter, assignment.name, assignment.value,
-                                                      "assignment", cell.execution_count))
+                    self.assignments.append(
+                        Parameter(parameter, assignment.name, assignment.value, "assignment", cell.execution_count)
+                    )
             for number in cell.steps:
                 entry = self.chosen[number - 1]
                 self.values[number] = self.payload(entry, number)
@@ -369,8 +391,13 @@ class _Builder:
                 self.computed[name] = Parameter(name, name, piece.value, "notebook", expression=piece.expression)
                 yield Value(name, piece.value, piece.in_string, "parameter", (name,), parameter=name)
             else:
-                self.frozen.append(LeftOut(f"step {number}", f"${{{piece.expression}}} frozen to its value in the "
-                                                             "notebook (the call was made outside a cell)"))
+                self.frozen.append(
+                    LeftOut(
+                        f"step {number}",
+                        f"${{{piece.expression}}} frozen to its value in the "
+                        "notebook (the call was made outside a cell)",
+                    )
+                )
                 yield piece.text
 
     def known(self, name: str) -> bool:
@@ -407,9 +434,14 @@ class _Builder:
 
     def steps(self, endpoint: bool) -> list[Step]:
         return [
-            Step(number, entry, self.values[number] if number in self.values else self.payload(entry, number),
-                 entry.region,
-                 entry.endpoint_url if endpoint else None, self.step_outputs.get(number))
+            Step(
+                number,
+                entry,
+                self.values[number] if number in self.values else self.payload(entry, number),
+                entry.region,
+                entry.endpoint_url if endpoint else None,
+                self.step_outputs.get(number),
+            )
             for number, entry in enumerate(self.chosen, start=1)
         ]
 
@@ -538,8 +570,11 @@ def _with_loose_steps(
     for number in loose:
         before = [n for n in range(number - 1, 0, -1) if chosen[n - 1].execution_count is not None]
         count = chosen[before[0] - 1].execution_count if before else None
-        at = 0 if count is None else next(
-            (i + 1 for i, cell in enumerate(cells) if cell.execution_count == count), len(cells))
+        at = (
+            0
+            if count is None
+            else next((i + 1 for i, cell in enumerate(cells) if cell.execution_count == count), len(cells))
+        )
         while at < len(cells) and cells[at].source is None:
             at += 1
         cells.insert(at, Cell(None, None, None, (number,)))

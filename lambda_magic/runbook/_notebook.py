@@ -46,10 +46,13 @@ def render_notebook(runbook: Runbook, namespace: Mapping[str, Any] | None = None
     ]
     sources = (cell_source(cell, runbook) for cell in runbook.cells)
     cells += [v4.new_code_cell(source) for source in sources if source.strip()]  # not emptied cells
-    notebook = v4.new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"},
-    })
+    notebook = v4.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    )
     nbformat.validate(notebook)
     return nbformat.writes(notebook)
 
@@ -83,8 +86,7 @@ def _configuration(runbook: Runbook) -> str:
     """The configuration cell, with the imports the cells need and no cell makes, and the
     notebook values whose parameter has another name under their own."""
     lines = [item.statement for item in runbook.imports]
-    lines += [f"{p.variable} = {p.name}" for p in runbook.parameters
-              if p.origin == "notebook" and p.variable != p.name]
+    lines += [f"{p.variable} = {p.name}" for p in runbook.parameters if p.origin == "notebook" and p.variable != p.name]
     return _CONFIG + ("\n\n" + "\n".join(lines) if lines else "")
 
 
@@ -119,8 +121,11 @@ def _python_text(cell: Cell, runbook: Runbook) -> str:
     notebook runs as well), with the same edits made by position."""
     code = cell.code
     assert code is not None
-    edits = [(r.start, r.end, f"{'pass  ' if r.nested else ''}# ({_WHAT[r.reason]})")
-             for r in code.removals if r.reason != "ipython"]
+    edits = [
+        (r.start, r.end, f"{'pass  ' if r.nested else ''}# ({_WHAT[r.reason]})")
+        for r in code.removals
+        if r.reason != "ipython"
+    ]
     for invocation in code.invocations:
         if invocation.body is None and not invocation.args.raise_:
             call = f"get_ipython().run_line_magic('lambda_invoke', {'--raise ' + invocation.line!r})"
@@ -159,8 +164,11 @@ def _removed_line(line: str, nested: bool, reason: str) -> str:
 
 def _assigned(cell: Cell, variable: str, runbook: Runbook) -> str | None:
     """Nothing where the parameters cell sets the variable itself; else ``var = param``."""
-    parameter = next(p for p in runbook.parameters
-                     if p.origin == "assignment" and p.cell == cell.execution_count and p.variable == variable)
+    parameter = next(
+        p
+        for p in runbook.parameters
+        if p.origin == "assignment" and p.cell == cell.execution_count and p.variable == variable
+    )
     return None if parameter.name == variable else f"{variable} = {parameter.name}"
 
 

@@ -45,11 +45,11 @@ def runbook(p):
     import lambda_magic  # here: a cell's own "import lambda_magic" makes the name local
 '''
 
-_TAIL = '''
+_TAIL = """
 
 if __name__ == "__main__":
     sys.exit(run_script(runbook, PARAMETERS, __doc__))
-'''
+"""
 
 
 def render_python(runbook: Runbook, namespace: Mapping[str, Any] | None = None) -> str:
@@ -73,8 +73,9 @@ def _check_compiles(text: str) -> None:
     except SyntaxError as exc:
         above = text.splitlines()[: exc.lineno or 0]
         cell = next((line.strip()[6:-4] for line in reversed(above) if line.strip().startswith("# --- ")), "a cell")
-        raise ExportError(f"{cell} cannot run in the exported script ({exc.msg}): rewrite it, or export "
-                          "the notebook (magic)") from None
+        raise ExportError(
+            f"{cell} cannot run in the exported script ({exc.msg}): rewrite it, or export the notebook (magic)"
+        ) from None
 
 
 def _doc(runbook: Runbook) -> str:
@@ -113,8 +114,10 @@ def _notebook_values(runbook: Runbook) -> list[str]:
     found = [p for p in runbook.parameters if p.origin == "notebook"]
     if found:
         lines += ["# Notebook values the cells read and no cell assigns."]
-        lines += [f"{p.variable} = p.{p.name}" + (f"  # ${{{p.expression}}} in the notebook" if p.expression else "")
-                  for p in found]
+        lines += [
+            f"{p.variable} = p.{p.name}" + (f"  # ${{{p.expression}}} in the notebook" if p.expression else "")
+            for p in found
+        ]
     return lines
 
 
@@ -143,8 +146,11 @@ def _line_indent(text: str, offset: int) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-_REASONS = {"credentials": "a line that sets credentials", "tooling": "notebook tooling",
-            "ipython": "IPython-only syntax"}
+_REASONS = {
+    "credentials": "a line that sets credentials",
+    "tooling": "notebook tooling",
+    "ipython": "IPython-only syntax",
+}
 
 
 def invocation_call(invocation: Invocation, indent: str = "") -> str:
@@ -156,12 +162,14 @@ def invocation_call(invocation: Invocation, indent: str = "") -> str:
         if args.concurrency is not None:
             keywords.append(f"concurrency={args.concurrency}")
         events_text = (invocation.payload_text or "").strip()
-        call = _call("lambda_magic.invoke_many", [repr(args.function), f"events({events_text!r}, locals())",
-                                                   *keywords], indent)
+        call = _call(
+            "lambda_magic.invoke_many", [repr(args.function), f"events({events_text!r}, locals())", *keywords], indent
+        )
         call = f"raise_for_errors({call})"
     else:
-        call = _call("lambda_magic.invoke", [repr(args.function), _payload(invocation), *keywords,
-                                              "raise_on_error=True"], indent)
+        call = _call(
+            "lambda_magic.invoke", [repr(args.function), _payload(invocation), *keywords, "raise_on_error=True"], indent
+        )
     if not args.output:
         return call
     return f"{args.output} = {call}" if invocation.statement else f"({args.output} := {call})"

@@ -123,8 +123,7 @@ def _storage_path(path: str) -> str:
     path = str(path).strip().strip("/")
     if not path.startswith("keys/") or any(not part for part in path.split("/")):
         raise ExportError(
-            f"--key-storage-path {path!r} is not a Key Storage path: write keys/..., "
-            f"e.g. {KEY_STORAGE_PATH}"
+            f"--key-storage-path {path!r} is not a Key Storage path: write keys/..., e.g. {KEY_STORAGE_PATH}"
         )
     return path
 
@@ -272,8 +271,8 @@ def _description(runbook: Runbook, as_script: bool) -> str:
     what = (
         "One step runs the Python export of the notebook (its code, conditions and loops "
         "included): it needs python3 with lambda_magic installed on the node."
-        if as_script else
-        "Each step invokes one function in the notebook's order and fails when the function "
+        if as_script
+        else "Each step invokes one function in the notebook's order and fails when the function "
         "fails; the job stops there. The steps need the AWS CLI v2 (aws) and python3 on the "
         "node: python3 builds each payload and reads the values later steps use from a "
         "response (printed as RUNDECK:DATA lines for the Key Value Data log filter)."
@@ -291,10 +290,19 @@ def _description(runbook: Runbook, as_script: bool) -> str:
 def _credential_options(runbook: Runbook, storage_path: str) -> list[dict[str, Any]]:
     region = str(runbook.region.value) if runbook.region is not None and runbook.region.value else ""
     options: list[dict[str, Any]] = [
-        {"name": "aws_access_key", "description": "AWS access key ID (empty: the node's own credentials)",
-         "required": False},
-        {"name": "aws_secret_key", "description": f"AWS secret access key, read from Key Storage ({storage_path})",
-         "secure": True, "valueExposed": True, "storagePath": storage_path, "required": False},
+        {
+            "name": "aws_access_key",
+            "description": "AWS access key ID (empty: the node's own credentials)",
+            "required": False,
+        },
+        {
+            "name": "aws_secret_key",
+            "description": f"AWS secret access key, read from Key Storage ({storage_path})",
+            "secure": True,
+            "valueExposed": True,
+            "storagePath": storage_path,
+            "required": False,
+        },
         {"name": "aws_region", "description": "AWS region of the Lambda functions", "required": bool(region)},
     ]
     if region:
@@ -490,8 +498,7 @@ def step_script(step: Step, plan: JobPlan, runbook: Runbook) -> str:
     target = step.request.logical_id or step.entry.target  # STACK/LogicalId as the notebook named it
     label = f"step {step.number} ({target})"
     parts = [
-        _HEAD.format(number=step.number, target=target, kind=step.request.invocation_type,
-                     label=_sh_quote(label)),
+        _HEAD.format(number=step.number, target=target, kind=step.request.invocation_type, label=_sh_quote(label)),
         _CLI_CHECK,
         _CREDENTIALS,
     ]
@@ -520,8 +527,16 @@ def _pieces(step: Step, plan: JobPlan) -> str:
             pieces.append(piece)
         elif (found := option_path(piece, plan.options)) is not None:
             option, path = found
-            pieces.append(("option", option.name, environment_variable(option.name),
-                           option.type == "string", piece.in_string, list(path)))
+            pieces.append(
+                (
+                    "option",
+                    option.name,
+                    environment_variable(option.name),
+                    option.type == "string",
+                    piece.in_string,
+                    list(path),
+                )
+            )
         else:
             pieces.append(("data", piece.in_string))
     return repr(pieces)
@@ -542,9 +557,14 @@ def _cli_arguments(step: Step, runbook: Runbook) -> list[str]:
     for flag, key in (("--tenant-id", "TenantId"), ("--durable-execution-name", "DurableExecutionName")):
         if key in params:
             args += [flag, params[key]]
-    args += ["--cli-binary-format", "raw-in-base64-out",
-             "--cli-read-timeout", str(runbook.read_timeout),
-             "--cli-connect-timeout", str(runbook.connect_timeout)]
+    args += [
+        "--cli-binary-format",
+        "raw-in-base64-out",
+        "--cli-read-timeout",
+        str(runbook.read_timeout),
+        "--cli-connect-timeout",
+        str(runbook.connect_timeout),
+    ]
     if step.endpoint_url:
         args += ["--endpoint-url", step.endpoint_url]
     return args
@@ -589,16 +609,14 @@ def _as_script(script: str, flags: list[tuple[str, str]]) -> str:
     end = "LAMBDA_MAGIC_RUNBOOK"
     while end in script.splitlines():
         end += "_"
-    arguments = "".join(
-        f' \\\n  "--{name.replace("_", "-")}=${{{variable}:-}}"' for name, variable in flags
-    )
+    arguments = "".join(f' \\\n  "--{name.replace("_", "-")}=${{{variable}:-}}"' for name, variable in flags)
     return (
         "#!/bin/sh\n"
         "# The notebook's runbook as a Python script, run with python3 (exported by lambda_magic).\n"
         "set -eu\n"
         "step='runbook script'\n"
         "if ! python3 -c 'import lambda_magic' 2>/dev/null; then\n"
-        "  echo \"$step: needs python3 with lambda_magic on the node: pip install lambda_magic\" >&2\n"
+        '  echo "$step: needs python3 with lambda_magic on the node: pip install lambda_magic" >&2\n'
         "  exit 1\n"
         "fi\n"
         + _CREDENTIALS

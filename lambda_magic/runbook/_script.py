@@ -74,10 +74,20 @@ def parse_arguments(parameters: Mapping[str, Any], doc: str, argv: list[str] | N
     for name, default in parameters.items():
         kind = "text" if isinstance(default, str) else f"JSON {_JSON_NAMES.get(type(default), 'value')}"
         shown = default if isinstance(default, str) else json.dumps(default)
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, metavar=name.upper(),
-                            type=_converter(default), help=f"{kind} (default: {shown!r})".replace("%", "%%"))
-    parser.add_argument("--json", action="store_true", dest="json_output",
-                        help="print one JSON document per step on stdout (progress on stderr)")
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=default,
+            metavar=name.upper(),
+            type=_converter(default),
+            help=f"{kind} (default: {shown!r})".replace("%", "%%"),
+        )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        dest="json_output",
+        help="print one JSON document per step on stdout (progress on stderr)",
+    )
     return parser.parse_args(argv)
 
 
@@ -134,8 +144,12 @@ class _Reporter:
 def _document(number: int, entry: Any) -> dict[str, Any]:
     response = entry.response
     return {
-        "step": number, "function": entry.function, "qualifier": entry.qualifier,
-        "invocation_type": entry.invocation_type, "status": entry.status, "ok": entry.ok,
+        "step": number,
+        "function": entry.function,
+        "qualifier": entry.qualifier,
+        "invocation_type": entry.invocation_type,
+        "status": entry.status,
+        "ok": entry.ok,
         "status_code": response.status_code if response is not None else None,
         "payload": response.payload if response is not None else None,
         "function_error": response.function_error if response is not None else None,
@@ -143,8 +157,12 @@ def _document(number: int, entry: Any) -> dict[str, Any]:
     }
 
 
-def run_script(runbook: Callable[[argparse.Namespace], None], parameters: Mapping[str, Any], doc: str,
-               argv: list[str] | None = None) -> int:
+def run_script(
+    runbook: Callable[[argparse.Namespace], None],
+    parameters: Mapping[str, Any],
+    doc: str,
+    argv: list[str] | None = None,
+) -> int:
     """Parse the command line, run ``runbook``, and return the exit status (see above)."""
     from lambda_magic.runbook._history import history
 

@@ -38,8 +38,7 @@ def requirements_of(folder: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def install_requirements(requirements: Path, *, owner: str, cache_dir: Path,
-                         progress: Progress | None = None) -> Path:
+def install_requirements(requirements: Path, *, owner: str, cache_dir: Path, progress: Progress | None = None) -> Path:
     """The folder holding ``requirements``' packages, installed now unless cached."""
     data = requirements.read_bytes()
     key = hashlib.sha256(data + b"\0" + sys.implementation.cache_tag.encode()).hexdigest()[:20]
@@ -65,18 +64,29 @@ def install_requirements(requirements: Path, *, owner: str, cache_dir: Path,
 
 def _pip_install(requirements: Path, target: Path, owner: str) -> None:
     # Run from the file's folder: relative paths in it (./wheels/x.whl) mean what they say.
-    command = [sys.executable, "-m", "pip", "install", "--target", str(target), "--no-input",
-               "--disable-pip-version-check", "--no-warn-script-location", "--quiet",
-               "-r", str(requirements)]
-    result = subprocess.run(command, cwd=requirements.parent, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, check=False)
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--target",
+        str(target),
+        "--no-input",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--quiet",
+        "-r",
+        str(requirements),
+    ]
+    result = subprocess.run(
+        command, cwd=requirements.parent, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
+    )
     if result.returncode != 0:
         raise SandboxError(f"{owner}: cannot install {requirements}: {_reason(result.stderr)}")
 
 
 def _reason(stderr: str) -> str:
     """pip's own ERROR lines, in one line (its last lines if it printed none)."""
-    errors = [line.removeprefix("ERROR: ").strip() for line in stderr.splitlines()
-              if line.startswith("ERROR:")]
+    errors = [line.removeprefix("ERROR: ").strip() for line in stderr.splitlines() if line.startswith("ERROR:")]
     lines = errors or [line.strip() for line in stderr.splitlines() if line.strip()][-2:]
     return "; ".join(lines)[:600] or "pip failed without saying why"

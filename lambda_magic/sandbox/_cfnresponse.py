@@ -15,24 +15,33 @@ SUCCESS = "SUCCESS"
 FAILED = "FAILED"
 
 
-def send(event: dict[str, Any], context: Any, responseStatus: str,
-         responseData: dict[str, Any] | None, physicalResourceId: str | None = None,
-         noEcho: bool = False, reason: str | None = None) -> None:
+def send(
+    event: dict[str, Any],
+    context: Any,
+    responseStatus: str,
+    responseData: dict[str, Any] | None,
+    physicalResourceId: str | None = None,
+    noEcho: bool = False,
+    reason: str | None = None,
+) -> None:
     """PUT the custom resource's result to ``event["ResponseURL"]``."""
-    body = json.dumps({
-        "Status": responseStatus,
-        "Reason": reason or f"See the details in CloudWatch Log Stream: {context.log_stream_name}",
-        "PhysicalResourceId": physicalResourceId or context.log_stream_name,
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"],
-        "NoEcho": noEcho,
-        "Data": responseData,
-    }).encode()
+    body = json.dumps(
+        {
+            "Status": responseStatus,
+            "Reason": reason or f"See the details in CloudWatch Log Stream: {context.log_stream_name}",
+            "PhysicalResourceId": physicalResourceId or context.log_stream_name,
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "NoEcho": noEcho,
+            "Data": responseData,
+        }
+    ).encode()
     print("Response body:")
     print(body.decode())
-    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
-                                     headers={"content-type": "", "content-length": str(len(body))})
+    request = urllib.request.Request(
+        event["ResponseURL"], data=body, method="PUT", headers={"content-type": "", "content-length": str(len(body))}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             print("Status code:", response.status)

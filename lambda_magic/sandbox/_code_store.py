@@ -74,8 +74,7 @@ def code_files(code_dir: Path, code_file: str | None = None) -> list[Path]:
     files: list[Path] = []
     for root, dirs, names in os.walk(code_dir):
         dirs[:] = sorted(d for d in dirs if not _ignored(d))  # prune: never walk a venv
-        files.extend(Path(root) / name for name in sorted(names)
-                     if not _ignored(name) and _regular(Path(root) / name))
+        files.extend(Path(root) / name for name in sorted(names) if not _ignored(name) and _regular(Path(root) / name))
     return files
 
 

@@ -46,8 +46,7 @@ def function_configuration(version: FunctionVersion, *, qualified: bool) -> dict
     """A ``FunctionConfiguration``; ``qualified`` puts the version in the ARN."""
     config: dict[str, Any] = {
         "FunctionName": version.name,
-        "FunctionArn": version.arn if qualified else function_arn(version.name,
-                                                                  region=version.region),
+        "FunctionArn": version.arn if qualified else function_arn(version.name, region=version.region),
         "Runtime": version.runtime,
         "Role": _ROLE,
         "Handler": version.handler,
@@ -76,8 +75,13 @@ def function_configuration(version: FunctionVersion, *, qualified: bool) -> dict
 
 def alias_configuration(alias: Alias) -> dict[str, Any]:
     """An ``AliasConfiguration``."""
-    return {"AliasArn": alias.arn, "Name": alias.name, "FunctionVersion": alias.function_version,
-            "Description": alias.description, "RevisionId": alias.revision_id}
+    return {
+        "AliasArn": alias.arn,
+        "Name": alias.name,
+        "FunctionVersion": alias.function_version,
+        "Description": alias.description,
+        "RevisionId": alias.revision_id,
+    }
 
 
 def paginate(items: list[Any], marker: str | None, max_items: str | None) -> tuple[list[Any], str | None]:
@@ -116,8 +120,9 @@ def list_versions(function: Function, query: dict[str, str]) -> dict[str, Any]:
 def list_aliases(function: Function, query: dict[str, str]) -> dict[str, Any]:
     """ListAliases, optionally only those pointing at ``FunctionVersion``."""
     wanted = query.get("FunctionVersion")
-    aliases = [alias_configuration(a) for _, a in sorted(function.aliases.items())
-               if wanted in (None, a.function_version)]
+    aliases = [
+        alias_configuration(a) for _, a in sorted(function.aliases.items()) if wanted in (None, a.function_version)
+    ]
     page, marker = paginate(aliases, query.get("Marker"), query.get("MaxItems"))
     return _with_marker({"Aliases": page}, marker)
 
@@ -141,4 +146,3 @@ def _with_marker(result: dict[str, Any], marker: str | None) -> dict[str, Any]:
     if marker is not None:
         result["NextMarker"] = marker
     return result
-

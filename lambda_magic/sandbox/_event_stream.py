@@ -30,20 +30,22 @@ def encode_message(headers: dict[str, str], payload: bytes) -> bytes:
 
 def _header(name: str, value: str) -> bytes:
     raw_name, raw_value = name.encode("utf-8"), value.encode("utf-8")
-    return (struct.pack(">B", len(raw_name)) + raw_name + struct.pack(">BH", _STRING, len(raw_value))
-            + raw_value)
+    return struct.pack(">B", len(raw_name)) + raw_name + struct.pack(">BH", _STRING, len(raw_value)) + raw_value
 
 
 def payload_chunk(data: bytes) -> bytes:
     """A ``PayloadChunk`` event carrying ``data``."""
-    return encode_message({":event-type": "PayloadChunk", ":content-type": "application/octet-stream",
-                           ":message-type": "event"}, data)
+    return encode_message(
+        {":event-type": "PayloadChunk", ":content-type": "application/octet-stream", ":message-type": "event"}, data
+    )
 
 
-def invoke_complete(*, error_code: str | None = None, error_details: str | None = None,
-                    log_result: str | None = None) -> bytes:
+def invoke_complete(
+    *, error_code: str | None = None, error_details: str | None = None, log_result: str | None = None
+) -> bytes:
     """The closing ``InvokeComplete`` event (fields left out when None)."""
     fields = {"ErrorCode": error_code, "ErrorDetails": error_details, "LogResult": log_result}
     body = json.dumps({key: value for key, value in fields.items() if value is not None})
-    return encode_message({":event-type": "InvokeComplete", ":content-type": "application/json",
-                           ":message-type": "event"}, body.encode())
+    return encode_message(
+        {":event-type": "InvokeComplete", ":content-type": "application/json", ":message-type": "event"}, body.encode()
+    )

@@ -32,8 +32,9 @@ class EventQueues:
     def __init__(self, run: Runner, *, budget: int) -> None:
         self._run = run
         self._budget = budget
-        self._queues: dict[str, collections.deque[tuple[Resolved, Invocation]]] = (
-            collections.defaultdict(collections.deque))
+        self._queues: dict[str, collections.deque[tuple[Resolved, Invocation]]] = collections.defaultdict(
+            collections.deque
+        )
         self._active: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -46,8 +47,7 @@ class EventQueues:
             if self._active[name] >= self._budget or self._stopping.is_set():
                 return
             self._active[name] += 1
-        threading.Thread(target=self._drain, args=(name,), daemon=True,
-                         name=f"lambda-sandbox-events-{name}").start()
+        threading.Thread(target=self._drain, args=(name,), daemon=True, name=f"lambda-sandbox-events-{name}").start()
 
     def pending(self, function_name: str) -> int:
         """How many events of the function wait (not running)."""

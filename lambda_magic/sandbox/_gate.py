@@ -24,10 +24,13 @@ class Headers(Protocol):
     def get(self, name: str, default: None = None) -> str | None:
         """The header's value, or None."""
 
+
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 # The shape of a SigV4 Authorization header as botocore and awscrt write it.
-_SIGV4 = re.compile(r"AWS4-HMAC-SHA256 Credential=[^,\s]+,\s*SignedHeaders=[^,\s]+,"
-                    r"\s*Signature=[0-9a-f]{64}")
+_SIGV4 = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=[^,\s]+,\s*SignedHeaders=[^,\s]+,"
+    r"\s*Signature=[0-9a-f]{64}"
+)
 
 
 def refusal(headers: Headers) -> ApiError | None:
@@ -38,9 +41,12 @@ def refusal(headers: Headers) -> ApiError | None:
     if _host_name(host) not in _LOOPBACK_HOSTS:
         return _denied(f"Host {host[:80]!r} is not a loopback address")
     if not _SIGV4.fullmatch((headers.get("Authorization") or "").strip()):
-        return ApiError("MissingAuthenticationTokenException", 403,
-                        "Missing Authentication Token: sign requests with SigV4 (any key "
-                        "works against the sandbox), as AWS SDKs and the AWS CLI do")
+        return ApiError(
+            "MissingAuthenticationTokenException",
+            403,
+            "Missing Authentication Token: sign requests with SigV4 (any key "
+            "works against the sandbox), as AWS SDKs and the AWS CLI do",
+        )
     return None
 
 

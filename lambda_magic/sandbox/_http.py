@@ -15,9 +15,18 @@ from typing import Any
 
 __all__ = ["BadBody", "LeanHandler"]
 
-_REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-            403: "Forbidden", 404: "Not Found", 411: "Length Required",
-            413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    411: "Length Required",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 _MAX_CHUNK_LINE = 1024
 
 
@@ -44,8 +53,7 @@ class LeanHandler(BaseHTTPRequestHandler):
         encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
         if encoding:
             if encoding != "chunked":
-                raise self._bad(411, f"Transfer-Encoding {encoding!r} is not supported: "
-                                "send Content-Length or chunked")
+                raise self._bad(411, f"Transfer-Encoding {encoding!r} is not supported: send Content-Length or chunked")
             return self._read_chunked(limit)
         length = self._content_length()
         if limit is not None and length > limit:
@@ -82,8 +90,13 @@ class LeanHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         return BadBody(status, message)
 
-    def send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-             content_type: str = "application/json") -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         """Send a complete response: status line, headers and body in one write."""
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
         if body or status != 204:

@@ -130,7 +130,5 @@ def exit_error(request_id: str, returncode: int | None) -> bytes:
 
 def response_too_large_error() -> bytes:
     """The body Lambda answers when a function returns more than 6 MB."""
-    message = (f"Response payload size exceeded maximum allowed payload size "
-               f"({MAX_SYNC_PAYLOAD} bytes).")
-    return json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}
-                      ).encode()
+    message = f"Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD} bytes)."
+    return json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}).encode()

@@ -33,8 +33,9 @@ _RECENT_LOGS = 20
 class Invoker:
     """Runs invocations on the sandbox's pools."""
 
-    def __init__(self, pools: Pools, *, log_sink: LogSink | None = None,
-                 log_recorder: LogRecorder | None = None) -> None:
+    def __init__(
+        self, pools: Pools, *, log_sink: LogSink | None = None, log_recorder: LogRecorder | None = None
+    ) -> None:
         self._pools = pools
         self._log_sink = log_sink
         self._log_recorder = log_recorder
@@ -76,16 +77,22 @@ class Invoker:
         self._events.close()
 
 
-def _log_of(invocation: Invocation, spec: FunctionVersion, run: Run,
-            error_body: bytes | None) -> bytes:
+def _log_of(invocation: Invocation, spec: FunctionVersion, run: Run, error_body: bytes | None) -> bytes:
     """The invocation's log as Lambda writes it: init output, START, output, END, REPORT."""
     rid = invocation.request_id
     platform = PlatformLog(spec.log_format, spec.system_log_level)
     parts = [run.init_output, platform.start(rid, spec.version), run.output]
     if error_body is not None:  # Lambda logs the timeout message itself
         parts.append(f"{json.loads(error_body)['errorMessage']}\n".encode())
-    parts += [platform.end(rid),
-              platform.report(rid, duration_ms=run.duration_ms, memory_mb=spec.memory,
-                              max_memory_mb=run.max_memory_mb, init_ms=run.init_ms,
-                              status="timeout" if run.timed_out else "success")]
+    parts += [
+        platform.end(rid),
+        platform.report(
+            rid,
+            duration_ms=run.duration_ms,
+            memory_mb=spec.memory,
+            max_memory_mb=run.max_memory_mb,
+            init_ms=run.init_ms,
+            status="timeout" if run.timed_out else "success",
+        ),
+    ]
     return b"".join(parts)

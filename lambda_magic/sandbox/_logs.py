@@ -228,19 +228,30 @@ class PlatformLog:
         """The line after the handler finished (none in JSON format)."""
         return b"" if self.json else end_line(request_id)
 
-    def report(self, request_id: str, *, duration_ms: float, memory_mb: int, max_memory_mb: int,
-               init_ms: float | None, status: str = "success") -> bytes:
+    def report(
+        self,
+        request_id: str,
+        *,
+        duration_ms: float,
+        memory_mb: int,
+        max_memory_mb: int,
+        init_ms: float | None,
+        status: str = "success",
+    ) -> bytes:
         """The REPORT line, or the ``platform.report`` record."""
         if not self.json:
-            return report_line(request_id, duration_ms=duration_ms, memory_mb=memory_mb,
-                               max_memory_mb=max_memory_mb, init_ms=init_ms)
+            return report_line(
+                request_id, duration_ms=duration_ms, memory_mb=memory_mb, max_memory_mb=max_memory_mb, init_ms=init_ms
+            )
         metrics: dict[str, float] = {
-            "durationMs": round(duration_ms, 2), "billedDurationMs": max(1, math.ceil(duration_ms)),
-            "memorySizeMB": memory_mb, "maxMemoryUsedMB": max_memory_mb}
+            "durationMs": round(duration_ms, 2),
+            "billedDurationMs": max(1, math.ceil(duration_ms)),
+            "memorySizeMB": memory_mb,
+            "maxMemoryUsedMB": max_memory_mb,
+        }
         if init_ms is not None:
             metrics["initDurationMs"] = round(init_ms, 2)
-        return self._record("platform.report", {"requestId": request_id, "metrics": metrics,
-                                                "status": status})
+        return self._record("platform.report", {"requestId": request_id, "metrics": metrics, "status": status})
 
     def _record(self, kind: str, record: dict[str, object]) -> bytes:
         if self.quiet:

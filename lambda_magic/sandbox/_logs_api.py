@@ -42,9 +42,13 @@ class LogEvent:
 
     def to_api(self) -> dict[str, Any]:
         """The event as ``FilterLogEvents`` returns it."""
-        return {"logStreamName": self.stream, "timestamp": self.timestamp,
-                "message": self.message, "ingestionTime": self.ingestion_time,
-                "eventId": self.event_id}
+        return {
+            "logStreamName": self.stream,
+            "timestamp": self.timestamp,
+            "message": self.message,
+            "ingestionTime": self.ingestion_time,
+            "eventId": self.event_id,
+        }
 
 
 class LogStore:
@@ -67,8 +71,7 @@ class LogStore:
             for line in lines:
                 if line:
                     self._sequence += 1
-                    events.append(LogEvent(group, stream, now, now, line + "\n",
-                                           f"{now:013d}{self._sequence:012d}"))
+                    events.append(LogEvent(group, stream, now, now, line + "\n", f"{now:013d}{self._sequence:012d}"))
 
     def events(self, group: str) -> list[LogEvent] | None:
         """The group's events, oldest first; None if the group does not exist."""
@@ -79,8 +82,10 @@ class LogStore:
     def groups(self) -> list[tuple[str, int, int]]:
         """(name, creation time, stored bytes) of every group."""
         with self._lock:
-            return [(name, self._created[name], sum(len(e.message) for e in events))
-                    for name, events in sorted(self._groups.items())]
+            return [
+                (name, self._created[name], sum(len(e.message) for e in events))
+                for name, events in sorted(self._groups.items())
+            ]
 
 
 class LogsApiError(Exception):
@@ -97,9 +102,10 @@ def handle_logs_request(store: LogStore, target: str, body: bytes) -> tuple[int,
     try:
         handler = _OPERATIONS.get(operation)
         if handler is None:
-            raise LogsApiError("UnknownOperationException",
-                               f"The sandbox does not implement {operation}: it serves "
-                               "FilterLogEvents and DescribeLogGroups.")
+            raise LogsApiError(
+                "UnknownOperationException",
+                f"The sandbox does not implement {operation}: it serves FilterLogEvents and DescribeLogGroups.",
+            )
         params = json.loads(body or b"{}")
         return 200, handler(store, params)
     except LogsApiError as err:
@@ -116,7 +122,7 @@ def _filter_log_events(store: LogStore, params: dict[str, Any]) -> dict[str, Any
     selected = [e for e in events if _selected(e, params)]
     start = int(params.get("nextToken") or 0)
     limit = int(params.get("limit") or _PAGE)
-    page = selected[start:start + limit]
+    page = selected[start : start + limit]
     answer: dict[str, Any] = {"events": [e.to_api() for e in page], "searchedLogStreams": []}
     if start + limit < len(selected):
         answer["nextToken"] = str(start + limit)
@@ -136,19 +142,22 @@ def _selected(event: LogEvent, params: dict[str, Any]) -> bool:
     streams = params.get("logStreamNames")
     prefix = params.get("logStreamNamePrefix")
     start, end = params.get("startTime"), params.get("endTime")
-    return ((not streams or event.stream in streams)
-            and (not prefix or event.stream.startswith(prefix))
-            and (start is None or event.timestamp >= int(start))
-            and (end is None or event.timestamp <= int(end))
-            and matches_pattern(event.message, params.get("filterPattern") or ""))
+    return (
+        (not streams or event.stream in streams)
+        and (not prefix or event.stream.startswith(prefix))
+        and (start is None or event.timestamp >= int(start))
+        and (end is None or event.timestamp <= int(end))
+        and matches_pattern(event.message, params.get("filterPattern") or "")
+    )
 
 
 def matches_pattern(message: str, pattern: str) -> bool:
     """CloudWatch's term filter: all plain terms, any ``?term``, no ``-term``."""
     if pattern.strip().startswith(("{", "[")):
-        raise LogsApiError("InvalidParameterException",
-                           "The sandbox supports term filter patterns only, not JSON or "
-                           "space-delimited ones")
+        raise LogsApiError(
+            "InvalidParameterException",
+            "The sandbox supports term filter patterns only, not JSON or space-delimited ones",
+        )
     try:
         terms = shlex.split(pattern)
     except ValueError as err:
@@ -156,18 +165,27 @@ def matches_pattern(message: str, pattern: str) -> bool:
     required = [t for t in terms if not t.startswith(("?", "-"))]
     optional = [t[1:] for t in terms if t.startswith("?")]
     excluded = [t[1:] for t in terms if t.startswith("-")]
-    return (all(t in message for t in required)
-            and (not optional or any(t in message for t in optional))
-            and not any(t in message for t in excluded))
+    return (
+        all(t in message for t in required)
+        and (not optional or any(t in message for t in optional))
+        and not any(t in message for t in excluded)
+    )
 
 
 def _describe_log_groups(store: LogStore, params: dict[str, Any]) -> dict[str, Any]:
     prefix = params.get("logGroupNamePrefix") or ""
-    return {"logGroups": [
-        {"logGroupName": name, "creationTime": created, "storedBytes": size,
-         "arn": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"}
-        for name, created, size in store.groups() if name.startswith(prefix)
-    ]}
+    return {
+        "logGroups": [
+            {
+                "logGroupName": name,
+                "creationTime": created,
+                "storedBytes": size,
+                "arn": f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*",
+            }
+            for name, created, size in store.groups()
+            if name.startswith(prefix)
+        ]
+    }
 
 
 _OPERATIONS: dict[str, Any] = {

@@ -45,20 +45,27 @@ class SandboxMagics(Magics):
     """The ``%lambda_sandbox`` line magic."""
 
     @magic_arguments.magic_arguments()
-    @magic_arguments.argument("action", nargs="?", default="status",
-                              choices=["start", "status", "stop"],
-                              help="start the sandbox, show what it runs (default), or stop it")
-    @magic_arguments.argument("--template", help="an AWS SAM template whose Python functions "
-                              "to add (start only)")
-    @magic_arguments.argument("--port", type=_port, default=None,
-                              help="port on 127.0.0.1 (start only; default: any free port)")
-    @magic_arguments.argument("--no-demo", action="store_true",
-                              help="leave out the demo functions (start only)")
-    @magic_arguments.argument("--pass-credentials", action="store_true",
-                              help="give handlers your own AWS credentials from the AWS chain "
-                              "(environment, profile); by default they get dummy ones")
-    @magic_arguments.argument("--allow-outside", action="store_true",
-                              help="run template code from outside the template's folder")
+    @magic_arguments.argument(
+        "action",
+        nargs="?",
+        default="status",
+        choices=["start", "status", "stop"],
+        help="start the sandbox, show what it runs (default), or stop it",
+    )
+    @magic_arguments.argument("--template", help="an AWS SAM template whose Python functions to add (start only)")
+    @magic_arguments.argument(
+        "--port", type=_port, default=None, help="port on 127.0.0.1 (start only; default: any free port)"
+    )
+    @magic_arguments.argument("--no-demo", action="store_true", help="leave out the demo functions (start only)")
+    @magic_arguments.argument(
+        "--pass-credentials",
+        action="store_true",
+        help="give handlers your own AWS credentials from the AWS chain "
+        "(environment, profile); by default they get dummy ones",
+    )
+    @magic_arguments.argument(
+        "--allow-outside", action="store_true", help="run template code from outside the template's folder"
+    )
     @line_magic
     def lambda_sandbox(self, line: str) -> None:
         """Run Lambda functions locally, without Docker or AWS.
@@ -75,44 +82,63 @@ class SandboxMagics(Magics):
         kills the workers and restores the settings ``start`` replaced.
         """
         args = parse_line(self.lambda_sandbox, line)
-        given = [option for option, value in (("--template", args.template), ("--port", args.port),
-                                              ("--no-demo", args.no_demo or None)) if value is not None]
+        given = [
+            option
+            for option, value in (
+                ("--template", args.template),
+                ("--port", args.port),
+                ("--no-demo", args.no_demo or None),
+            )
+            if value is not None
+        ]
         if args.action != "start" and given:
             raise UsageError(f"{given[0]} is for %lambda_sandbox start: leave it out of {args.action}")
         if args.action == "start":
-            _start(template=args.template, port=args.port or 0, demo=not args.no_demo,
-                   pass_credentials=args.pass_credentials, allow_outside=args.allow_outside)
+            _start(
+                template=args.template,
+                port=args.port or 0,
+                demo=not args.no_demo,
+                pass_credentials=args.pass_credentials,
+                allow_outside=args.allow_outside,
+            )
         elif args.action == "status":
             print(_status_text())
         else:
             print(_stop())
 
 
-def _start(*, template: str | None, port: int, demo: bool, pass_credentials: bool,
-           allow_outside: bool) -> None:
+def _start(*, template: str | None, port: int, demo: bool, pass_credentials: bool, allow_outside: bool) -> None:
     from lambda_magic._settings import session_settings
     from lambda_magic.sandbox._errors import SandboxError
     from lambda_magic.sandbox._sandbox import Sandbox
 
     running = session_sandbox()
     if running is not None:
-        raise UsageError(f"the sandbox already runs at {running.endpoint_url}: "
-                         "%lambda_sandbox stop first")
+        raise UsageError(f"the sandbox already runs at {running.endpoint_url}: %lambda_sandbox stop first")
     try:
-        sandbox = Sandbox(port=port, template=template, demo=demo, progress=print,
-                          region=session_settings().values().get("region"), pass_credentials=pass_credentials,
-                          allow_outside=allow_outside).start()
+        sandbox = Sandbox(
+            port=port,
+            template=template,
+            demo=demo,
+            progress=print,
+            region=session_settings().values().get("region"),
+            pass_credentials=pass_credentials,
+            allow_outside=allow_outside,
+        ).start()
     except SandboxError as err:
         raise UsageError(str(err)) from None
     _session["sandbox"] = sandbox
     _replaced.clear()
     _replaced.update({key: getattr(session_settings(), key) for key in _SETTING_KEYS})
     os.environ[SECRET_VARIABLE] = "sandbox"
-    session_settings().update(endpoint_url=sandbox.endpoint_url, region=sandbox.region,
-                              access_key="sandbox", secret_key_path=f"env:{SECRET_VARIABLE}")
+    session_settings().update(
+        endpoint_url=sandbox.endpoint_url,
+        region=sandbox.region,
+        access_key="sandbox",
+        secret_key_path=f"env:{SECRET_VARIABLE}",
+    )
     names = ", ".join(f["name"] for f in sandbox.status()["functions"]) or "none yet"
-    print(f"sandbox running at {sandbox.endpoint_url}; this session now invokes it. "
-          f"Functions: {names}")
+    print(f"sandbox running at {sandbox.endpoint_url}; this session now invokes it. Functions: {names}")
 
 
 def _stop() -> str:
@@ -143,8 +169,11 @@ def _status_text() -> str:
     lines += [_function_line(function) for function in status["functions"]]
     workers = status["workers"]
     lines.append(f"workers: {len(workers)}")
-    lines += [f"  pid {w['pid']:<8} {w['function']}:{w['version']:<10} {w['state']:<8} "
-              f"{w['invocations']} invocation(s), {w['max_memory_mb']} MB" for w in workers]
+    lines += [
+        f"  pid {w['pid']:<8} {w['function']}:{w['version']:<10} {w['state']:<8} "
+        f"{w['invocations']} invocation(s), {w['max_memory_mb']} MB"
+        for w in workers
+    ]
     lines += [f"skipped {name}: {reason}" for name, reason in status["skipped"].items()]
     return "\n".join(lines)
 

@@ -23,7 +23,9 @@ __all__ = ["FunctionPool", "Pools", "throttled"]
 def throttled() -> ApiError:
     """TooManyRequestsException as Lambda sends it when reserved concurrency is used up."""
     return ApiError(
-        "TooManyRequestsException", 429, "Rate Exceeded.",
+        "TooManyRequestsException",
+        429,
+        "Rate Exceeded.",
         fields={"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
         headers={"Retry-After": "1"},
     )
@@ -150,15 +152,12 @@ class Pools:
         pool = self._pools.get(function_name)
         if pool is None:
             with self._lock:
-                pool = self._pools.setdefault(
-                    function_name, FunctionPool(self._max_workers, self._make_worker)
-                )
+                pool = self._pools.setdefault(function_name, FunctionPool(self._max_workers, self._make_worker))
         return pool
 
     def describe(self) -> list[dict[str, Any]]:
         """Every worker as plain data."""
-        return [worker.describe() for pool in list(self._pools.values())
-                for worker in pool.workers()]
+        return [worker.describe() for pool in list(self._pools.values()) for worker in pool.workers()]
 
     def close(self) -> list[Worker]:
         """Empty every pool and return all workers (the caller kills them)."""

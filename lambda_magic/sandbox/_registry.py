@@ -164,9 +164,15 @@ class Registry:
         _check_concurrency(name, reserved_concurrency)
         code_dir, code_file = _code_location(name, handler, Path(code))
         latest = self._stamp(
-            FunctionVersion(name=name, version=LATEST, handler=handler, code_dir=code_dir,
-                            code_file=code_file, region=self.region,
-                            **_checked_config(name, config))
+            FunctionVersion(
+                name=name,
+                version=LATEST,
+                handler=handler,
+                code_dir=code_dir,
+                code_file=code_file,
+                region=self.region,
+                **_checked_config(name, config),
+            )
         )
         function = Function(latest=latest, reserved_concurrency=reserved_concurrency)
         with self._lock:
@@ -195,9 +201,13 @@ class Registry:
                     return function.versions[number]  # unchanged: Lambda returns it again
             number = str(len(function.versions) + 1)
             frozen_dir = self._store.freeze(latest.code_dir, latest.code_file, latest.code_sha256)
-            version = replace(latest, version=number, code_dir=frozen_dir,
-                              description=description or latest.description,
-                              revision_id=str(uuid.uuid4()))
+            version = replace(
+                latest,
+                version=number,
+                code_dir=frozen_dir,
+                description=description or latest.description,
+                revision_id=str(uuid.uuid4()),
+            )
             function.versions[number] = version
             function.published_from[number] = latest.revision_id
             return version
@@ -205,14 +215,14 @@ class Registry:
     def create_alias(self, name: str, alias: str, version: str, *, description: str = "") -> Alias:
         """Point alias ``alias`` of function ``name`` at ``version`` (a number or $LATEST)."""
         if not _ALIAS_RE.fullmatch(alias):
-            raise SandboxError(f"bad alias name {alias!r}: use letters, digits, - or _ "
-                               "(not only digits)")
+            raise SandboxError(f"bad alias name {alias!r}: use letters, digits, - or _ (not only digits)")
         with self._lock:
             function = self.get(name)
             if version != LATEST and version not in function.versions:
                 raise SandboxError(f"{name} has no version {version}: publish it first")
-            made = Alias(function_name=name, name=alias, function_version=version,
-                         description=description, region=self.region)
+            made = Alias(
+                function_name=name, name=alias, function_version=version, description=description, region=self.region
+            )
             function.aliases[alias] = made
             return made
 
@@ -240,8 +250,7 @@ class Registry:
         derived = match["qualifier"]
         if derived and qualifier and derived != qualifier:
             raise invalid_parameter(
-                "The derived qualifier from the function name does not match the specified "
-                "qualifier."
+                "The derived qualifier from the function name does not match the specified qualifier."
             )
         function = self._functions.get(match["name"])
         if function is None:
@@ -280,11 +289,11 @@ class Registry:
 def _check_reachable(target: str, region: str | None, account: str | None, here: str) -> None:
     """Refuse an ARN of another region or account with the error Lambda answers."""
     if region and region != here:
-        raise not_found(f"Functions from '{region}' are not reachable in this region "
-                        f"('{here}')")
+        raise not_found(f"Functions from '{region}' are not reachable in this region ('{here}')")
     if account and account != ACCOUNT_ID:
         raise ApiError(
-            "AccessDeniedException", 403,
+            "AccessDeniedException",
+            403,
             f"User: arn:aws:iam::{ACCOUNT_ID}:user/sandbox is not authorized to perform: "
             f"lambda:InvokeFunction on resource: {target} because no resource-based policy "
             "allows the lambda:InvokeFunction action",
@@ -298,8 +307,19 @@ def _check_concurrency(name: str, reserved: int | None) -> None:
 
 def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
     """Validate the configuration keywords against Lambda's limits."""
-    allowed = {"runtime", "timeout", "memory", "environment", "description", "deps_dir", "layers",
-               "layer_arns", "log_format", "application_log_level", "system_log_level"}
+    allowed = {
+        "runtime",
+        "timeout",
+        "memory",
+        "environment",
+        "description",
+        "deps_dir",
+        "layers",
+        "layer_arns",
+        "log_format",
+        "application_log_level",
+        "system_log_level",
+    }
     unknown = set(config) - allowed
     if unknown:
         raise SandboxError(f"{name}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -328,13 +348,19 @@ def _checked_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _config_of(version: FunctionVersion) -> dict[str, Any]:
-    return {"runtime": version.runtime, "timeout": version.timeout, "memory": version.memory,
-            "environment": version.environment, "description": version.description,
-            "deps_dir": version.deps_dir, "layers": version.layers,
-            "layer_arns": version.layer_arns,
-            "log_format": version.log_format,
-            "application_log_level": version.application_log_level,
-            "system_log_level": version.system_log_level}
+    return {
+        "runtime": version.runtime,
+        "timeout": version.timeout,
+        "memory": version.memory,
+        "environment": version.environment,
+        "description": version.description,
+        "deps_dir": version.deps_dir,
+        "layers": version.layers,
+        "layer_arns": version.layer_arns,
+        "log_format": version.log_format,
+        "application_log_level": version.application_log_level,
+        "system_log_level": version.system_log_level,
+    }
 
 
 def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | None]:
@@ -345,9 +371,7 @@ def _code_location(name: str, handler: str, code: Path) -> tuple[Path, str | Non
     code = code.expanduser().resolve()
     if code.is_file():
         if code.suffix != ".py" or module != code.stem:
-            raise SandboxError(
-                f"{name}: handler module {module!r} must match the code file {code.name!r}"
-            )
+            raise SandboxError(f"{name}: handler module {module!r} must match the code file {code.name!r}")
         return code.parent, code.name
     if not code.is_dir():
         raise SandboxError(f"{name}: code {str(code)!r} is neither a directory nor a .py file")
@@ -361,7 +385,6 @@ def _stamped(version: FunctionVersion, store: CodeStore) -> FunctionVersion:
         version,
         code_sha256=digest,
         code_size=size,
-        last_modified=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-        + "+0000",
+        last_modified=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
         revision_id=str(uuid.uuid4()),
     )

@@ -63,8 +63,7 @@ class RuntimeApi:
         self._sock.listen(4)
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True,
-                                        name="lambda-sandbox-runtime-api")
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True, name="lambda-sandbox-runtime-api")
 
     @property
     def address(self) -> str:
@@ -96,14 +95,14 @@ class RuntimeApi:
                 return
             owner = self.backend.owner_pid()
             if owner is None or not connection_owned_by(conn, owner):
-                _log.warning("sandbox refused a Runtime API connection from port %s: not worker "
-                             "pid %s", peer[1], owner)
+                _log.warning("sandbox refused a Runtime API connection from port %s: not worker pid %s", peer[1], owner)
                 conn.close()
                 continue
             with self._lock:
                 self._connections.add(conn)
-            threading.Thread(target=self._serve, args=(conn, peer), daemon=True,
-                             name="lambda-sandbox-runtime-conn").start()
+            threading.Thread(
+                target=self._serve, args=(conn, peer), daemon=True, name="lambda-sandbox-runtime-conn"
+            ).start()
 
     def _serve(self, conn: socket.socket, peer: tuple[str, int]) -> None:
         try:
@@ -134,20 +133,16 @@ class _RuntimeHandler(LeanHandler):
         body = self.read_body() or b""
         match = _ANSWER.fullmatch(self.path)
         if match:
-            known = self.server.backend.answer(
-                match["id"], body, is_error=match["kind"] == "error"
-            )
+            known = self.server.backend.answer(match["id"], body, is_error=match["kind"] == "error")
             if known:
                 self.send(202, _ACCEPTED)
             else:
-                self.send_json(400, {"errorMessage": "Invalid request ID",
-                                     "errorType": "InvalidRequestID"})
+                self.send_json(400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
         elif chunk := _CHUNK.fullmatch(self.path):
             if self.server.backend.chunk(chunk["id"], body):
                 self.send(202, _ACCEPTED)
             else:
-                self.send_json(400, {"errorMessage": "Invalid request ID",
-                                     "errorType": "InvalidRequestID"})
+                self.send_json(400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
         elif self.path == _INIT_ERROR:
             self.server.backend.init_failed(body)
             self.send(202, _ACCEPTED)
@@ -194,8 +189,7 @@ def _client_inode(client_port: int, server_port: int) -> int | None:
             for line in table:
                 fields = line.split()
                 local, remote = fields[1], fields[2]
-                if (int(local.rsplit(":", 1)[1], 16) == client_port
-                        and int(remote.rsplit(":", 1)[1], 16) == server_port):
+                if int(local.rsplit(":", 1)[1], 16) == client_port and int(remote.rsplit(":", 1)[1], 16) == server_port:
                     return int(fields[9])
     except (OSError, ValueError, IndexError):
         pass

@@ -100,8 +100,9 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
 _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
-def load_template(path: str | Path, parameters: dict[str, str] | None = None, *,
-                  allow_outside: bool = False, region: str = REGION) -> SamTemplate:
+def load_template(
+    path: str | Path, parameters: dict[str, str] | None = None, *, allow_outside: bool = False, region: str = REGION
+) -> SamTemplate:
     """Read the Python functions of the template at ``path``.
 
     A function the sandbox cannot run is skipped with the reason, never failing the others:
@@ -113,16 +114,14 @@ def load_template(path: str | Path, parameters: dict[str, str] | None = None, *,
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         detail = " ".join(str(getattr(err, "strerror", None) or err).split())[:200]
-        raise SandboxError(f"cannot read SAM template {str(path)!r} ({detail}): check the path "
-                           "and the YAML") from None
+        raise SandboxError(f"cannot read SAM template {str(path)!r} ({detail}): check the path and the YAML") from None
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
-        raise SandboxError(f"{path.name} has no Resources section: give a SAM template "
-                           "(template.yaml of a SAM project)")
-    context = _Context(path, _parameter_values(document, parameters or {}, region),
-                       allow_outside)
+        raise SandboxError(
+            f"{path.name} has no Resources section: give a SAM template (template.yaml of a SAM project)"
+        )
+    context = _Context(path, _parameter_values(document, parameters or {}, region), allow_outside)
     globals_ = (document.get("Globals") or {}).get("Function") or {}
-    resources = {key: value for key, value in document["Resources"].items()
-                 if isinstance(value, dict)}
+    resources = {key: value for key, value in document["Resources"].items() if isinstance(value, dict)}
     layers, skipped = _layers(resources, context)
     functions = []
     for logical_id, resource in resources.items():
@@ -158,8 +157,7 @@ def _layers(resources: dict[str, Any], ctx: _Context) -> tuple[dict[str, SamLaye
     return layers, skipped
 
 
-def _check_layers(function: SamFunction, layers: dict[str, SamLayer],
-                  skipped: dict[str, str]) -> None:
+def _check_layers(function: SamFunction, layers: dict[str, SamLayer], skipped: dict[str, str]) -> None:
     """Skip a function whose layer the sandbox does not have (remote, or skipped itself)."""
     for ref in function.layers:
         if ref in skipped:
@@ -185,8 +183,9 @@ class _Context:
         folder = self.template.parent
         path = (folder / location).resolve()
         if not self.allow_outside and not path.is_relative_to(folder):
-            raise _Skip(f"its {what} {location} is outside the template's folder "
-                        "(allow_outside / --allow-outside runs it)")
+            raise _Skip(
+                f"its {what} {location} is outside the template's folder (allow_outside / --allow-outside runs it)"
+            )
         if not path.exists():
             raise _Skip(f"its {what} {location} does not exist")
         return path
@@ -195,7 +194,7 @@ class _Context:
         """The value of an intrinsic function, as far as a local run can know it."""
         if not (isinstance(value, dict) and len(value) == 1):
             return value
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return self.parameters.get(arg, arg)
         if key == "Fn::Sub":
@@ -213,6 +212,7 @@ class _Context:
 
     def _sub(self, arg: Any) -> str:
         text, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, {})
+
         def replace(match: re.Match[str]) -> str:
             name = match[1]
             if name in variables:
@@ -220,14 +220,18 @@ class _Context:
             if name in self.parameters:
                 return str(self.parameters[name])
             return name.replace(".", "-")  # ${Resource.Attr}: a readable stand-in
+
         return re.sub(r"\$\{([^}!][^}]*)\}", replace, str(text))
 
 
-def _parameter_values(document: dict[str, Any], overrides: dict[str, str],
-                      region: str) -> dict[str, Any]:
+def _parameter_values(document: dict[str, Any], overrides: dict[str, str], region: str) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
-        "AWS::StackName": "sandbox", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": _NO_VALUE,
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::StackName": "sandbox",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::NoValue": _NO_VALUE,
     }
     for name, spec in (document.get("Parameters") or {}).items():
         if isinstance(spec, dict) and "Default" in spec:
@@ -241,15 +245,16 @@ def _merged(globals_: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
     merged = {**globals_, **props}
     if "Layers" in globals_ and "Layers" in props:  # SAM adds list globals before the resource's
         merged["Layers"] = [*globals_["Layers"], *props["Layers"]]
-    variables = {**((globals_.get("Environment") or {}).get("Variables") or {}),
-                 **((props.get("Environment") or {}).get("Variables") or {})}
+    variables = {
+        **((globals_.get("Environment") or {}).get("Variables") or {}),
+        **((props.get("Environment") or {}).get("Variables") or {}),
+    }
     if variables:
         merged["Environment"] = {"Variables": variables}
     return merged
 
 
-def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any],
-              ctx: _Context) -> SamFunction:
+def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any], ctx: _Context) -> SamFunction:
     serverless = resource["Type"] == _SERVERLESS
     props = _merged(globals_ if serverless else {}, resource.get("Properties") or {})
     if props.get("PackageType") == "Image":
@@ -264,20 +269,23 @@ def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any
         raise _Skip("no Handler")
     code, inline = _code(props, serverless, ctx)
     variables = (props.get("Environment") or {}).get("Variables") or {}
-    environment = {str(key): _text(ctx.resolve(value)) for key, value in variables.items()
-                   if ctx.resolve(value) is not _NO_VALUE}
+    environment = {
+        str(key): _text(ctx.resolve(value)) for key, value in variables.items() if ctx.resolve(value) is not _NO_VALUE
+    }
     reserved = ctx.resolve(props.get("ReservedConcurrentExecutions"))
     logging = props.get("LoggingConfig") or {}
     return SamFunction(
         name=str(ctx.resolve(props.get("FunctionName")) or logical_id),
-        handler=str(handler), code=code, inline_code=inline, runtime=runtime,
+        handler=str(handler),
+        code=code,
+        inline_code=inline,
+        runtime=runtime,
         timeout=int(ctx.resolve(props.get("Timeout", 3))),
         memory=int(ctx.resolve(props.get("MemorySize", 128))),
         environment=environment,
         description=str(ctx.resolve(props.get("Description", ""))),
         reserved_concurrency=None if reserved is None else int(reserved),
-        alias=str(ctx.resolve(props["AutoPublishAlias"])) if props.get("AutoPublishAlias")
-        and serverless else None,
+        alias=str(ctx.resolve(props["AutoPublishAlias"])) if props.get("AutoPublishAlias") and serverless else None,
         logical_id=logical_id,
         layers=[str(ctx.resolve(layer)) for layer in props.get("Layers") or []],
         log_format=str(ctx.resolve(logging.get("LogFormat", "Text"))),

@@ -23,29 +23,46 @@ __all__ = ["CFNRESPONSE", "build_function"]
 CFNRESPONSE = Path(__file__).with_name("_cfnresponse.py")
 
 
-def build_function(function: SamFunction, template: SamTemplate, *, workdir: Path,
-                   cache_dir: Path, progress: Progress | None, region: str) -> dict[str, Any]:
+def build_function(
+    function: SamFunction,
+    template: SamTemplate,
+    *,
+    workdir: Path,
+    cache_dir: Path,
+    progress: Progress | None,
+    region: str,
+) -> dict[str, Any]:
     """The keywords of ``Registry.add`` for ``function``; raises ``SandboxError``."""
     code = _code(function, workdir)
     code_dir = code if code.is_dir() else code.parent
     requirements = requirements_of(code_dir) if function.inline_code is None else None
-    deps = None if requirements is None else install_requirements(
-        requirements, owner=function.name, cache_dir=cache_dir, progress=progress)
+    deps = (
+        None
+        if requirements is None
+        else install_requirements(requirements, owner=function.name, cache_dir=cache_dir, progress=progress)
+    )
     layer_paths: list[Path] = []
     for ref in function.layers:
         layer = template.layers[ref]
         wanted = requirements_of(layer.content) if layer.build else None
-        layer_deps = None if wanted is None else install_requirements(
-            wanted, owner=f"layer {layer.name}", cache_dir=cache_dir, progress=progress)
+        layer_deps = (
+            None
+            if wanted is None
+            else install_requirements(wanted, owner=f"layer {layer.name}", cache_dir=cache_dir, progress=progress)
+        )
         layer_paths += layer.sys_path(layer_deps)
     return {
-        "code": code, "handler": function.handler, "runtime": function.runtime,
-        "timeout": function.timeout, "memory": function.memory,
-        "environment": function.environment, "description": function.description,
-        "reserved_concurrency": function.reserved_concurrency, "deps_dir": deps,
+        "code": code,
+        "handler": function.handler,
+        "runtime": function.runtime,
+        "timeout": function.timeout,
+        "memory": function.memory,
+        "environment": function.environment,
+        "description": function.description,
+        "reserved_concurrency": function.reserved_concurrency,
+        "deps_dir": deps,
         "layers": layer_paths,
-        "layer_arns": [layer_arn(template.layers[ref].name, region=region)
-                       for ref in function.layers],
+        "layer_arns": [layer_arn(template.layers[ref].name, region=region) for ref in function.layers],
         "log_format": function.log_format,
         "application_log_level": function.application_log_level,
         "system_log_level": function.system_log_level,

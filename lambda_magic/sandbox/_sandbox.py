@@ -122,10 +122,15 @@ class Sandbox:
                 _require_runtime()
                 if self._skipped:
                     self._progress(_skipped_warning(self._skipped))
-                self._parts = _Running.start(self._port, self.registry, self._max_workers,
-                                             self._log_sink if self._log_stream else None,
-                                             stacks=self.stacks, log_store=self.log_store,
-                                             host=self._worker_host())
+                self._parts = _Running.start(
+                    self._port,
+                    self.registry,
+                    self._max_workers,
+                    self._log_sink if self._log_stream else None,
+                    stacks=self.stacks,
+                    log_store=self.log_store,
+                    host=self._worker_host(),
+                )
                 _RUNNING.add(self)
         return self
 
@@ -161,8 +166,9 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -205,12 +211,24 @@ class Sandbox:
                 raise SandboxError(f"{name}: give handler='module.function' for a code directory")
             handler = f"{Path(code).stem}.handler"
         requirements = requirements_of(Path(code)) if Path(code).is_dir() else None
-        deps = None if requirements is None else install_requirements(
-            requirements, owner=name, cache_dir=self._cache_dir, progress=self._progress)
-        self._define(name, handler=handler, code=code, runtime=runtime, timeout=timeout,
-                     memory=memory, environment=environment, description=description,
-                     reserved_concurrency=reserved_concurrency, deps_dir=deps,
-                     log_format=log_format)
+        deps = (
+            None
+            if requirements is None
+            else install_requirements(requirements, owner=name, cache_dir=self._cache_dir, progress=self._progress)
+        )
+        self._define(
+            name,
+            handler=handler,
+            code=code,
+            runtime=runtime,
+            timeout=timeout,
+            memory=memory,
+            environment=environment,
+            description=description,
+            reserved_concurrency=reserved_concurrency,
+            deps_dir=deps,
+            log_format=log_format,
+        )
         return self.publish_version(name) if publish else LATEST
 
     def _define(self, name: str, **definition: Any) -> None:
@@ -230,8 +248,14 @@ class Sandbox:
         """Point ``alias`` at ``version`` of function ``name``."""
         self.registry.create_alias(name, alias, version, description=description)
 
-    def load_template(self, path: str | Path, *, parameters: dict[str, str] | None = None,
-                      stack_name: str | None = None, allow_outside: bool = False) -> list[str]:
+    def load_template(
+        self,
+        path: str | Path,
+        *,
+        parameters: dict[str, str] | None = None,
+        stack_name: str | None = None,
+        allow_outside: bool = False,
+    ) -> list[str]:
         """Add the Python functions of a SAM template, built as ``sam build`` would.
 
         Functions it cannot run (other runtimes, images, code or layers in S3, EFS, code
@@ -240,22 +264,29 @@ class Sandbox:
         template is also served as a CloudFormation stack named ``stack_name`` (default: the
         template's folder name). Returns the names of the functions added.
         """
-        template = load_template(path, parameters, allow_outside=allow_outside,
-                                 region=self.region)
+        template = load_template(path, parameters, allow_outside=allow_outside, region=self.region)
         self._skipped.update(template.skipped)
-        added = [function for function in template.functions
-                 if self._add_sam_function(function, template)]
-        self.stacks.add(Stack(stack_name or template.path.parent.name,
-                              {f.logical_id: f.name for f in added},
-                              description=template.description))
+        added = [function for function in template.functions if self._add_sam_function(function, template)]
+        self.stacks.add(
+            Stack(
+                stack_name or template.path.parent.name,
+                {f.logical_id: f.name for f in added},
+                description=template.description,
+            )
+        )
         return [function.name for function in added]
 
     def _add_sam_function(self, function: SamFunction, template: SamTemplate) -> bool:
         """Build and define one function; False (and the reason kept) if it cannot run."""
         try:
-            definition = build_function(function, template, workdir=Path(self._workdir.name),
-                                        cache_dir=self._cache_dir, progress=self._progress,
-                                        region=self.region)
+            definition = build_function(
+                function,
+                template,
+                workdir=Path(self._workdir.name),
+                cache_dir=self._cache_dir,
+                progress=self._progress,
+                region=self.region,
+            )
             self._define(function.name, **definition)
         except SandboxError as err:
             self._skipped[function.logical_id] = str(err)
@@ -268,8 +299,9 @@ class Sandbox:
         """The bundled demo functions; health_check gets versions 1 and 2 and alias prod -> 1."""
         self.load_template(DEMO_DIR / "template.yaml")
         self.publish_version("health_check", description="release 1.0.0")
-        self.update_function("health_check", environment={
-            "RELEASE": "2.0.0", "HEALTH_CHECKS": "http,database,latency,disk"})
+        self.update_function(
+            "health_check", environment={"RELEASE": "2.0.0", "HEALTH_CHECKS": "http,database,latency,disk"}
+        )
         self.publish_version("health_check", description="release 2.0.0: adds a disk check")
         self.create_alias("health_check", "prod", "1", description="what production runs")
 
@@ -314,8 +346,12 @@ def _skipped_warning(skipped: dict[str, str]) -> str:
 def _describe(function: Function) -> dict[str, Any]:
     latest = function.latest
     return {
-        "name": function.name, "handler": latest.handler, "runtime": latest.runtime,
-        "timeout": latest.timeout, "memory": latest.memory, "code": str(latest.code_dir),
+        "name": function.name,
+        "handler": latest.handler,
+        "runtime": latest.runtime,
+        "timeout": latest.timeout,
+        "memory": latest.memory,
+        "code": str(latest.code_dir),
         "description": latest.description,
         "versions": [LATEST, *sorted(function.versions, key=int)],
         "aliases": {name: alias.function_version for name, alias in function.aliases.items()},
@@ -337,9 +373,17 @@ def _require_runtime() -> None:
 class _Running:
     """What exists only while the sandbox serves."""
 
-    def __init__(self, port: int, registry: Registry, max_workers: int,
-                 log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore,
-                 host: WorkerHost) -> None:
+    def __init__(
+        self,
+        port: int,
+        registry: Registry,
+        max_workers: int,
+        log_sink: LogSink | None,
+        *,
+        stacks: StackSet,
+        log_store: LogStore,
+        host: WorkerHost,
+    ) -> None:
         self.host = host
         self.pump = LogPump()
         self.spawner = Spawner()
@@ -347,27 +391,33 @@ class _Running:
         self.pools = Pools(max_workers, self._make_worker)
         self.invoker = Invoker(self.pools, log_sink=log_sink, log_recorder=log_store.record)
         try:
-            self.server = ApiServer(port, registry, self.invoker, stacks=stacks,
-                                    log_store=log_store)
+            self.server = ApiServer(port, registry, self.invoker, stacks=stacks, log_store=log_store)
         except OSError as err:
             self.pump.close()
             self.spawner.close()
             self.reaper.close()
-            raise SandboxError(f"cannot listen on 127.0.0.1:{port} ({err.strerror}): "
-                               "choose another port, or 0 for any free one") from None
+            raise SandboxError(
+                f"cannot listen on 127.0.0.1:{port} ({err.strerror}): choose another port, or 0 for any free one"
+            ) from None
 
     @classmethod
-    def start(cls, port: int, registry: Registry, max_workers: int,
-              log_sink: LogSink | None, *, stacks: StackSet, log_store: LogStore,
-              host: WorkerHost) -> _Running:
-        running = cls(port, registry, max_workers, log_sink, stacks=stacks, log_store=log_store,
-                      host=host)
+    def start(
+        cls,
+        port: int,
+        registry: Registry,
+        max_workers: int,
+        log_sink: LogSink | None,
+        *,
+        stacks: StackSet,
+        log_store: LogStore,
+        host: WorkerHost,
+    ) -> _Running:
+        running = cls(port, registry, max_workers, log_sink, stacks=stacks, log_store=log_store, host=host)
         running.server.start()
         return running
 
     def _make_worker(self, spec: FunctionVersion) -> Worker:
-        return Worker(spec, spawner=self.spawner, pump=self.pump, host=self.host,
-                      reaper=self.reaper)
+        return Worker(spec, spawner=self.spawner, pump=self.pump, host=self.host, reaper=self.reaper)
 
     def stop(self) -> None:
         # Stop taking requests first, then end the workers; the pump and the spawner go

@@ -77,8 +77,9 @@ class SchemaRegistries:
         return versions
 
 
-def handle_schemas_request(registries: SchemaRegistries, method: str, parts: list[str],
-                           query: dict[str, str], body: bytes) -> tuple[int, dict[str, Any] | None]:
+def handle_schemas_request(
+    registries: SchemaRegistries, method: str, parts: list[str], query: dict[str, str], body: bytes
+) -> tuple[int, dict[str, Any] | None]:
     """Answer one request under ``/v1/``: the HTTP status and the JSON body (None: empty)."""
     try:
         params = json.loads(body or b"{}")
@@ -97,8 +98,9 @@ def _error_body(code: str, message: str) -> dict[str, Any]:
     return {"Code": code, "Message": message}
 
 
-def _dispatch(registries: SchemaRegistries, method: str, parts: list[str], query: dict[str, str],
-              params: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+def _dispatch(
+    registries: SchemaRegistries, method: str, parts: list[str], query: dict[str, str], params: dict[str, Any]
+) -> tuple[int, dict[str, Any] | None]:
     if parts == ["discover"] and method == "POST":
         return 200, _discover(params)
     if len(parts) < 3 or parts[:2] != ["registries", "name"]:
@@ -114,13 +116,17 @@ def _dispatch(registries: SchemaRegistries, method: str, parts: list[str], query
 
 
 def _unknown(method: str, parts: list[str]) -> SchemaApiError:
-    return SchemaApiError("BadRequestException", 400,
-                          f"The sandbox does not implement {method} /v1/{'/'.join(parts)}: it serves "
-                          "the schema registry operations shareable test events use.")
+    return SchemaApiError(
+        "BadRequestException",
+        400,
+        f"The sandbox does not implement {method} /v1/{'/'.join(parts)}: it serves "
+        "the schema registry operations shareable test events use.",
+    )
 
 
-def _registry_request(registries: SchemaRegistries, method: str, name: str,
-                      params: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+def _registry_request(
+    registries: SchemaRegistries, method: str, name: str, params: dict[str, Any]
+) -> tuple[int, dict[str, Any] | None]:
     if method == "GET":
         return 200, _registry_view(registries.registry(name))
     if method == "POST":
@@ -130,13 +136,18 @@ def _registry_request(registries: SchemaRegistries, method: str, name: str,
 
 def _registry_view(registry: _Registry) -> dict[str, Any]:
     arn = f"arn:aws:schemas:{REGION}:{ACCOUNT_ID}:registry/{registry.name}"
-    return {"RegistryName": registry.name, "RegistryArn": arn, "Description": registry.description,
-            "tags": {}}
+    return {"RegistryName": registry.name, "RegistryArn": arn, "Description": registry.description, "tags": {}}
 
 
-def _schema_request(registries: SchemaRegistries, method: str, registry: str, schema: str,
-                    rest: list[str], query: dict[str, str],
-                    params: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+def _schema_request(
+    registries: SchemaRegistries,
+    method: str,
+    registry: str,
+    schema: str,
+    rest: list[str],
+    query: dict[str, str],
+    params: dict[str, Any],
+) -> tuple[int, dict[str, Any] | None]:
     if not rest:
         return _schema_itself(registries, method, registry, schema, query, params)
     if rest == ["versions"] and method == "GET":
@@ -148,8 +159,9 @@ def _schema_request(registries: SchemaRegistries, method: str, registry: str, sc
     raise _unknown(method, ["registries", "name", registry, "schemas", "name", schema, *rest])
 
 
-def _schema_itself(registries: SchemaRegistries, method: str, registry: str, schema: str,
-                   query: dict[str, str], params: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+def _schema_itself(
+    registries: SchemaRegistries, method: str, registry: str, schema: str, query: dict[str, str], params: dict[str, Any]
+) -> tuple[int, dict[str, Any] | None]:
     if method == "GET":
         return 200, _describe(registries, registry, schema, query.get("schemaVersion"))
     if method == "DELETE":
@@ -183,11 +195,9 @@ def _new_version(params: dict[str, Any], versions: list[_Version]) -> _Version:
     return _Version(content, kind, number, datetime.now(timezone.utc))
 
 
-def _describe(registries: SchemaRegistries, registry: str, schema: str,
-              version: str | None) -> dict[str, Any]:
+def _describe(registries: SchemaRegistries, registry: str, schema: str, version: str | None) -> dict[str, Any]:
     versions = registries.versions(registry, schema)
-    chosen = versions[-1] if version is None else next(
-        (v for v in versions if str(v.number) == version), None)
+    chosen = versions[-1] if version is None else next((v for v in versions if str(v.number) == version), None)
     if chosen is None:
         raise SchemaApiError("NotFoundException", 404, f"Schema {schema} has no version {version}.")
     return {**_schema_view(registry, schema, chosen), "Content": chosen.content}
@@ -195,9 +205,16 @@ def _describe(registries: SchemaRegistries, registry: str, schema: str,
 
 def _schema_view(registry: str, schema: str, version: _Version) -> dict[str, Any]:
     moment = version.created.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"SchemaArn": _schema_arn(registry, schema), "SchemaName": schema,
-            "SchemaVersion": str(version.number), "Type": version.type, "Description": "",
-            "LastModified": moment, "VersionCreatedDate": moment, "tags": {}}
+    return {
+        "SchemaArn": _schema_arn(registry, schema),
+        "SchemaName": schema,
+        "SchemaVersion": str(version.number),
+        "Type": version.type,
+        "Description": "",
+        "LastModified": moment,
+        "VersionCreatedDate": moment,
+        "tags": {},
+    }
 
 
 def _schema_arn(registry: str, schema: str) -> str:
@@ -205,8 +222,12 @@ def _schema_arn(registry: str, schema: str) -> str:
 
 
 def _version_summary(registry: str, schema: str, version: _Version) -> dict[str, Any]:
-    return {"SchemaArn": _schema_arn(registry, schema), "SchemaName": schema,
-            "SchemaVersion": str(version.number), "Type": version.type}
+    return {
+        "SchemaArn": _schema_arn(registry, schema),
+        "SchemaName": schema,
+        "SchemaVersion": str(version.number),
+        "Type": version.type,
+    }
 
 
 def _delete_version(registries: SchemaRegistries, registry: str, schema: str, number: str) -> None:
@@ -222,15 +243,18 @@ def _delete_version(registries: SchemaRegistries, registry: str, schema: str, nu
 def _list_schemas(registries: SchemaRegistries, registry: str, query: dict[str, str]) -> dict[str, Any]:
     prefix = query.get("schemaNamePrefix") or ""
     schemas = registries.registry(registry).schemas
-    rows = [{"SchemaArn": _schema_arn(registry, name), "SchemaName": name, "VersionCount": len(versions),
-             "tags": {}} for name, versions in sorted(schemas.items()) if name.startswith(prefix)]
+    rows = [
+        {"SchemaArn": _schema_arn(registry, name), "SchemaName": name, "VersionCount": len(versions), "tags": {}}
+        for name, versions in sorted(schemas.items())
+        if name.startswith(prefix)
+    ]
     return _page(rows, query, "Schemas")
 
 
 def _page(rows: list[dict[str, Any]], query: dict[str, str], key: str) -> dict[str, Any]:
     start = int(query.get("nextToken") or 0)
     limit = int(query.get("limit") or _PAGE)
-    answer: dict[str, Any] = {key: rows[start:start + limit]}
+    answer: dict[str, Any] = {key: rows[start : start + limit]}
     if start + limit < len(rows):
         answer["NextToken"] = str(start + limit)
     return answer
@@ -258,8 +282,12 @@ def discovered_schema(event: Any) -> dict[str, Any]:
     ``{"openapi":"3.0.0","info":{"version":"1.0.0","title":"Event"},"paths":{},"components":{...}}``."""
     schemas: dict[str, Any] = {}
     schemas["Event"] = _shape(event, schemas)
-    return {"openapi": "3.0.0", "info": {"version": "1.0.0", "title": "Event"}, "paths": {},
-            "components": {"schemas": dict(sorted(schemas.items(), key=lambda kv: kv[0] != "Event"))}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"version": "1.0.0", "title": "Event"},
+        "paths": {},
+        "components": {"schemas": dict(sorted(schemas.items(), key=lambda kv: kv[0] != "Event"))},
+    }
 
 
 def _shape(value: Any, schemas: dict[str, Any], key: str = "Event") -> dict[str, Any]:

@@ -61,8 +61,15 @@ class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, port: int, registry: Registry, invoker: Invoker, *,
-                 stacks: StackSet | None = None, log_store: LogStore | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        registry: Registry,
+        invoker: Invoker,
+        *,
+        stacks: StackSet | None = None,
+        log_store: LogStore | None = None,
+    ) -> None:
         self.registry = registry
         self.invoker = invoker
         self.stacks = stacks or StackSet()
@@ -71,8 +78,9 @@ class ApiServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _ApiHandler)
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="lambda-sandbox-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="lambda-sandbox-api", daemon=True
+        )
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind() resolves the host's FQDN, which can stall on DNS.
@@ -155,8 +163,9 @@ class _ApiHandler(LeanHandler):
         error = refusal(self.headers)
         if error is not None:
             self.close_connection = True
-            _log.warning("sandbox refused %s %s from %s: %s", method, self.path[:200],
-                         self.client_address[0], error.message)
+            _log.warning(
+                "sandbox refused %s %s from %s: %s", method, self.path[:200], self.client_address[0], error.message
+            )
             raise error
 
     def _route(self, method: str, request_id: str) -> None:
@@ -166,8 +175,12 @@ class _ApiHandler(LeanHandler):
         if method == "POST" and url.path in ("", "/"):
             self._service(request_id)
             return
-        if (method == "POST" and len(parts) == 4 and parts[:2] == [_STREAM_PREFIX, "functions"]
-                and parts[3] == "response-streaming-invocations"):
+        if (
+            method == "POST"
+            and len(parts) == 4
+            and parts[:2] == [_STREAM_PREFIX, "functions"]
+            and parts[3] == "response-streaming-invocations"
+        ):
             self._invoke(parts[2], query.get("Qualifier"), request_id, stream=True)
             return
         if parts[0] == "v1":  # the EventBridge schema registry (shareable test events)
@@ -206,9 +219,12 @@ class _ApiHandler(LeanHandler):
 
     def _unknown(self, method: str) -> None:
         self.read_body(_READ_LIMIT)
-        raise ApiError("UnknownOperationException", 404,
-                       f"The sandbox does not implement {method} {urlsplit(self.path).path}: "
-                       "it serves Invoke and the read-only control plane.")
+        raise ApiError(
+            "UnknownOperationException",
+            404,
+            f"The sandbox does not implement {method} {urlsplit(self.path).path}: "
+            "it serves Invoke and the read-only control plane.",
+        )
 
     def _read(self, rest: list[str], query: dict[str, str]) -> dict[str, Any]:
         """The read-only control plane."""
@@ -234,8 +250,7 @@ class _ApiHandler(LeanHandler):
         self._unknown("GET")
         raise AssertionError("unreachable")
 
-    def _invoke(self, target: str, qualifier: str | None, request_id: str, *,
-                stream: bool = False) -> None:
+    def _invoke(self, target: str, qualifier: str | None, request_id: str, *, stream: bool = False) -> None:
         """Invoke: RequestResponse (200), Event (202) or DryRun (204); InvokeWithResponseStream
         with ``stream`` (RequestResponse or DryRun)."""
         kind = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
@@ -250,9 +265,13 @@ class _ApiHandler(LeanHandler):
         if kind == "DryRun":
             self.send(204, b"", headers)
             return
-        invocation = Invocation(payload, invoked_arn=resolved.invoked_arn,
-                                timeout=resolved.version.timeout, request_id=request_id,
-                                tenant_id=self.headers.get("X-Amz-Tenant-Id"))
+        invocation = Invocation(
+            payload,
+            invoked_arn=resolved.invoked_arn,
+            timeout=resolved.version.timeout,
+            request_id=request_id,
+            tenant_id=self.headers.get("X-Amz-Tenant-Id"),
+        )
         if kind == "Event":  # ClientContext only ever reaches synchronous invocations
             self.server.invoker.submit_event(resolved, invocation)
             self.send(202, b"", headers)
@@ -279,8 +298,9 @@ def _checked_size(body: bytes | None, kind: str) -> bytes:
     limit = MAX_EVENT_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
     if body is None or len(body) > limit:
         operation = "InvokeAsync" if kind == "Event" else "Invoke"
-        raise ApiError("RequestTooLargeException", 413,
-                       f"Request must be smaller than {limit} bytes for the {operation} operation")
+        raise ApiError(
+            "RequestTooLargeException", 413, f"Request must be smaller than {limit} bytes for the {operation} operation"
+        )
     return body
 
 
@@ -291,8 +311,9 @@ def _checked_json(body: bytes) -> bytes:
     try:
         json.loads(body)
     except ValueError as err:
-        raise ApiError("InvalidRequestContentException", 400,
-                       f"Could not parse request body into json: {err}") from None
+        raise ApiError(
+            "InvalidRequestContentException", 400, f"Could not parse request body into json: {err}"
+        ) from None
     return body
 
 
@@ -301,9 +322,7 @@ def _client_context(header: str | None) -> str | None:
     if not header:
         return None
     if len(header) > MAX_CLIENT_CONTEXT:
-        raise invalid_parameter(
-            f"Client context must be at most {MAX_CLIENT_CONTEXT} bytes after base64 encoding."
-        )
+        raise invalid_parameter(f"Client context must be at most {MAX_CLIENT_CONTEXT} bytes after base64 encoding.")
     try:
         text = base64.b64decode(header, validate=True).decode("utf-8")
         valid = isinstance(json.loads(text), dict)

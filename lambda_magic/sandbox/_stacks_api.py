@@ -80,8 +80,11 @@ def handle_stacks_request(stacks: StackSet, body: bytes, request_id: str) -> tup
     handler = _ACTIONS.get(action)
     try:
         if handler is None:
-            raise StackApiError("InvalidAction", f"The sandbox does not implement {action or 'this action'}: "
-                                "it serves ListStacks, DescribeStackResource(s).")
+            raise StackApiError(
+                "InvalidAction",
+                f"The sandbox does not implement {action or 'this action'}: "
+                "it serves ListStacks, DescribeStackResource(s).",
+            )
         result = handler(stacks, form)
     except StackApiError as err:
         return err.status, _error_xml(err, request_id)
@@ -100,15 +103,13 @@ def _describe_stack_resource(stacks: StackSet, form: dict[str, str]) -> str:
     stack = _stack(stacks, form)
     logical_id = form.get("LogicalResourceId", "")
     if logical_id not in stack.functions:
-        raise StackApiError("ValidationError",
-                            f"Resource {logical_id} does not exist for stack {stack.name}")
+        raise StackApiError("ValidationError", f"Resource {logical_id} does not exist for stack {stack.name}")
     return f"<StackResourceDetail>{_resource_xml(stack, logical_id)}</StackResourceDetail>"
 
 
 def _describe_stack_resources(stacks: StackSet, form: dict[str, str]) -> str:
     stack = _stack(stacks, form)
-    members = "".join(f"<member>{_resource_xml(stack, logical_id)}</member>"
-                      for logical_id in stack.functions)
+    members = "".join(f"<member>{_resource_xml(stack, logical_id)}</member>" for logical_id in stack.functions)
     return f"<StackResources>{members}</StackResources>"
 
 

@@ -27,13 +27,15 @@ PATH_PREFIX = "2021-11-15"
 _Item = bytes | Outcome | BaseException
 
 
-def stream_answer(handler: Any, invoker: Invoker, target: Resolved, invocation: Invocation,
-                  headers: dict[str, str], *, tail: bool) -> None:
+def stream_answer(
+    handler: Any, invoker: Invoker, target: Resolved, invocation: Invocation, headers: dict[str, str], *, tail: bool
+) -> None:
     """Run ``invocation`` and answer ``handler``'s request with its event stream."""
     items: queue.SimpleQueue[_Item] = queue.SimpleQueue()
     invocation.on_chunk = items.put
-    threading.Thread(target=_run, args=(invoker, target, invocation, items), daemon=True,
-                     name="lambda-sandbox-stream").start()
+    threading.Thread(
+        target=_run, args=(invoker, target, invocation, items), daemon=True, name="lambda-sandbox-stream"
+    ).start()
     item = items.get()
     if isinstance(item, BaseException):
         raise item  # nothing was answered yet: an ordinary error answer
@@ -48,8 +50,7 @@ def stream_answer(handler: Any, invoker: Invoker, target: Resolved, invocation: 
     handler.wfile.write(b"0\r\n\r\n")
 
 
-def _run(invoker: Invoker, target: Resolved, invocation: Invocation,
-         items: queue.SimpleQueue[_Item]) -> None:
+def _run(invoker: Invoker, target: Resolved, invocation: Invocation, items: queue.SimpleQueue[_Item]) -> None:
     try:
         items.put(invoker.invoke(target, invocation))
     except BaseException as exc:  # handed to the HTTP thread
@@ -61,15 +62,18 @@ def _closing(invocation: Invocation, outcome: Outcome, *, tail: bool) -> bytes:
     log = tail_b64(outcome.log) if tail else None
     if outcome.function_error:
         details = outcome.payload.decode("utf-8", "replace")
-        return invoke_complete(error_code=outcome.function_error, error_details=details,
-                               log_result=log)
+        return invoke_complete(error_code=outcome.function_error, error_details=details, log_result=log)
     head = b"" if invocation.chunks or not outcome.payload else payload_chunk(outcome.payload)
     return head + invoke_complete(log_result=log)
 
 
 def _start(handler: Any, headers: dict[str, str]) -> None:
-    lines = ["HTTP/1.1 200 OK", "Content-Type: application/vnd.amazon.eventstream",
-             "Transfer-Encoding: chunked", *(f"{key}: {value}" for key, value in headers.items())]
+    lines = [
+        "HTTP/1.1 200 OK",
+        "Content-Type: application/vnd.amazon.eventstream",
+        "Transfer-Encoding: chunked",
+        *(f"{key}: {value}" for key, value in headers.items()),
+    ]
     handler.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
 

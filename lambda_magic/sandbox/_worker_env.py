@@ -17,8 +17,14 @@ from pathlib import Path
 
 from lambda_magic.sandbox._registry import FunctionVersion
 
-__all__ = ["DUMMY_CREDENTIALS", "WorkerHost", "host_credentials", "worker_command",
-           "worker_environment", "worker_sys_path"]
+__all__ = [
+    "DUMMY_CREDENTIALS",
+    "WorkerHost",
+    "host_credentials",
+    "worker_command",
+    "worker_environment",
+    "worker_sys_path",
+]
 
 BOOTSTRAP = Path(__file__).parent / "_bootstrap" / "bootstrap.py"
 #: Lambda's value of these unreserved variables; the template's Environment may override them.
@@ -43,8 +49,7 @@ class WorkerHost:
     runtime_dir: Path
     region: str
     # Never in a repr: with pass_credentials these are the owner's own.
-    credentials: dict[str, str] = field(default_factory=lambda: dict(DUMMY_CREDENTIALS),
-                                        repr=False)
+    credentials: dict[str, str] = field(default_factory=lambda: dict(DUMMY_CREDENTIALS), repr=False)
 
 
 def worker_sys_path(spec: FunctionVersion, host: WorkerHost) -> list[str]:
@@ -59,8 +64,7 @@ def worker_sys_path(spec: FunctionVersion, host: WorkerHost) -> list[str]:
 
 def worker_command(spec: FunctionVersion, host: WorkerHost) -> list[str]:
     """``python -I -S _bootstrap/bootstrap.py HANDLER PATH...`` (see there)."""
-    return [sys.executable, "-I", "-S", str(BOOTSTRAP), spec.handler,
-            *worker_sys_path(spec, host)]
+    return [sys.executable, "-I", "-S", str(BOOTSTRAP), spec.handler, *worker_sys_path(spec, host)]
 
 
 def worker_environment(spec: FunctionVersion, host: WorkerHost, runtime_api: str) -> dict[str, str]:
@@ -108,12 +112,11 @@ def host_credentials() -> dict[str, str]:
 
     found = boto3.Session().get_credentials()
     if found is None:
-        raise SandboxError("pass_credentials: no AWS credentials found in this environment; "
-                           "configure some or leave the option out")
+        raise SandboxError(
+            "pass_credentials: no AWS credentials found in this environment; configure some or leave the option out"
+        )
     frozen = found.get_frozen_credentials()
-    credentials = {"AWS_ACCESS_KEY_ID": frozen.access_key,
-                   "AWS_SECRET_ACCESS_KEY": frozen.secret_key}
+    credentials = {"AWS_ACCESS_KEY_ID": frozen.access_key, "AWS_SECRET_ACCESS_KEY": frozen.secret_key}
     if frozen.token:
         credentials["AWS_SESSION_TOKEN"] = frozen.token
     return credentials
-

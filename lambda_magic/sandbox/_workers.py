@@ -62,8 +62,7 @@ class Spawner:
         self._jobs: queue.SimpleQueue[tuple[dict[str, Any], Future[subprocess.Popen[bytes]]] | None]
         self._jobs = queue.SimpleQueue()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="lambda-sandbox-spawner",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="lambda-sandbox-spawner", daemon=True)
         self._thread.start()
 
     def spawn(self, **popen_args: Any) -> subprocess.Popen[bytes]:
@@ -113,8 +112,9 @@ class Run:
 class Worker:
     """One execution environment for one function version (a ``RuntimeBackend``)."""
 
-    def __init__(self, spec: FunctionVersion, *, spawner: Spawner, pump: LogPump,
-                 host: WorkerHost, reaper: Reaper) -> None:
+    def __init__(
+        self, spec: FunctionVersion, *, spawner: Spawner, pump: LogPump, host: WorkerHost, reaper: Reaper
+    ) -> None:
         self.spec = spec
         self.host = host
         self._reaper = reaper
@@ -152,7 +152,9 @@ class Worker:
                 args=worker_command(self.spec, self.host),
                 cwd=self.spec.code_dir,
                 env=env,
-                stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
                 # Own session: a Ctrl-C in the terminal or a kernel interrupt reaches the
                 # sandbox's owner, not its workers; killpg() also ends the handler's children.
                 start_new_session=True,
@@ -224,8 +226,7 @@ class Worker:
                 self.state, self._current = "busy", invocation
         if dead:  # it died between invocations
             invocation.finish(exit_error(invocation.request_id, self.proc.poll()), is_error=True)
-            return Run(b"", pending, 0.0, None, self.max_memory_mb, timed_out=False,
-                       log_stream=self.log_stream)
+            return Run(b"", pending, 0.0, None, self.max_memory_mb, timed_out=False, log_stream=self.log_stream)
         self.invocations += 1
         self._slot.put(invocation)
         init_output = self._await_init(invocation) if cold else b""
@@ -235,11 +236,15 @@ class Worker:
         if self.state == "busy":
             self.state = "idle"
         started = invocation.dispatched_at or invocation.answered_at
-        return Run(init_output=init_output, output=output,
-                   duration_ms=(invocation.answered_at - started) * 1000,
-                   init_ms=self.init_ms if cold else None,
-                   max_memory_mb=self.max_memory_mb, timed_out=timed_out,
-                   log_stream=self.log_stream)
+        return Run(
+            init_output=init_output,
+            output=output,
+            duration_ms=(invocation.answered_at - started) * 1000,
+            init_ms=self.init_ms if cold else None,
+            max_memory_mb=self.max_memory_mb,
+            timed_out=timed_out,
+            log_stream=self.log_stream,
+        )
 
     def _await_init(self, invocation: Invocation) -> bytes:
         """Wait for the runtime's first poll; kill a worker whose init overruns."""
@@ -310,7 +315,12 @@ class Worker:
 
     def describe(self) -> dict[str, Any]:
         """The worker as plain data, for ``Sandbox.status()``."""
-        return {"function": self.spec.name, "version": self.spec.version, "pid": self.pid,
-                "state": self.state, "invocations": self.invocations,
-                "init_ms": None if self.init_ms is None else round(self.init_ms, 2),
-                "max_memory_mb": self.max_memory_mb}
+        return {
+            "function": self.spec.name,
+            "version": self.spec.version,
+            "pid": self.pid,
+            "state": self.state,
+            "invocations": self.invocations,
+            "init_ms": None if self.init_ms is None else round(self.init_ms, 2),
+            "max_memory_mb": self.max_memory_mb,
+        }

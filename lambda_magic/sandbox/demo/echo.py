@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_CLIENT_FIELDS = ("installation_id", "app_title", "app_version_name", "app_version_code",
-                  "app_package_name")
+_CLIENT_FIELDS = ("installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name")
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

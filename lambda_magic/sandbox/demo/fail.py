@@ -15,5 +15,4 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     mode = event.get("mode") if isinstance(event, dict) else None
     if mode == "raise":
         raise ValueError(event.get("message", "the fail demo was asked to raise"))
-    return {"ok": False, "error": "validation failed", "detail": "returned, not raised",
-            "event": event}
+    return {"ok": False, "error": "validation failed", "detail": "returned, not raised", "event": event}

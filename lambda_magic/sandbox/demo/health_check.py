@@ -25,9 +25,13 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         raise ValueError(f"simulate must be one of {', '.join(_FAILING)}, not {simulate!r}")
     names = os.environ.get("HEALTH_CHECKS", "http,database,latency").split(",")
     checks = [_check(name, simulate) for name in names]
-    return {"service": service, "status": simulate, "checks": checks,
-            "version": context.function_version,
-            "release": os.environ.get("RELEASE", "unknown")}
+    return {
+        "service": service,
+        "status": simulate,
+        "checks": checks,
+        "version": context.function_version,
+        "release": os.environ.get("RELEASE", "unknown"),
+    }
 
 
 def _check(name: str, simulate: str) -> dict[str, Any]:

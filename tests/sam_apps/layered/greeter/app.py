@@ -3,5 +3,8 @@ import tinydep
 
 
 def handler(event, context):
-    return {"greeting": shared_util.greeting(event.get("name", "world")),
-            "tinydep": tinydep.VERSION, "tinydep_file": tinydep.__file__}
+    return {
+        "greeting": shared_util.greeting(event.get("name", "world")),
+        "tinydep": tinydep.VERSION,
+        "tinydep_file": tinydep.__file__,
+    }
