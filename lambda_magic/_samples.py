@@ -88,7 +88,7 @@ _SNS: dict[str, Any] = {
     "Records": [
         {
             "EventVersion": "1.0",
-            "EventSubscriptionArn": f"arn:aws:sns:{_REGION}:{_ACCOUNT}:ExampleTopic:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+            "EventSubscriptionArn": f"arn:aws:sns:{_REGION}:{_ACCOUNT}:ExampleTopic:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",  # noqa: E501 - one ARN
             "EventSource": "aws:sns",
             "Sns": {
                 "SignatureVersion": "1",
