@@ -308,7 +308,7 @@ class LambdaForm:
         self._connect()
         self.events = EventsPanel(self, _note)
         self._loaded = False  # the function list and details load when the form is first shown
-        self.controls.status.value = _note("loading the function list…")
+        self.controls.status.value = _note("loading the function list… (Refresh lists it if this stays)")
         self._check_payload()
         self._check_client_context()
 

@@ -276,6 +276,11 @@ def _run_all_cells(page: Any) -> None:
     page.wait_for_function(_KERNEL_READY, polling=200)
 
 
+def _settle_frames(page: Any) -> None:
+    """Wait for two animation frames: the events already dispatched, and what they drew, are done."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def _kernel(page: Any, code: str) -> str:
     """Run ``code`` in the notebook's kernel (once it is idle); what it printed."""
     page.wait_for_function(_KERNEL_READY, polling=100)
@@ -462,7 +467,7 @@ def test_keys_in_the_form_never_reach_the_notebook(notebook: Any, form: Any) -> 
     form.locator(".lm-template select").focus()
     notebook.keyboard.press("ArrowDown")
     notebook.keyboard.press("ArrowUp")
-    notebook.wait_for_timeout(200)
+    _settle_frames(notebook)  # every key's handlers, and the renders they caused, have run
     assert (_cell_count(notebook), _active_cell(notebook)) == (cells, active)
 
 
@@ -570,9 +575,12 @@ def test_typing_sends_the_payload_debounced(notebook: Any, form: Any) -> None:
     box = form.locator(".lm-payload textarea")
     box.press_sequentially('{"typed": "one key at a time"}', delay=15)
     form.locator(".lm-payload-status").get_by_text("not valid JSON").wait_for(state="detached")
-    notebook.wait_for_timeout(800)  # past the debounce: the last edit has been sent
-    after = _kernel(notebook, "print(f.controls.bridge.checked, f.controls.payload.value)")
-    checks, text = after.split(" ", 1)
+    deadline = time.monotonic() + 10  # until the debounced last edit reaches the kernel
+    while True:
+        after = _kernel(notebook, "print(f.controls.bridge.checked, f.controls.payload.value)")
+        checks, text = after.split(" ", 1)
+        if text.strip() == '{"typed": "one key at a time"}' or time.monotonic() > deadline:
+            break
     assert text.strip() == '{"typed": "one key at a time"}'
     assert int(checks) - before <= 3  # 31 keystrokes, not 31 checks
 
