@@ -316,7 +316,6 @@ class LambdaForm:
         c = self.controls
         c.refresh.on_click(lambda _button: self.refresh())
         c.invoke.on_click(lambda _button: self.invoke())
-        c.copy.on_click(lambda _button: self._on_copy())
         c.format.on_click(lambda _button: self.format_payload())
         c.function.observe(lambda _change: self._on_function(), names="value")
         c.payload.observe(lambda _change: self._check_payload(), names="value")
@@ -547,22 +546,26 @@ class LambdaForm:
         c.advanced.icon = "caret-down" if c.advanced.value else "caret-right"
         c.bridge.advanced_open = c.advanced.value
 
-    def _on_copy(self) -> None:
-        """The browser copies on the click itself and reports it ("copied"); while the
-        fallback box is shown, the click hides it instead."""
-        if self.controls.magic.layout.display != "none":
+    def _on_copied(self, ok: bool) -> None:
+        """ "Copy as magic" was clicked and the browser tried the clipboard in the click; a
+        refusal shows the box as the fallback. The browser decides, from what the page
+        shows, whether a click copies or hides the box: one message per click, no race."""
+        c = self.controls
+        if ok:
             self.hide_magic()
+            c.elapsed.value = "copied to the clipboard"
+        else:
+            self.show_magic()  # the fallback: select and copy it by hand
+            c.elapsed.value = "the clipboard refused: copy it from the box"
 
     def _on_browser_event(self, message: dict[str, Any]) -> None:
         c = self.controls
         if message.get("event") == "shown":
             self.load()
         elif message.get("event") == "copied":
-            if message.get("ok"):
-                c.elapsed.value = "copied to the clipboard"
-            else:
-                self.show_magic()  # the fallback: select and copy it by hand
-                c.elapsed.value = "the clipboard refused: copy it from the box"
+            self._on_copied(bool(message.get("ok")))
+        elif message.get("event") == "hide-magic":
+            self.hide_magic()
         elif message.get("event") == "cancel-failed":
             c.elapsed.value = "Cancel could not reach the server: use the kernel's Interrupt"
 

@@ -129,7 +129,10 @@ function render({ model, el }) {
       if (!ok) model.send({ event: "cancel-failed" });
     } else if (button.classList.contains("lm-copy")) {
       const fallback = root.querySelector(".lm-magic");
-      if (fallback && fallback.offsetParent !== null) return;  // this click hides the box
+      if (fallback && fallback.offsetParent !== null) {  // the box is shown: this click hides it
+        model.send({ event: "hide-magic" });
+        return;
+      }
       const box = payloadBox();
       const text = model.get("magic_head") + "\n" + (box ? box.value.trim() : "");
       let copied = false;
@@ -193,7 +196,7 @@ class FormBridge(anywidget.AnyWidget):  # type: ignore[misc]
         self.layout.display = "none"  # nothing to see: it only listens
 
     def on_event(self, callback: Callable[[dict[str, Any]], None]) -> None:
-        """Call ``callback(message)`` for each browser event ("shown", "copied", "cancel-failed")."""
+        """Call ``callback(message)`` for each browser event ("shown", "copied", "hide-magic", "cancel-failed")."""
         self.on_msg(lambda _widget, content, _buffers: callback(content))
 
 

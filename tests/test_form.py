@@ -322,7 +322,8 @@ def test_copy_as_magic_shows_a_quoted_cell(fake: FakeLambda) -> None:
     )
     f.controls.qualifier.value = "prod"  # the shown cell follows the form
     assert " -q prod " in f.controls.magic.value
-    f.controls.copy.click()  # a second click hides the box again
+    f.controls.copy.click()  # a second click hides the box again (the browser says so)
+    f.controls.bridge._handle_custom_msg({"event": "hide-magic"}, [])
     assert f.controls.magic.layout.display == "none"
 
 

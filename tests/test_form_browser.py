@@ -520,9 +520,7 @@ def test_copy_as_magic_falls_back_to_a_box_that_toggles(notebook: Any, form: Any
     )
     try:
         magic = form.locator(".lm-magic textarea")
-        if magic.is_visible():  # left open by an earlier test (the page is shared): hide it first
-            form.locator("button.lm-copy").click()
-            magic.wait_for(state="hidden")
+        magic.wait_for(state="hidden")  # the fixture hid it: wait until the page shows that
         form.locator("button.lm-copy").click()
         magic.wait_for(state="visible")
         assert magic.input_value() == '%%lambda_invoke echo\n{"copy": "refused"}'
