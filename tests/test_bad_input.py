@@ -489,7 +489,7 @@ for _id, _line, _names in [
     ("backwards-range", "5-3", "5-3"),
     ("zero", "0", "0"),
     ("negative", "-1", "-1"),
-    ("missing-entry", "99", "no entry 99"),
+    ("missing-entry", "9999999", "no entry 9999999"),  # numbers go on across tests: never reached
     ("double-comma", "1,,2", "1,,2"),
     ("clear-with-selection", "--clear 1", "--clear"),
     ("unknown-option", "--bogus", "--bogus"),
@@ -499,7 +499,7 @@ for _id, _line, _names in [
     ("no-format", "", "format"),
     ("unknown-format", "yaml", "yaml"),
     ("bad-selection", "rundeck abc", "abc"),
-    ("missing-entry", "rundeck 99", "no entry 99"),
+    ("missing-entry", "rundeck 9999999", "no entry 9999999"),
     ("directory-output", "rundeck -o '{files}/a dir'", "a dir"),
     ("missing-directory", "python -o {files}/no/such/dir/x.py", "x.py"),
     ("unknown-option", "rundeck --bogus", "--bogus"),
